@@ -1,0 +1,141 @@
+// Elementwise arithmetic and the row-broadcast (bias) family. Pointers are byte addresses, n, rows
+// and cols are elements. Backward kernels accumulate (+=) into their gradient outputs.
+
+/** out = a + b */
+export function add_forward_f32(out: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+/** out = a - b */
+export function sub_forward_f32(out: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) - load<f32>(b + o));
+  }
+}
+
+/** out = a * b */
+export function mul_forward_f32(out: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
+  }
+}
+
+/** dinp += dout * other (the backward of mul for one operand) */
+export function mul_backward_f32(dinp: usize, dout: usize, other: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dinp + o, f32x4.add(v128.load(dinp + o), f32x4.mul(v128.load(dout + o), v128.load(other + o))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dinp + o, load<f32>(dinp + o) + load<f32>(dout + o) * load<f32>(other + o));
+  }
+}
+
+/** out = inp * alpha */
+export function scale_forward_f32(out: usize, inp: usize, n: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(inp + o), va));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(inp + o) * alpha);
+  }
+}
+
+/** y += alpha * x: the backward of add, sub and scale */
+export function axpy_f32(y: usize, x: usize, n: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(v128.load(x + o), va)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o) * alpha);
+  }
+}
+
+/** out[r][c] = inp[r][c] + alpha * row[c]: bias add (alpha 1) and row-broadcast sub (alpha -1) */
+export function add_rows_forward_f32(out: usize, inp: usize, row: usize, rows: i32, cols: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const o0 = rowBytes * r;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(out + o0 + o, f32x4.add(v128.load(inp + o0 + o), f32x4.mul(v128.load(row + o), va)));
+    }
+    for (; c < cols; c++) {
+      const o = <usize>c << 2;
+      store<f32>(out + o0 + o, load<f32>(inp + o0 + o) + load<f32>(row + o) * alpha);
+    }
+  }
+}
+
+/** drow[c] += alpha * Σ_r dout[r][c]: the bias gradient (column sums) */
+export function colsum_backward_f32(drow: usize, dout: usize, rows: i32, cols: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  const rowBytes = <usize>cols << 2;
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    const o = <usize>c << 2;
+    let s = f32x4.splat(0);
+    for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(dout + rowBytes * r + o));
+    v128.store(drow + o, f32x4.add(v128.load(drow + o), f32x4.mul(s, va)));
+  }
+  for (; c < cols; c++) {
+    const o = <usize>c << 2;
+    let s: f32 = 0;
+    for (let r = 0; r < rows; r++) s += load<f32>(dout + rowBytes * r + o);
+    store<f32>(drow + o, load<f32>(drow + o) + s * alpha);
+  }
+}
+
+/** out = Σ inp (a scalar), summed in f64 */
+export function sum_forward_f32(out: usize, inp: usize, n: i32): void {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) s += <f64>load<f32>(inp + (<usize>i << 2));
+  store<f32>(out, <f32>s);
+}
+
+/** dinp += dout[0] * alpha: the backward of sum (alpha 1) and mean (alpha 1/n) */
+export function sum_backward_f32(dinp: usize, dout: usize, n: i32, alpha: f32): void {
+  const g = load<f32>(dout) * alpha;
+  const vg = f32x4.splat(g);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dinp + o, f32x4.add(v128.load(dinp + o), vg));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dinp + o, load<f32>(dinp + o) + g);
+  }
+}

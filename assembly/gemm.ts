@@ -1,0 +1,260 @@
+// gemm: out[M×N] (= or +=) op(A)[M×K] · op(B)[K×N], row-major f32. Pointers are byte addresses,
+// sizes are elements. op(A) is A (stored M×K) or Aᵀ (stored K×M); op(B) is B (K×N) or Bᵀ (N×K).
+//
+// The BLIS loop nest (Van Zee & van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS
+// Functionality", 2015): every form packs its operands into the same layout, so one register-tiled
+// micro-kernel serves A·B, A·Bᵀ and Aᵀ·B, and only the packing routines know about transposes.
+//
+//   jc over N by NC ─ pc over K by KC ─ pack B[KC×NC] into panels of NR columns ──────────┐
+//                                      └ ic over M by MC ─ pack A[MC×KC] into strips of MR rows
+//                                                         └ jr over panels ─ ir over strips
+//                                                                           └ micro-kernel MR×NR
+//
+//   packed B panel (KC×NR, k-major)   packed A strip (KC×MR, k-major)
+//   ┌────────── NR=8 ──────────┐      ┌── MR=4 ──┐
+//   │ b[k][0] ........ b[k][7] │      │ a[k][0..3]│     k = 0 .. kc-1, zero-padded at the edges
+//   └──────────────────────────┘      └───────────┘
+//
+// The workspace (host-allocated, gemm_workspace_bytes) holds the packed B block, the packed A block
+// and one MR×NR tile used for edge tiles, so nothing is allocated here.
+
+// @ts-ignore: decorator
+@inline const MR = 4;
+// @ts-ignore: decorator
+@inline const NR = 8;
+// @ts-ignore: decorator
+@inline const KC = 256;
+// @ts-ignore: decorator
+@inline const MC = 128;
+// @ts-ignore: decorator
+@inline const NC = 1024;
+
+// @ts-ignore: decorator
+@inline function roundUp(x: i32, m: i32): i32 {
+  return (x + m - 1) / m * m;
+}
+
+/** Bytes of workspace gemm_*_f32 needs for these sizes. */
+export function gemm_workspace_bytes(m: i32, n: i32, k: i32): i32 {
+  const kc = min(k, KC);
+  const nc = roundUp(min(n, NC), NR);
+  const mc = roundUp(min(m, MC), MR);
+  return (kc * nc + mc * kc + MR * NR) << 2;
+}
+
+// B stored K×N (ldb = N): panel[k][j] = B[pc + k][jc + jr + j]; contiguous rows, two v128 per k.
+function pack_b(dst: usize, b: usize, ldb: i32, jc: i32, pc: i32, nc: i32, kc: i32): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    let src = b + ((<usize>pc * ldb + jc + jr) << 2);
+    if (nr == NR) {
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += <usize>ldb << 2;
+        dst += NR << 2;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        let j = 0;
+        for (; j < nr; j++) store<f32>(dst + (j << 2), load<f32>(src + (j << 2)));
+        for (; j < NR; j++) store<f32>(dst + (j << 2), 0);
+        src += <usize>ldb << 2;
+        dst += NR << 2;
+      }
+    }
+  }
+}
+
+// B stored N×K (ldb = K), i.e. op(B) = Bᵀ: panel[k][j] = B[jc + jr + j][pc + k].
+function pack_b_t(dst: usize, b: usize, ldb: i32, jc: i32, pc: i32, nc: i32, kc: i32): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    for (let j = 0; j < NR; j++) {
+      let d = dst + (j << 2);
+      if (j < nr) {
+        let src = b + ((<usize>(jc + jr + j) * ldb + pc) << 2);
+        for (let k = 0; k < kc; k++) {
+          store<f32>(d, load<f32>(src));
+          src += 4;
+          d += NR << 2;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          store<f32>(d, 0);
+          d += NR << 2;
+        }
+      }
+    }
+    dst += <usize>kc * NR << 2;
+  }
+}
+
+// A stored M×K (lda = K): strip[k][i] = A[ic + ir + i][pc + k]. Full strips transpose 4×4 blocks
+// in registers; the rest goes element by element.
+function pack_a(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32): void {
+  const rowBytes = <usize>lda << 2;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    const r0 = a + ((<usize>(ic + ir) * lda + pc) << 2);
+    let k = 0;
+    if (mr == MR) {
+      for (; k + 4 <= kc; k += 4) {
+        const s = r0 + (<usize>k << 2);
+        const x0 = v128.load(s);
+        const x1 = v128.load(s + rowBytes);
+        const x2 = v128.load(s + rowBytes * 2);
+        const x3 = v128.load(s + rowBytes * 3);
+        // 4×4 transpose: t0 = x0[0] x1[0] x0[1] x1[1], t1 = x2[0] x3[0] x2[1] x3[1], ...
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+        const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        v128.store(dst, v128.shuffle<f64>(t0, t1, 0, 2));
+        v128.store(dst, v128.shuffle<f64>(t0, t1, 1, 3), 16);
+        v128.store(dst, v128.shuffle<f64>(t2, t3, 0, 2), 32);
+        v128.store(dst, v128.shuffle<f64>(t2, t3, 1, 3), 48);
+        dst += 64;
+      }
+    }
+    for (; k < kc; k++) {
+      let i = 0;
+      for (; i < mr; i++) store<f32>(dst + (i << 2), load<f32>(r0 + rowBytes * i + (<usize>k << 2)));
+      for (; i < MR; i++) store<f32>(dst + (i << 2), 0);
+      dst += MR << 2;
+    }
+  }
+}
+
+// A stored K×M (lda = M), i.e. op(A) = Aᵀ: strip[k][i] = A[pc + k][ic + ir + i]; contiguous.
+function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    let src = a + ((<usize>pc * lda + ic + ir) << 2);
+    if (mr == MR) {
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst, v128.load(src));
+        src += <usize>lda << 2;
+        dst += MR << 2;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        let i = 0;
+        for (; i < mr; i++) store<f32>(dst + (i << 2), load<f32>(src + (i << 2)));
+        for (; i < MR; i++) store<f32>(dst + (i << 2), 0);
+        src += <usize>lda << 2;
+        dst += MR << 2;
+      }
+    }
+  }
+}
+
+// The 4×8 micro-kernel: 8 f32x4 accumulators stay in registers for the whole K loop; each k step
+// loads one row of the B panel (2 v128) and broadcasts 4 values of the A strip.
+// c is the top-left of the tile, ldc its row stride in bytes.
+// @ts-ignore: decorator
+@inline function micro_4x8(c: usize, ldc: usize, pa: usize, pb: usize, kc: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + ldc)); c11 = f32x4.add(c11, v128.load(c + ldc, 16));
+    c20 = f32x4.add(c20, v128.load(c + ldc * 2)); c21 = f32x4.add(c21, v128.load(c + ldc * 2, 16));
+    c30 = f32x4.add(c30, v128.load(c + ldc * 3)); c31 = f32x4.add(c31, v128.load(c + ldc * 3, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+  v128.store(c + ldc * 2, c20); v128.store(c + ldc * 2, c21, 16);
+  v128.store(c + ldc * 3, c30); v128.store(c + ldc * 3, c31, 16);
+}
+
+function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+              transA: bool, transB: bool, accumulate: bool, work: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) memory.fill(out, 0, <usize>m * n << 2);
+    return;
+  }
+  const kcMax = min(k, KC);
+  const pb = work;
+  const pa = pb + (<usize>kcMax * roundUp(min(n, NC), NR) << 2);
+  const tile = pa + (<usize>kcMax * roundUp(min(m, MC), MR) << 2);
+  const lda = transA ? m : k;
+  const ldb = transB ? k : n;
+  const ldc = <usize>n << 2;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const acc = accumulate || pc > 0;
+      if (transB) pack_b_t(pb, b, ldb, jc, pc, nc, kc);
+      else pack_b(pb, b, ldb, jc, pc, nc, kc);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        if (transA) pack_a_t(pa, a, lda, ic, pc, mc, kc);
+        else pack_a(pa, a, lda, ic, pc, mc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = pb + (<usize>jr * kc << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const ap = pa + (<usize>ir * kc << 2);
+            const cp = out + ldc * (ic + ir) + (<usize>(jc + jr) << 2);
+            if (mr == MR && nr == NR) {
+              micro_4x8(cp, ldc, ap, bp, kc, acc);
+            } else {
+              micro_4x8(tile, NR << 2, ap, bp, kc, false);
+              for (let i = 0; i < mr; i++) {
+                for (let j = 0; j < nr; j++) {
+                  const d = cp + ldc * i + (<usize>j << 2);
+                  const v = load<f32>(tile + (<usize>(i * NR + j) << 2));
+                  store<f32>(d, acc ? load<f32>(d) + v : v);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** out[M×N] (+)= A[M×K]·B[K×N]. accumulate != 0 adds to out. work: gemm_workspace_bytes(m, n, k). */
+export function gemm_nn_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
+  gemm(out, a, b, m, n, k, false, false, accumulate != 0, work);
+}
+
+/** out[M×N] (+)= A[M×K]·Bᵀ, B stored N×K. */
+export function gemm_nt_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
+  gemm(out, a, b, m, n, k, false, true, accumulate != 0, work);
+}
+
+/** out[M×N] (+)= Aᵀ·B[K×N], A stored K×M. */
+export function gemm_tn_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
+  gemm(out, a, b, m, n, k, true, false, accumulate != 0, work);
+}
+
+/** out[M×N] (+)= Aᵀ·Bᵀ, A stored K×M, B stored N×K. */
+export function gemm_tt_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
+  gemm(out, a, b, m, n, k, true, true, accumulate != 0, work);
+}

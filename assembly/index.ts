@@ -1,0 +1,20 @@
+// The module's one export list. Every kernel takes byte addresses into this module's memory, which
+// the host owns and allocates from (see src/arena.ts); nothing here allocates.
+export { heap_base, fill_f32, gather_rows_f32, nonfinite_index_f32 } from "./memory";
+export { gemm_workspace_bytes, gemm_nn_f32, gemm_nt_f32, gemm_tn_f32, gemm_tt_f32 } from "./gemm";
+export {
+  add_forward_f32, sub_forward_f32, mul_forward_f32, mul_backward_f32, scale_forward_f32, axpy_f32,
+  add_rows_forward_f32, colsum_backward_f32, sum_forward_f32, sum_backward_f32,
+} from "./elementwise";
+export {
+  relu_forward_f32, relu_backward_f32, leaky_relu_forward_f32, leaky_relu_backward_f32,
+  sigmoid_forward_f32, sigmoid_backward_f32, tanh_forward_f32, tanh_backward_f32,
+  softmax_forward_f32, softmax_backward_f32,
+} from "./activations";
+export {
+  mse_forward_f32, mse_backward_f32, softmax_xent_forward_f32, softmax_xent_backward_f32,
+  cce_forward_f32, cce_backward_f32, bce_forward_f32, bce_backward_f32,
+  sigmoid_bce_forward_f32, sigmoid_bce_backward_f32, argmax_match_count_f32, binary_match_count_f32,
+} from "./losses";
+export { sgd_update_f32, sgd_momentum_update_f32, adam_update_f32 } from "./optimizers";
+export { rng_seed, rng_uniform_f32, rng_normal_f32, rng_truncated_normal_f32, rng_shuffle_i32 } from "./random";

@@ -1,0 +1,62 @@
+// Optimizer updates: one pass over a flat parameter buffer and its flat gradient and state buffers,
+// written the way Keras defines them. Pointers are byte addresses, n is elements.
+import { axpy_f32 } from "./elementwise";
+
+/** param -= lr * grad */
+export function sgd_update_f32(param: usize, grad: usize, n: i32, lr: f32): void {
+  axpy_f32(param, grad, n, -lr);
+}
+
+/** velocity = momentum * velocity - lr * grad; param += velocity (Keras SGD with momentum) */
+export function sgd_momentum_update_f32(param: usize, grad: usize, velocity: usize, n: i32, lr: f32, momentum: f32): void {
+  const vm = f32x4.splat(momentum);
+  const vlr = f32x4.splat(lr);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = f32x4.sub(f32x4.mul(vm, v128.load(velocity + o)), f32x4.mul(vlr, v128.load(grad + o)));
+    v128.store(velocity + o, v);
+    v128.store(param + o, f32x4.add(v128.load(param + o), v));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = momentum * load<f32>(velocity + o) - lr * load<f32>(grad + o);
+    store<f32>(velocity + o, v);
+    store<f32>(param + o, load<f32>(param + o) + v);
+  }
+}
+
+/**
+ * Adam (Kingma & Ba 2015, Algorithm 1, with the efficient bias correction of its section 2):
+ * m = β1 m + (1 - β1) g; v = β2 v + (1 - β2) g²; lr_t = lr √(1 - β2^t) / (1 - β1^t);
+ * param -= lr_t m / (√v + ε). step t counts from 1.
+ */
+export function adam_update_f32(param: usize, grad: usize, m: usize, v: usize, n: i32,
+                                lr: f32, beta1: f32, beta2: f32, epsilon: f32, step: i32): void {
+  // AssemblyScript's own Math.pow, so the correction is the same on every engine.
+  const t = <f64>step;
+  const lrt = <f32>(<f64>lr * Math.sqrt(1 - Math.pow(<f64>beta2, t)) / (1 - Math.pow(<f64>beta1, t)));
+  const b1 = f32x4.splat(beta1), c1 = f32x4.splat(1 - beta1);
+  const b2 = f32x4.splat(beta2), c2 = f32x4.splat(1 - beta2);
+  const vlr = f32x4.splat(lrt), veps = f32x4.splat(epsilon);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const g = v128.load(grad + o);
+    const mi = f32x4.add(f32x4.mul(b1, v128.load(m + o)), f32x4.mul(c1, g));
+    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + o)), f32x4.mul(c2, f32x4.mul(g, g)));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    const upd = f32x4.div(f32x4.mul(vlr, mi), f32x4.add(f32x4.sqrt(vi), veps));
+    v128.store(param + o, f32x4.sub(v128.load(param + o), upd));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(grad + o);
+    const mi = beta1 * load<f32>(m + o) + (1 - beta1) * g;
+    const vi = beta2 * load<f32>(v + o) + (1 - beta2) * g * g;
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    store<f32>(param + o, load<f32>(param + o) - lrt * mi / (Mathf.sqrt(vi) + epsilon));
+  }
+}

@@ -1,0 +1,23 @@
+// wasmgrad's public API. Everything a user imports comes from here.
+export { init, isInitialized, type InitSource, type InitOptions } from './wasm.js';
+export { WasmgradError, type ErrorCode } from './errors.js';
+export type { MemoryInfo } from './arena.js';
+export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray } from './tensor.js';
+export { add, sub, mul, sum, mean } from './ops/elementwise.js';
+export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { relu, leakyRelu, sigmoid, tanh, softmax } from './ops/activations.js';
+export {
+  meanSquaredError, categoricalCrossentropy, binaryCrossentropy, softmaxCrossEntropy, sigmoidCrossEntropy,
+} from './ops/losses.js';
+export { layers, Layer, Dense, type DenseConfig, type LayerConfig, type WeightSpec } from './layers/index.js';
+export { optimizers, type Optimizer, type OptimizerName, type SgdConfig, type AdamConfig } from './optimizers.js';
+export { setSeed } from './random.js';
+export { data, oneHot, type DataInput } from './data.js';
+export type { ActivationName } from './activations.js';
+export type { LossName } from './losses.js';
+export type { MetricName } from './metrics.js';
+export type { InitializerName } from './initializers.js';
+export {
+  Sequential, sequential, type CompileArgs, type FitArgs, type History, type Logs, type Callbacks, type EvaluateArgs,
+} from './model.js';
+export { memory } from './memory.js';

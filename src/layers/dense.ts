@@ -1,0 +1,68 @@
+// dense: out = activation(x · kernel + bias), kernel [inputs × units], bias [units].
+import { getActivation, type ActivationName } from '../activations.js';
+import { WasmgradError, fmtShape } from '../errors.js';
+import { getInitializer, type InitializerName } from '../initializers.js';
+import { add } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, type LayerConfig, type WeightSpec } from './layer.js';
+
+/** Options of layers.dense(). */
+export interface DenseConfig extends LayerConfig {
+  /** Number of outputs. */
+  units: number;
+  /** Activation applied to the output (default 'linear'). */
+  activation?: ActivationName;
+  /** Whether to add a bias (default true). */
+  useBias?: boolean;
+  /** Initializer of the kernel (default 'glorotUniform'). */
+  kernelInitializer?: InitializerName;
+  /** Initializer of the bias (default 'zeros'). */
+  biasInitializer?: InitializerName;
+}
+
+export class Dense extends Layer {
+  readonly className = 'Dense';
+  readonly units: number;
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+  private readonly activate: (x: Tensor) => Tensor;
+
+  constructor(config: DenseConfig) {
+    super(config, 'dense');
+    if (!Number.isInteger(config.units) || config.units <= 0) {
+      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: units must be a positive integer, got ${config.units}`);
+    }
+    this.units = config.units;
+    this.activation = config.activation ?? 'linear';
+    this.activate = getActivation(this.activation);
+    this.useBias = config.useBias ?? true;
+    this.kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
+    this.biasInitializer = config.biasInitializer ?? 'zeros';
+    getInitializer(this.kernelInitializer);
+    getInitializer(this.biasInitializer);
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    if (inputShape.length !== 1) {
+      throw new WasmgradError('SHAPE_MISMATCH', `${this.name}: dense takes samples of shape [features], got ${fmtShape(inputShape)}`);
+    }
+    const inputs = inputShape[0]!;
+    const weights: WeightSpec[] = [
+      { name: 'kernel', shape: [inputs, this.units], initializer: this.kernelInitializer, fanIn: inputs, fanOut: this.units },
+    ];
+    if (this.useBias) {
+      weights.push({ name: 'bias', shape: [this.units], initializer: this.biasInitializer, fanIn: this.units, fanOut: this.units });
+    }
+    return { outputShape: [this.units], weights };
+  }
+
+  call(x: Tensor): Tensor {
+    const [kernel, bias] = this.weights;
+    let y = matmul(x, kernel!);
+    if (bias) y = add(y, bias);
+    return this.activate(y);
+  }
+}

@@ -1,0 +1,56 @@
+// The layer contract. A layer declares its weights and composes ops in call(); it never touches
+// floats itself. The model owns the memory: it allocates every layer's weights in one flat buffer
+// and hands them back as `weights`.
+import { WasmgradError } from '../errors.js';
+import type { InitializerName } from '../initializers.js';
+import type { Tensor } from '../tensor.js';
+
+/** A weight a layer needs: its name within the layer, its shape and how to initialize it. */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  initializer: InitializerName;
+  /** Fans for variance-scaling initializers. */
+  fanIn: number;
+  fanOut: number;
+}
+
+/** Options every layer takes. */
+export interface LayerConfig {
+  /** Shape of one sample, without the batch dimension; needed on the first layer of a model. */
+  inputShape?: number[];
+  /** A unique name (default: the layer type and a counter, e.g. dense_1). */
+  name?: string;
+}
+
+const counters = new Map<string, number>();
+
+export abstract class Layer {
+  /** The layer's name, unique in this process unless given. */
+  readonly name: string;
+  /** Shape of one input sample, if given. */
+  readonly inputShape: number[] | null;
+  /** The layer's weights in the order of build()'s specs, set by the model. */
+  weights: Tensor[] = [];
+
+  constructor(config: LayerConfig, prefix: string) {
+    const n = (counters.get(prefix) ?? 0) + 1;
+    counters.set(prefix, n);
+    this.name = config.name ?? `${prefix}_${n}`;
+    if (config.inputShape !== undefined) {
+      if (!Array.isArray(config.inputShape) || config.inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
+        throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: inputShape must be an array of positive integers, got ${JSON.stringify(config.inputShape)}`);
+      }
+    }
+    this.inputShape = config.inputShape?.slice() ?? null;
+  }
+
+  /** The Keras class name, as summary() shows it. */
+  abstract readonly className: string;
+
+  /** Output shape and weight specs for an input sample shape; throws if the shape does not fit. */
+  abstract build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] };
+
+  /** The layer's forward pass on a batch, composed of ops (so autograd sees every step). */
+  abstract call(x: Tensor, training: boolean): Tensor;
+}

@@ -1,0 +1,514 @@
+// Sequential models: a stack of layers, compiled with a loss and an optimizer, trained by fit().
+//
+// Memory: at build time the model allocates ONE flat buffer for every layer's weights and one for
+// their gradients (llm.c's layout); layer weights are views into it. A training step zeroes the
+// gradient buffer with one fill, runs forward and backward inside tidy(), and the optimizer
+// updates all parameters in one pass. Everything a step allocates is freed at its end, so the
+// arena reaches a steady state after the first step.
+import { WasmgradError, fmtShape } from './errors.js';
+import { toSamples, type DataInput } from './data.js';
+import { getInitializer } from './initializers.js';
+import type { Layer, WeightSpec } from './layers/layer.js';
+import { getLoss, type LossName, type LossResult } from './losses.js';
+import { checkMetricName, getMetric, type Metric, type MetricName } from './metrics.js';
+import { getOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
+import { Progress } from './progress.js';
+import { Rng, globalRng } from './random.js';
+import { Tensor, noGrad, tidy } from './tensor.js';
+import { heap, wasm } from './wasm.js';
+
+/** Options of compile(). */
+export interface CompileArgs {
+  /** 'sgd', 'adam', or an optimizer from optimizers.*. */
+  optimizer: OptimizerName | Optimizer;
+  /** The loss to minimize. */
+  loss: LossName;
+  /** Metrics to report besides the loss. */
+  metrics?: MetricName[];
+}
+
+/** Numbers reported after a batch or an epoch: loss, metrics, and val_ versions of both. */
+export type Logs = Record<string, number>;
+
+/** Hooks fit() calls; each may return a Promise, which fit awaits. */
+export interface Callbacks {
+  onTrainBegin?(logs?: Logs): void | Promise<void>;
+  onTrainEnd?(logs?: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+}
+
+/** Options of fit(). */
+export interface FitArgs {
+  /** Passes over the training data (default 1). */
+  epochs?: number;
+  /** Samples per gradient step (default 32). */
+  batchSize?: number;
+  /** Reshuffle the training samples before each epoch (default true). */
+  shuffle?: boolean;
+  /** Fraction of the samples, taken from the end before shuffling, held out for validation. */
+  validationSplit?: number;
+  /** Validation samples [x, y], used instead of validationSplit. */
+  validationData?: [DataInput, DataInput];
+  /** Seeds weight initialization (if the model is not built yet) and shuffling. */
+  seed?: number;
+  /** 1 prints a progress line per epoch to stderr in Node and Deno; 0 is silent (default 1). */
+  verbose?: 0 | 1;
+  /** Hooks called during training. */
+  callbacks?: Callbacks;
+}
+
+/** What fit() returns: the logs of every epoch. */
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+}
+
+/** Options of evaluate() and predict(). */
+export interface EvaluateArgs {
+  /** Samples per forward pass (default 32). */
+  batchSize?: number;
+}
+
+interface Compiled {
+  lossName: LossName;
+  loss: (pred: Tensor, target: Tensor) => LossResult;
+  optimizer: Optimizer;
+  metrics: Metric[];
+}
+
+interface Built {
+  params: number; // byte address of the flat parameter buffer
+  grads: number; // byte address of the flat gradient buffer
+  count: number; // parameters in all
+  weights: Tensor[]; // views, in layer order
+}
+
+interface Shapes {
+  input: number[];
+  outputs: number[][]; // one per layer
+  specs: WeightSpec[][]; // one list per layer
+}
+
+// How long fit() may run before it lets the event loop turn (so pages and workers stay responsive).
+const YIELD_MS = 50;
+
+export class Sequential {
+  /** The layers, in order. */
+  readonly layers: readonly Layer[];
+  /** Set to true (e.g. from a callback) to stop fit() after the current batch. */
+  stopTraining = false;
+  private shapes: Shapes | null = null;
+  private built: Built | null = null;
+  private compiled: Compiled | null = null;
+
+  constructor(layers: readonly Layer[]) {
+    if (!Array.isArray(layers) || layers.length === 0) {
+      throw new WasmgradError('INVALID_ARGUMENT', 'sequential: expected a non-empty array of layers');
+    }
+    this.layers = layers.slice();
+    const first = this.layers[0]!;
+    if (first.inputShape) this.shapes = this.inferShapes(first.inputShape);
+  }
+
+  /** Sets the loss, optimizer and metrics used by fit() and evaluate(). */
+  compile(args: CompileArgs): void {
+    if (args === null || typeof args !== 'object') throw new WasmgradError('INVALID_ARGUMENT', 'compile: expected { optimizer, loss, metrics? }');
+    const loss = getLoss(args.loss);
+    const optimizer = getOptimizer(args.optimizer);
+    const metricNames = args.metrics ?? [];
+    if (!Array.isArray(metricNames)) throw new WasmgradError('INVALID_ARGUMENT', `compile: metrics must be an array of names, got ${typeof metricNames}`);
+    for (const m of metricNames) checkMetricName(m);
+    this.compiled?.optimizer.dispose();
+    this.compiled = {
+      lossName: args.loss,
+      loss,
+      optimizer,
+      metrics: [],
+    };
+    // Metrics depend on the output width, known once shapes are.
+    this.metricNames = metricNames;
+    if (this.shapes) this.compiled.metrics = this.makeMetrics();
+  }
+
+  private metricNames: MetricName[] = [];
+
+  private makeMetrics(): Metric[] {
+    const out = this.shapes!.outputs[this.shapes!.outputs.length - 1]!;
+    const units = out[out.length - 1] ?? 1;
+    return this.metricNames.map((m) => getMetric(m, this.compiled!.lossName, units));
+  }
+
+  /** Trains the model on x and y. */
+  async fit(x: DataInput, y: DataInput, args: FitArgs = {}): Promise<History> {
+    const compiled = this.requireCompiled('fit');
+    const epochs = integerArg('fit', 'epochs', args.epochs ?? 1, 0);
+    const batchSize = integerArg('fit', 'batchSize', args.batchSize ?? 32, 1);
+    const split = args.validationSplit ?? 0;
+    if (!(typeof split === 'number' && split >= 0 && split < 1)) {
+      throw new WasmgradError('INVALID_ARGUMENT', `fit: validationSplit must be in [0, 1), got ${split}`);
+    }
+    const made: Tensor[] = [];
+    let rng: Rng | null = null;
+    let idx = 0, idxBytes = 0;
+    try {
+      const [X, Y] = this.checkData('fit', x, y, made);
+      let valX: Tensor | null = null, valY: Tensor | null = null;
+      let nTrain = X.shape[0]!;
+      if (args.validationData) {
+        if (!Array.isArray(args.validationData) || args.validationData.length !== 2) {
+          throw new WasmgradError('INVALID_ARGUMENT', 'fit: validationData must be [x, y]');
+        }
+        [valX, valY] = this.checkData('fit', args.validationData[0], args.validationData[1], made, 'validationData ');
+      } else if (split > 0) {
+        const nVal = Math.floor(nTrain * split);
+        if (nVal === 0 || nVal === nTrain) {
+          throw new WasmgradError('INVALID_ARGUMENT', `fit: validationSplit ${split} of ${nTrain} samples leaves ${nVal} for validation and ${nTrain - nVal} for training; both need at least one`);
+        }
+        nTrain -= nVal;
+        [valX, valY] = [rowView(X, nTrain, nVal, made), rowView(Y, nTrain, nVal, made)];
+      }
+      if (args.seed !== undefined) rng = new Rng(args.seed);
+      const built = this.build(rng ?? globalRng());
+
+      const k = wasm();
+      idxBytes = nTrain * 4;
+      idx = heap().alloc(idxBytes);
+      const identity = new Int32Array(nTrain).map((_, i) => i);
+      const steps = Math.ceil(nTrain / batchSize);
+      const callbacks = args.callbacks ?? {};
+      const progress = (args.verbose ?? 1) === 1 ? new Progress(epochs, steps) : null;
+      const history: History = { epoch: [], history: {} };
+      const xCols = X.size / X.shape[0]!, yCols = Y.size / Y.shape[0]!;
+      let lastYield = performance.now();
+      this.stopTraining = false;
+
+      await callbacks.onTrainBegin?.();
+      for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+        await callbacks.onEpochBegin?.(epoch);
+        progress?.epochBegin(epoch);
+        if (args.shuffle ?? true) (rng ?? globalRng()).shuffle(idx, nTrain);
+        else new Int32Array(heap().memory.buffer, idx, nTrain).set(identity);
+        let lossSum = 0;
+        const correct = compiled.metrics.map(() => 0), totals = compiled.metrics.map(() => 0);
+        let seen = 0;
+        for (let step = 0; step < steps && !this.stopTraining; step++) {
+          const size = Math.min(batchSize, nTrain - step * batchSize);
+          if (callbacks.onBatchBegin) await callbacks.onBatchBegin(step, { batch: step, size });
+          const result = tidy(() => {
+            const xb = Tensor.empty([size, ...X.shape.slice(1)]);
+            const yb = Tensor.empty([size, ...Y.shape.slice(1)]);
+            const rows = idx + step * batchSize * 4;
+            k.gather_rows_f32(xb.ptr, X.ptr, rows, size, xCols);
+            k.gather_rows_f32(yb.ptr, Y.ptr, rows, size, yCols);
+            const { loss, pred } = compiled.loss(this.forward(xb, true), yb);
+            k.fill_f32(built.grads, built.count, 0);
+            loss.backward();
+            compiled.optimizer.apply(built.params, built.grads, built.count);
+            return [loss.item(), ...compiled.metrics.map((m) => m.count(pred, yb))];
+          });
+          lossSum += result[0]! * size;
+          seen += size;
+          compiled.metrics.forEach((m, i) => {
+            correct[i] = correct[i]! + result[i + 1]!;
+            totals[i] = totals[i]! + m.total(size, yCols);
+          });
+          const logs = epochLogs(lossSum / seen, compiled.metrics, correct, totals);
+          progress?.batchEnd(step, logs);
+          if (callbacks.onBatchEnd) await callbacks.onBatchEnd(step, { batch: step, size, ...logs });
+          if (performance.now() - lastYield > YIELD_MS) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            lastYield = performance.now();
+          }
+        }
+        const logs = epochLogs(lossSum / seen, compiled.metrics, correct, totals);
+        if (valX && valY) {
+          const val = this.evaluateTensors(valX, valY, batchSize);
+          for (const [name, v] of Object.entries(val)) logs[`val_${name}`] = v;
+        }
+        progress?.epochEnd(logs);
+        history.epoch.push(epoch);
+        for (const [name, v] of Object.entries(logs)) (history.history[name] ??= []).push(v);
+        await callbacks.onEpochEnd?.(epoch, logs);
+      }
+      await callbacks.onTrainEnd?.();
+      return history;
+    } finally {
+      if (idxBytes > 0) heap().free(idx, idxBytes);
+      rng?.dispose();
+      for (const t of made) t.dispose();
+    }
+  }
+
+  /** Loss and metrics on x and y, as plain numbers. */
+  evaluate(x: DataInput, y: DataInput, args: EvaluateArgs = {}): Logs {
+    this.requireCompiled('evaluate');
+    const batchSize = integerArg('evaluate', 'batchSize', args.batchSize ?? 32, 1);
+    const made: Tensor[] = [];
+    try {
+      const [X, Y] = this.checkData('evaluate', x, y, made);
+      this.build(globalRng());
+      return this.evaluateTensors(X, Y, batchSize);
+    } finally {
+      for (const t of made) t.dispose();
+    }
+  }
+
+  /** The model's outputs for x, computed in batches; the caller disposes the returned tensor. */
+  predict(x: DataInput, args: EvaluateArgs = {}): Tensor {
+    const batchSize = integerArg('predict', 'batchSize', args.batchSize ?? 32, 1);
+    const made: Tensor[] = [];
+    try {
+      const X = toSamples('predict', 'x', x, made);
+      const shapes = this.checkInput('predict', X);
+      this.keepShapes(shapes);
+      this.build(globalRng());
+      const n = X.shape[0]!;
+      const outShape = shapes.outputs[shapes.outputs.length - 1]!;
+      const out = Tensor.empty([n, ...outShape]);
+      const outCols = out.size / n, xCols = X.size / n;
+      try {
+        for (let start = 0; start < n; start += batchSize) {
+          const size = Math.min(batchSize, n - start);
+          tidy(() => noGrad(() => {
+            const y = this.forward(Tensor.view(X.ptr + start * xCols * 4, [size, ...X.shape.slice(1)]), false);
+            const bytes = new Uint8Array(heap().memory.buffer);
+            bytes.copyWithin(out.ptr + start * outCols * 4, y.ptr, y.ptr + size * outCols * 4);
+          }));
+        }
+      } catch (e) {
+        out.dispose();
+        throw e;
+      }
+      return out;
+    } finally {
+      for (const t of made) t.dispose();
+    }
+  }
+
+  /** Copies of the weights, in layer order: [kernel (inputs × units), bias, ...]. */
+  getWeights(): Float32Array[] {
+    const built = this.build(globalRng());
+    return built.weights.map((w) => w.toArray());
+  }
+
+  /** Replaces the weights with `arrays`, in the order getWeights() returns them. */
+  setWeights(arrays: ReadonlyArray<Float32Array | ArrayLike<number>>): void {
+    const built = this.build(globalRng());
+    if (!Array.isArray(arrays) || arrays.length !== built.weights.length) {
+      throw new WasmgradError('SHAPE_MISMATCH', `setWeights: expected ${built.weights.length} arrays, got ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
+    }
+    // Check everything before writing anything, so a bad call changes no weight.
+    arrays.forEach((a, i) => {
+      const w = built.weights[i]!;
+      if (a?.length !== w.size) {
+        throw new WasmgradError('SHAPE_MISMATCH', `setWeights: array ${i} must hold ${w.size} values for shape ${fmtShape(w.shape)}, got ${a?.length}`);
+      }
+      for (let j = 0; j < a.length; j++) {
+        if (!Number.isFinite(a[j])) throw new WasmgradError('NON_FINITE', `setWeights: array ${i} holds ${a[j]} at index ${j}; every value must be finite`);
+      }
+    });
+    arrays.forEach((a, i) => {
+      const w = built.weights[i]!;
+      new Float32Array(heap().memory.buffer, w.ptr, w.size).set(a);
+    });
+  }
+
+  /** The number of parameters (weights and biases) in all layers. */
+  countParams(): number {
+    const shapes = this.requireShapes('countParams');
+    return shapes.specs.flat().reduce((n, s) => n + size(s.shape), 0);
+  }
+
+  /** A Keras-style table of the layers, their output shapes and parameter counts. */
+  summary(): string {
+    const shapes = this.requireShapes('summary');
+    const rows = this.layers.map((layer, i) => [
+      `${layer.name} (${layer.className})`,
+      `(${['None', ...shapes.outputs[i]!].join(', ')})`,
+      String(shapes.specs[i]!.reduce((n, s) => n + size(s.shape), 0)),
+    ]);
+    const widths = [29, 26, 10];
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' ').trimEnd();
+    const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b + 1, -1));
+    const total = this.countParams();
+    return [
+      'Model: "sequential"',
+      rule('_'),
+      line(['Layer (type)', 'Output Shape', 'Param #']),
+      rule('='),
+      ...rows.flatMap((r, i) => (i === 0 ? [line(r)] : [rule('_'), line(r)])),
+      rule('='),
+      `Total params: ${total}`,
+      `Trainable params: ${total}`,
+      'Non-trainable params: 0',
+      rule('_'),
+    ].join('\n');
+  }
+
+  /** Frees the model's weights, gradients and optimizer state. */
+  dispose(): void {
+    this.compiled?.optimizer.dispose();
+    if (this.built) {
+      for (const w of this.built.weights) w.dispose();
+      heap().free(this.built.params, this.built.count * 4);
+      heap().free(this.built.grads, this.built.count * 4);
+      this.built = null;
+    }
+    for (const layer of this.layers) layer.weights = [];
+  }
+
+  private forward(x: Tensor, training: boolean): Tensor {
+    let y = x;
+    for (const layer of this.layers) y = layer.call(y, training);
+    return y;
+  }
+
+  private requireCompiled(op: string): Compiled {
+    if (!this.compiled) {
+      throw new WasmgradError('NOT_COMPILED', `${op}: the model is not compiled; call model.compile({ optimizer, loss }) first`);
+    }
+    return this.compiled;
+  }
+
+  private requireShapes(op: string): Shapes {
+    if (!this.shapes) {
+      throw new WasmgradError('INVALID_ARGUMENT', `${op}: the input shape is unknown; give the first layer an inputShape, or call fit first`);
+    }
+    return this.shapes;
+  }
+
+  private inferShapes(input: readonly number[]): Shapes {
+    const outputs: number[][] = [], specs: WeightSpec[][] = [];
+    let shape = input.slice();
+    for (const layer of this.layers) {
+      const r = layer.build(shape);
+      outputs.push(r.outputShape);
+      specs.push(r.weights);
+      shape = r.outputShape;
+    }
+    return { input: input.slice(), outputs, specs };
+  }
+
+  // Shapes for this input: the model's, or inferred from x when the first layer has no inputShape
+  // (kept only once all checks pass, see keepShapes).
+  private checkInput(op: string, X: Tensor): Shapes {
+    const shapes = this.shapes ?? this.inferShapes(X.shape.slice(1));
+    const sample = X.shape.slice(1);
+    const want = shapes.input;
+    if (sample.length !== want.length || sample.some((d, i) => d !== want[i])) {
+      throw new WasmgradError('SHAPE_MISMATCH', `${op}: the model takes samples of shape ${fmtShape(want)} (x of shape [n, ${want.join(', ')}]), got x of shape ${fmtShape(X.shape)}`);
+    }
+    return shapes;
+  }
+
+  private keepShapes(shapes: Shapes): void {
+    if (this.shapes) return;
+    this.shapes = shapes;
+    if (this.compiled) this.compiled.metrics = this.makeMetrics();
+  }
+
+  // x and y as checked tensors of samples; y of shape [n] is taken as [n, 1] for one output.
+  private checkData(op: string, x: DataInput, y: DataInput, made: Tensor[], what = ''): [Tensor, Tensor] {
+    const X = toSamples(op, `${what}x`, x, made);
+    let Y = toSamples(op, `${what}y`, y, made);
+    if (X.shape[0] !== Y.shape[0]) {
+      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}x has ${X.shape[0]} samples but ${what}y has ${Y.shape[0]}; they must match`);
+    }
+    const shapes = this.checkInput(op, X);
+    const out = shapes.outputs[shapes.outputs.length - 1]!;
+    if (Y.shape.length === 1 && out.length === 1 && out[0] === 1) {
+      Y = Tensor.view(Y.ptr, [Y.shape[0]!, 1]);
+      made.push(Y);
+    }
+    const ys = Y.shape.slice(1);
+    if (ys.length !== out.length || ys.some((d, i) => d !== out[i])) {
+      const hint = Y.shape.length === 1 && (out[0] ?? 1) > 1 && this.compiled?.lossName === 'categoricalCrossentropy'
+        ? ' (class labels must be one-hot encoded for categoricalCrossentropy: see data.oneHot)' : '';
+      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}y must have shape [n, ${out.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape(Y.shape)}${hint}`);
+    }
+    this.keepShapes(shapes);
+    return [X, Y];
+  }
+
+  // Allocates and initializes the weights once, in one flat buffer (and one for their gradients).
+  private build(rng: Rng): Built {
+    if (this.built) return this.built;
+    const shapes = this.requireShapes('build');
+    const all = shapes.specs.flat();
+    const count = all.reduce((n, s) => n + size(s.shape), 0);
+    const arena = heap();
+    const params = arena.alloc(Math.max(1, count) * 4);
+    const grads = arena.alloc(Math.max(1, count) * 4);
+    wasm().fill_f32(grads, count, 0);
+    const weights: Tensor[] = [];
+    let offset = 0;
+    this.layers.forEach((layer, i) => {
+      layer.weights = shapes.specs[i]!.map((spec) => {
+        const w = Tensor.view(params + offset * 4, spec.shape);
+        w.requiresGrad = true;
+        w.setGradView(grads + offset * 4);
+        getInitializer(spec.initializer)(w, spec.fanIn, spec.fanOut, rng);
+        offset += w.size;
+        weights.push(w);
+        return w;
+      });
+    });
+    this.built = { params, grads, count, weights };
+    return this.built;
+  }
+
+  private evaluateTensors(X: Tensor, Y: Tensor, batchSize: number): Logs {
+    const compiled = this.requireCompiled('evaluate');
+    const n = X.shape[0]!, xCols = X.size / n, yCols = Y.size / n;
+    let lossSum = 0;
+    const correct = compiled.metrics.map(() => 0), totals = compiled.metrics.map(() => 0);
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const result = tidy(() => noGrad(() => {
+        const xb = Tensor.view(X.ptr + start * xCols * 4, [size, ...X.shape.slice(1)]);
+        const yb = Tensor.view(Y.ptr + start * yCols * 4, [size, ...Y.shape.slice(1)]);
+        const { loss, pred } = compiled.loss(this.forward(xb, false), yb);
+        return [loss.item(), ...compiled.metrics.map((m) => m.count(pred, yb))];
+      }));
+      lossSum += result[0]! * size;
+      compiled.metrics.forEach((m, i) => {
+        correct[i] = correct[i]! + result[i + 1]!;
+        totals[i] = totals[i]! + m.total(size, yCols);
+      });
+    }
+    return epochLogs(lossSum / n, compiled.metrics, correct, totals);
+  }
+}
+
+function epochLogs(loss: number, metrics: Metric[], correct: number[], totals: number[]): Logs {
+  const logs: Logs = { loss };
+  metrics.forEach((m, i) => { logs[m.name] = correct[i]! / totals[i]!; });
+  return logs;
+}
+
+// Rows [start, start + count) of t as a view (no copy); pushed to `made` for disposal.
+function rowView(t: Tensor, start: number, count: number, made: Tensor[]): Tensor {
+  const cols = t.size / t.shape[0]!;
+  const v = Tensor.view(t.ptr + start * cols * 4, [count, ...t.shape.slice(1)]);
+  made.push(v);
+  return v;
+}
+
+function integerArg(op: string, name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A model that runs `layers` one after another. */
+export function sequential(layers: readonly Layer[]): Sequential {
+  return new Sequential(layers);
+}

@@ -1,0 +1,51 @@
+// Activation ops: relu, leakyRelu, sigmoid, tanh (elementwise) and softmax (over the last axis).
+import { WasmgradError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { wasm } from '../wasm.js';
+
+/** max(x, 0), elementwise. */
+export function relu(x: Tensor): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k.relu_forward_f32(out.ptr, x.ptr, x.size);
+  return out.recordBackward([x], () => k.relu_backward_f32(x.gradPtr(), out.ptr, out.gradPtr(), x.size));
+}
+
+/** x for x > 0, alpha·x otherwise (alpha defaults to 0.2, as in TF.js). */
+export function leakyRelu(x: Tensor, alpha = 0.2): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k.leaky_relu_forward_f32(out.ptr, x.ptr, x.size, alpha);
+  return out.recordBackward([x], () => k.leaky_relu_backward_f32(x.gradPtr(), x.ptr, out.gradPtr(), x.size, alpha));
+}
+
+/** 1 / (1 + exp(-x)), elementwise. */
+export function sigmoid(x: Tensor): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k.sigmoid_forward_f32(out.ptr, x.ptr, x.size);
+  out.activationOf = { op: 'sigmoid', input: x };
+  return out.recordBackward([x], () => k.sigmoid_backward_f32(x.gradPtr(), out.ptr, out.gradPtr(), x.size));
+}
+
+/** tanh(x), elementwise. */
+export function tanh(x: Tensor): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k.tanh_forward_f32(out.ptr, x.ptr, x.size);
+  return out.recordBackward([x], () => k.tanh_backward_f32(x.gradPtr(), out.ptr, out.gradPtr(), x.size));
+}
+
+/** exp(x) / Σ exp(x) over the last axis, with the maximum subtracted first. */
+export function softmax(x: Tensor): Tensor {
+  const k = wasm();
+  const cols = x.shape[x.shape.length - 1];
+  if (cols === undefined || cols === 0) {
+    throw new WasmgradError('SHAPE_MISMATCH', `softmax: x needs a non-empty last axis, got shape [${x.shape.join(', ')}]`);
+  }
+  const rows = x.size / cols;
+  const out = Tensor.empty(x.shape);
+  k.softmax_forward_f32(out.ptr, x.ptr, rows, cols);
+  out.activationOf = { op: 'softmax', input: x };
+  return out.recordBackward([x], () => k.softmax_backward_f32(x.gradPtr(), out.ptr, out.gradPtr(), rows, cols));
+}

@@ -1,0 +1,78 @@
+// Loss ops: each returns a scalar tensor (mean over the batch, as Keras reduces) whose backward
+// reaches the prediction, or the logits for the fused forms. Targets get no gradient.
+import { WasmgradError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { wasm } from '../wasm.js';
+
+// Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] before a log.
+const EPSILON = 1e-7;
+
+function checkSameShape(op: string, pred: Tensor, target: Tensor): void {
+  if (pred.shape.length !== target.shape.length || pred.shape.some((d, i) => d !== target.shape[i])) {
+    throw new WasmgradError('SHAPE_MISMATCH', `${op}: target shape ${fmtShape(target.shape)} must equal prediction shape ${fmtShape(pred.shape)}`);
+  }
+}
+
+function rowsCols(pred: Tensor): [number, number] {
+  const cols = pred.shape[pred.shape.length - 1] ?? 1;
+  return [cols === 0 ? 0 : pred.size / cols, cols];
+}
+
+/** mean((pred - target)²) */
+export function meanSquaredError(pred: Tensor, target: Tensor): Tensor {
+  const k = wasm();
+  checkSameShape('meanSquaredError', pred, target);
+  const loss = Tensor.empty([]);
+  k.mse_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size);
+  return loss.recordBackward([pred], () =>
+    k.mse_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
+}
+
+/** -Σ target·log(pred) over the last axis, averaged over rows; pred holds probabilities. */
+export function categoricalCrossentropy(pred: Tensor, target: Tensor): Tensor {
+  const k = wasm();
+  checkSameShape('categoricalCrossentropy', pred, target);
+  const [rows, cols] = rowsCols(pred);
+  const loss = Tensor.empty([]);
+  k.cce_forward_f32(loss.ptr, pred.ptr, target.ptr, rows, cols, EPSILON);
+  return loss.recordBackward([pred], () =>
+    k.cce_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), rows, cols, EPSILON));
+}
+
+/**
+ * Categorical cross-entropy from logits, fused with softmax: stable for any logits, and its
+ * gradient is the exact softmax(logits) - target. Returns the loss and the probabilities.
+ */
+export function softmaxCrossEntropy(logits: Tensor, target: Tensor): { loss: Tensor; probs: Tensor } {
+  const k = wasm();
+  checkSameShape('categoricalCrossentropy', logits, target);
+  const [rows, cols] = rowsCols(logits);
+  const loss = Tensor.empty([]);
+  const probs = Tensor.empty(logits.shape);
+  k.softmax_xent_forward_f32(loss.ptr, probs.ptr, logits.ptr, target.ptr, rows, cols);
+  loss.recordBackward([logits], () =>
+    k.softmax_xent_backward_f32(logits.gradPtr(), probs.ptr, target.ptr, loss.gradPtr(), rows, cols));
+  return { loss, probs };
+}
+
+/** -mean(target·log(pred) + (1 - target)·log(1 - pred)); pred holds probabilities. */
+export function binaryCrossentropy(pred: Tensor, target: Tensor): Tensor {
+  const k = wasm();
+  checkSameShape('binaryCrossentropy', pred, target);
+  const loss = Tensor.empty([]);
+  k.bce_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size, EPSILON);
+  return loss.recordBackward([pred], () =>
+    k.bce_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size, EPSILON));
+}
+
+/** Binary cross-entropy from logits, fused with sigmoid. Returns the loss and the probabilities. */
+export function sigmoidCrossEntropy(logits: Tensor, target: Tensor): { loss: Tensor; probs: Tensor } {
+  const k = wasm();
+  checkSameShape('binaryCrossentropy', logits, target);
+  const loss = Tensor.empty([]);
+  const probs = Tensor.empty(logits.shape);
+  k.sigmoid_bce_forward_f32(loss.ptr, probs.ptr, logits.ptr, target.ptr, logits.size);
+  loss.recordBackward([logits], () =>
+    k.sigmoid_bce_backward_f32(logits.gradPtr(), probs.ptr, target.ptr, loss.gradPtr(), logits.size));
+  return { loss, probs };
+}

@@ -1,0 +1,71 @@
+// matmul: out[M×N] = op(a)·op(b) for 2-D a and b, op being the identity or a transpose.
+// All four forms run on the one packed GEMM (assembly/gemm.ts); the backward of each form is two
+// GEMMs of other forms, accumulating into the gradients.
+import { WasmgradError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { heap, wasm, type Kernels } from '../wasm.js';
+
+/** Options of matmul. */
+export interface MatmulOptions {
+  /** Use aᵀ (a is stored K×M). */
+  transposeA?: boolean;
+  /** Use bᵀ (b is stored N×K). */
+  transposeB?: boolean;
+}
+
+type Gemm = Kernels['gemm_nn_f32'];
+
+/** The matrix product op(a)·op(b) of two 2-D tensors. */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const k = wasm();
+  const ta = options.transposeA ?? false, tb = options.transposeB ?? false;
+  if (a.shape.length !== 2 || b.shape.length !== 2) {
+    throw new WasmgradError('SHAPE_MISMATCH', `matmul: a and b must be 2-D, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}`);
+  }
+  const [m, ka] = ta ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+  const [kb, n] = tb ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+  if (ka !== kb) {
+    throw new WasmgradError('SHAPE_MISMATCH',
+      `matmul: inner dimensions differ: op(a) is ${m}×${ka} and op(b) is ${kb}×${n} (a ${fmtShape(a.shape)}` +
+      `${ta ? ' transposed' : ''}, b ${fmtShape(b.shape)}${tb ? ' transposed' : ''})`);
+  }
+  const out = Tensor.empty([m, n]);
+  gemm(forms(k)[+ta]![+tb]!, out.ptr, a.ptr, b.ptr, m, n, ka, false);
+  return out.recordBackward([a, b], () => {
+    const f = forms(k);
+    const dout = out.gradPtr();
+    // dA and dB for C = op(A)·op(B); each line is dX (stored as X) = a product of stored matrices.
+    if (a.requiresGrad) {
+      if (!ta && !tb) gemm(f[0][1], a.gradPtr(), dout, b.ptr, m, ka, n, true);      // dA = dC·Bᵀ
+      else if (!ta && tb) gemm(f[0][0], a.gradPtr(), dout, b.ptr, m, ka, n, true); // dA = dC·B
+      else if (ta && !tb) gemm(f[0][1], a.gradPtr(), b.ptr, dout, ka, m, n, true); // dA = B·dCᵀ
+      else gemm(f[1][1], a.gradPtr(), b.ptr, dout, ka, m, n, true);                // dA = Bᵀ·dCᵀ
+    }
+    if (b.requiresGrad) {
+      if (!ta && !tb) gemm(f[1][0], b.gradPtr(), a.ptr, dout, ka, n, m, true);      // dB = Aᵀ·dC
+      else if (!ta && tb) gemm(f[1][0], b.gradPtr(), dout, a.ptr, n, ka, m, true); // dB = dCᵀ·A
+      else if (ta && !tb) gemm(f[0][0], b.gradPtr(), a.ptr, dout, ka, n, m, true); // dB = A·dC
+      else gemm(f[1][1], b.gradPtr(), dout, a.ptr, n, ka, m, true);                // dB = dCᵀ·Aᵀ
+    }
+  });
+}
+
+function forms(k: Kernels): [[Gemm, Gemm], [Gemm, Gemm]] {
+  return [[k.gemm_nn_f32, k.gemm_nt_f32], [k.gemm_tn_f32, k.gemm_tt_f32]];
+}
+
+// One workspace for the packed panels, grown when a larger product needs it and then kept, so a
+// training loop allocates it once.
+let workPtr = 0, workBytes = 0;
+
+function gemm(kernel: Gemm, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
+  const need = wasm().gemm_workspace_bytes(m, n, k);
+  if (need > workBytes) {
+    const arena = heap();
+    if (workBytes > 0) arena.free(workPtr, workBytes);
+    workBytes = 0;
+    workPtr = arena.alloc(need);
+    workBytes = need;
+  }
+  kernel(out, a, b, m, n, k, accumulate ? 1 : 0, workPtr);
+}

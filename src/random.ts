@@ -1,0 +1,70 @@
+// Seeded random numbers, drawn inside the module (assembly/random.ts) so they are the same on every
+// engine. One generator is global (setSeed); fit({ seed }) makes its own.
+import { WasmgradError } from './errors.js';
+import type { Tensor } from './tensor.js';
+import { heap, wasm } from './wasm.js';
+
+/** A seeded generator whose 16-byte state lives in the arena. */
+export class Rng {
+  private state: number;
+
+  /** A generator started from `seed` (any safe integer; 0 is a seed like any other). */
+  constructor(seed: number) {
+    const [lo, hi] = splitSeed(seed);
+    this.state = heap().alloc(16);
+    wasm().rng_seed(this.state, lo, hi);
+  }
+
+  /** Fills t with uniform values in [lo, hi). */
+  uniform(t: Tensor, lo: number, hi: number): void {
+    wasm().rng_uniform_f32(t.ptr, this.ptr(), t.size, lo, hi);
+  }
+
+  /** Fills t with normal values. */
+  normal(t: Tensor, mean: number, stddev: number): void {
+    wasm().rng_normal_f32(t.ptr, this.ptr(), t.size, mean, stddev);
+  }
+
+  /** Fills t with normal values redrawn until within two standard deviations of the mean. */
+  truncatedNormal(t: Tensor, mean: number, stddev: number): void {
+    wasm().rng_truncated_normal_f32(t.ptr, this.ptr(), t.size, mean, stddev);
+  }
+
+  /** Writes a random permutation of 0 .. n-1 as i32 at byte address idx. */
+  shuffle(idx: number, n: number): void {
+    wasm().rng_shuffle_i32(idx, this.ptr(), n);
+  }
+
+  /** Frees the state. */
+  dispose(): void {
+    if (this.state !== 0) heap().free(this.state, 16);
+    this.state = 0;
+  }
+
+  private ptr(): number {
+    if (this.state === 0) throw new WasmgradError('DISPOSED', 'random generator was disposed');
+    return this.state;
+  }
+}
+
+let global: Rng | null = null;
+
+/** Reseeds the global generator used for weight initialization when fit() is given no seed. */
+export function setSeed(seed: number): void {
+  const next = new Rng(seed);
+  global?.dispose();
+  global = next;
+}
+
+/** The global generator; it starts from seed 0 until setSeed() is called. */
+export function globalRng(): Rng {
+  return global ??= new Rng(0);
+}
+
+function splitSeed(seed: number): [number, number] {
+  if (!Number.isSafeInteger(seed)) {
+    throw new WasmgradError('INVALID_ARGUMENT', `seed: expected a safe integer, got ${seed}`);
+  }
+  const bits = BigInt.asUintN(64, BigInt(seed));
+  return [Number(bits & 0xffffffffn), Number(bits >> 32n)];
+}

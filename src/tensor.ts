@@ -1,0 +1,316 @@
+// Tensor: a float32, row-major block in the arena, plus what autograd needs: the inputs it was made
+// from and the closure that carries gradients back to them (micrograd's design: the backward rule
+// is written next to its forward, in the op that makes the tensor).
+import { WasmgradError, fmtShape } from './errors.js';
+import { heap, wasm } from './wasm.js';
+
+/** Nested arrays of numbers, as in tensor([[1, 2], [3, 4]]). */
+export type NestedArray = ReadonlyArray<number | NestedArray>;
+
+/** Values a tensor can be made from. */
+export type TensorLike = number | NestedArray | Float32Array;
+
+// Tensors created inside tidy() are recorded in the innermost scope and disposed when it ends.
+const scopes: Set<Tensor>[] = [];
+let tracking = true; // false while making a tensor that something else owns (a gradient)
+let gradEnabled = true;
+let nextId = 1;
+
+export class Tensor {
+  /** Dimensions, outermost first. */
+  readonly shape: readonly number[];
+  /** Number of elements. */
+  readonly size: number;
+  /** A number that identifies this tensor in messages. */
+  readonly id: number;
+  /** Whether backward() computes a gradient for this tensor. */
+  requiresGrad = false;
+  private _ptr: number;
+  private readonly owned: boolean;
+  private disposed = false;
+  private _grad: Tensor | null = null;
+  private parents: readonly Tensor[] | null = null;
+  private backwardFn: (() => void) | null = null;
+  /** For outputs of softmax and sigmoid: the op and its input, so a loss can work from logits (as Keras does). */
+  activationOf: { op: 'softmax' | 'sigmoid'; input: Tensor } | null = null;
+
+  private constructor(ptr: number, shape: readonly number[], owned: boolean) {
+    this._ptr = ptr;
+    this.shape = Object.freeze(shape.slice());
+    this.size = shape.reduce((a, b) => a * b, 1);
+    this.owned = owned;
+    this.id = nextId++;
+    heap().liveTensors++;
+    if (tracking) scopes[scopes.length - 1]?.add(this);
+  }
+
+  /** A new tensor of this shape with uninitialized contents. */
+  static empty(shape: readonly number[]): Tensor {
+    checkShape(shape);
+    const size = shape.reduce((a, b) => a * b, 1);
+    return new Tensor(heap().alloc(size * 4), shape, true);
+  }
+
+  /** A new tensor of this shape filled with `value`. */
+  static filled(shape: readonly number[], value: number): Tensor {
+    const t = Tensor.empty(shape);
+    wasm().fill_f32(t.ptr, t.size, value);
+    return t;
+  }
+
+  /** A tensor over memory owned by something else (a model's flat parameter buffer, a row range). */
+  static view(ptr: number, shape: readonly number[]): Tensor {
+    return new Tensor(ptr, shape, false);
+  }
+
+  /** Byte address of the first element; throws if the tensor was disposed. */
+  get ptr(): number {
+    if (this.disposed) {
+      throw new WasmgradError('DISPOSED', `tensor #${this.id} ${fmtShape(this.shape)} was disposed and cannot be used`);
+    }
+    return this._ptr;
+  }
+
+  /** Whether dispose() has been called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** The gradient that backward() accumulated, or null. */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+
+  /** Byte address of the gradient, made zero-filled on first use. */
+  gradPtr(): number {
+    if (this._grad === null) this._grad = untracked(() => Tensor.filled(this.shape, 0));
+    return this._grad.ptr;
+  }
+
+  /** Makes the gradient live at `ptr` (a view into a model's flat gradient buffer). */
+  setGradView(ptr: number): void {
+    this._grad?.dispose();
+    this._grad = untracked(() => Tensor.view(ptr, this.shape));
+  }
+
+  /** A flat, row-major copy of the values. */
+  toArray(): Float32Array {
+    return new Float32Array(heap().memory.buffer, this.ptr, this.size).slice();
+  }
+
+  /** The one value of a single-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new WasmgradError('SHAPE_MISMATCH', `item: expected a tensor of one element, got shape ${fmtShape(this.shape)}`);
+    return new Float32Array(heap().memory.buffer, this.ptr, 1)[0]!;
+  }
+
+  /** A tensor with the same values and another shape of the same size (a copy, outside autograd). */
+  reshape(shape: readonly number[]): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== this.size) {
+      throw new WasmgradError('SHAPE_MISMATCH', `reshape: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)} (${size} elements)`);
+    }
+    const out = Tensor.empty(shape);
+    new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, this.ptr, this.ptr + this.size * 4);
+    return out;
+  }
+
+  /** Frees the tensor's memory (and its gradient's); using it afterwards throws. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const arena = heap();
+    if (this.owned) arena.free(this._ptr, this.size * 4);
+    arena.liveTensors--;
+    this._grad?.dispose();
+    this._grad = null;
+    this.parents = null;
+    this.backwardFn = null;
+    this.activationOf = null;
+    for (const scope of scopes) scope.delete(this);
+  }
+
+  /**
+   * Records how to carry this tensor's gradient back to `inputs`, if any of them needs one.
+   * `backward` accumulates into the inputs' gradients (input.gradPtr()).
+   */
+  recordBackward(inputs: readonly Tensor[], backward: () => void): this {
+    if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+      this.requiresGrad = true;
+      this.parents = inputs;
+      this.backwardFn = backward;
+    }
+    return this;
+  }
+
+  /** Computes d(this)/d(t) for every tensor t with requiresGrad that this one depends on, adding into t.grad. */
+  backward(): void {
+    if (this.size !== 1) {
+      throw new WasmgradError('SHAPE_MISMATCH', `backward: expected a scalar (one element) to start from, got shape ${fmtShape(this.shape)}`);
+    }
+    if (!this.requiresGrad) {
+      throw new WasmgradError('INVALID_ARGUMENT', `backward: tensor #${this.id} does not depend on any tensor with requiresGrad`);
+    }
+    const order = topologicalOrder(this);
+    wasm().fill_f32(this.gradPtr(), 1, 1);
+    for (let i = order.length - 1; i >= 0; i--) order[i]!.backwardFn?.();
+  }
+}
+
+// Makes tensors that no tidy() scope records: their owner disposes them.
+function untracked<T>(make: () => T): T {
+  const before = tracking;
+  tracking = false;
+  try {
+    return make();
+  } finally {
+    tracking = before;
+  }
+}
+
+// Post-order over the graph without recursion, so deep graphs do not overflow the JS stack.
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const parents = (top[0] as unknown as { parents: readonly Tensor[] | null }).parents ?? [];
+    if (top[1] < parents.length) {
+      const p = parents[top[1]++]!;
+      if (p.requiresGrad && !seen.has(p)) {
+        seen.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+function checkShape(shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new WasmgradError('INVALID_ARGUMENT', `shape ${fmtShape(shape)}: every dimension must be a non-negative integer`);
+    }
+  }
+}
+
+/** A tensor from numbers, nested arrays or a Float32Array; shape defaults to the nesting of `values`. */
+export function tensor(values: TensorLike, shape?: readonly number[], options: { requiresGrad?: boolean } = {}): Tensor {
+  let flat: Float32Array;
+  let inferred: number[];
+  if (typeof values === 'number') {
+    flat = Float32Array.of(values);
+    inferred = [];
+  } else if (values instanceof Float32Array) {
+    flat = values;
+    inferred = [values.length];
+  } else if (Array.isArray(values)) {
+    inferred = nestedShape(values);
+    flat = new Float32Array(inferred.reduce((a, b) => a * b, 1));
+    flatten(values, flat, 0);
+  } else {
+    throw new WasmgradError('INVALID_ARGUMENT', `tensor: expected a number, nested arrays or a Float32Array, got ${describe(values)}`);
+  }
+  const finalShape = shape ?? inferred;
+  checkShape(finalShape);
+  const size = finalShape.reduce((a, b) => a * b, 1);
+  if (size !== flat.length) {
+    throw new WasmgradError('SHAPE_MISMATCH', `tensor: shape ${fmtShape(finalShape)} needs ${size} values, got ${flat.length}`);
+  }
+  const t = Tensor.empty(finalShape);
+  new Float32Array(heap().memory.buffer, t.ptr, size).set(flat);
+  t.requiresGrad = options.requiresGrad ?? false;
+  return t;
+}
+
+/** A tensor whose gradient backward() computes (a trainable value). */
+export function variable(values: TensorLike, shape?: readonly number[]): Tensor {
+  return tensor(values, shape, { requiresGrad: true });
+}
+
+function nestedShape(values: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray | number = values;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = (level as NestedArray)[0] as NestedArray | number;
+    if (level === undefined) break;
+  }
+  return shape;
+}
+
+function flatten(values: NestedArray, out: Float32Array, at: number, depth = 0, shape = nestedShape(values)): number {
+  if (values.length !== shape[0]) {
+    throw new WasmgradError('SHAPE_MISMATCH', `tensor: ragged nested array: expected length ${shape[0]} at depth ${depth}, got ${values.length}`);
+  }
+  for (const v of values) {
+    if (typeof v === 'number') {
+      if (shape.length !== 1) throw new WasmgradError('SHAPE_MISMATCH', `tensor: ragged nested array: a number at depth ${depth} where arrays were expected`);
+      out[at++] = v;
+    } else if (Array.isArray(v)) {
+      if (shape.length < 2) throw new WasmgradError('SHAPE_MISMATCH', `tensor: ragged nested array: an array at depth ${depth + 1} where numbers were expected`);
+      at = flatten(v, out, at, depth + 1, shape.slice(1));
+    } else {
+      throw new WasmgradError('INVALID_ARGUMENT', `tensor: expected numbers, got ${describe(v)} at depth ${depth + 1}`);
+    }
+  }
+  return at;
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
+}
+
+/** Runs fn and disposes every tensor it created except those it returns (a tensor, or arrays/objects of them). */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new WasmgradError('INVALID_ARGUMENT', 'tidy: fn must be synchronous; it returned a Promise');
+  }
+  const keep = new Set<Tensor>();
+  collectTensors(result, keep);
+  for (const t of scope) if (!keep.has(t)) t.dispose();
+  const outer = scopes[scopes.length - 1];
+  if (outer) for (const t of keep) if (scope.has(t)) outer.add(t);
+  return result;
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (Array.isArray(value)) for (const v of value) collectTensors(v, into);
+  else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectTensors(v, into);
+  }
+}
+
+/** Runs fn with gradient recording off: ops inside make no graph (for inference). */
+export function noGrad<T>(fn: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+/** Keeps a tensor made inside tidy() alive past it without returning it. */
+export function keep(t: Tensor): Tensor {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}
