@@ -61,6 +61,7 @@ export class Progress {
     const perStep = (now - this.start) / Math.max(1, done);
     const metrics = Object.entries(logs).map(([k, v]) => ` - ${k}: ${v.toFixed(4)}`).join('');
     const count = String(done).padStart(String(this.steps).length);
-    return `${count}/${this.steps} [${bar}] - ${seconds.toFixed(seconds < 10 ? 1 : 0)}s ${perStep.toFixed(perStep < 10 ? 1 : 0)}ms/step${metrics}`;
+    const step = perStep < 1 ? `${(perStep * 1000).toFixed(0)}us` : `${perStep.toFixed(perStep < 10 ? 1 : 0)}ms`;
+    return `${count}/${this.steps} [${bar}] - ${seconds.toFixed(seconds < 10 ? 1 : 0)}s ${step}/step${metrics}`;
   }
 }

@@ -1,0 +1,52 @@
+// Benchmark helpers: run cases interleaved (A B A B ...) after a warm-up, report medians.
+import os from 'node:os';
+
+/** One contender: set up once, then `run` does the timed work and returns how many units it did. */
+export interface Contender {
+  name: string;
+  run: () => Promise<number> | number;
+}
+
+/** Timings of one contender: units per second at each repetition. */
+export interface Result {
+  name: string;
+  rates: number[];
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Runs every contender `warmup` times, then `reps` rounds of each in turn; returns rates (units/s). */
+export async function interleave(contenders: Contender[], reps: number, warmup = 1): Promise<Result[]> {
+  for (const c of contenders) for (let i = 0; i < warmup; i++) await c.run();
+  const rates = contenders.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++) {
+    for (const [i, c] of contenders.entries()) {
+      const t0 = performance.now();
+      const units = await c.run();
+      rates[i]!.push(units / ((performance.now() - t0) / 1000));
+    }
+  }
+  return contenders.map((c, i) => {
+    const sorted = rates[i]!.slice().sort((a, b) => a - b);
+    return { name: c.name, rates: rates[i]!, median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)! };
+  });
+}
+
+/** A line describing this machine: CPU model, cores, Node version. */
+export function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+}
+
+/** A deterministic generator for benchmark data (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

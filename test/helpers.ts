@@ -1,0 +1,82 @@
+// Test helpers: a seeded JS generator for test data, closeness checks, and the gradient check.
+import { expect } from 'vitest';
+import { Tensor, mul, sum, tidy, variable, tensor } from '../src/index.js';
+
+/** A small seeded generator (mulberry32) for test inputs; the library itself never uses it. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [lo, hi), rounded to float32 so the f64 reference sees the same inputs. */
+export function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+
+/** Asserts |actual - expected| <= atol + rtol·|expected| elementwise, naming the first bad index. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!, e = expected[i]!;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
+      expect.fail(`index ${i}: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
+    }
+  }
+}
+
+/** A float64 reference op: inputs as flat arrays → flat output. */
+export type RefFn = (...inputs: Float64Array[]) => ArrayLike<number>;
+
+/**
+ * Gradient check: the library's backward against central differences of the float64 reference.
+ * L = Σ w·f(x) with random w; dL/dx from backward() must match (L(x+h) - L(x-h)) / 2h computed in
+ * float64 with h = 1e-6. Tolerance: |g - n| <= 1e-4 + 1e-3·|n| (float32 forward and backward).
+ */
+export function gradcheck(
+  op: (...xs: Tensor[]) => Tensor,
+  ref: RefFn,
+  inputs: { data: Float32Array; shape: number[] }[],
+  options: { check?: boolean[]; rtol?: number; atol?: number } = {},
+): void {
+  const rtol = options.rtol ?? 1e-3, atol = options.atol ?? 1e-4;
+  const f64 = inputs.map((x) => Float64Array.from(x.data));
+  const outLen = ref(...f64).length;
+  const w = randArray(outLen, 99);
+  const loss = (xs: Float64Array[]) => {
+    const y = ref(...xs);
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += w[i]! * y[i]!;
+    return s;
+  };
+  const grads = tidy(() => {
+    const xs = inputs.map((x) => variable(x.data, x.shape));
+    const y = op(...xs);
+    sum(mul(y, tensor(w, y.shape))).backward();
+    return xs.map((x) => x.grad?.toArray() ?? new Float32Array(x.size));
+  });
+  const h = 1e-6;
+  f64.forEach((x, k) => {
+    if (options.check && !options.check[k]) return;
+    const numeric = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const keep = x[i]!;
+      x[i] = keep + h;
+      const up = loss(f64);
+      x[i] = keep - h;
+      const down = loss(f64);
+      x[i] = keep;
+      numeric[i] = (up - down) / (2 * h);
+    }
+    expectClose(grads[k]!, numeric, rtol, atol);
+  });
+}
+
+/** Sizes around the SIMD width that every elementwise kernel is tested at. */
+export const SIZES = [1, 3, 4, 5, 8, 17, 1023];

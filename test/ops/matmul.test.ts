@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'vitest';
+import { matmul, tensor, tidy } from '../../src/index.js';
+import { expectClose, gradcheck, randArray } from '../helpers.js';
+import * as ref from '../ref.js';
+
+// The packed GEMM has a 4×8 register tile, K blocks of 256, M blocks of 128 and N blocks of 1024:
+// these shapes hit full tiles, edge tiles in M and N, K shorter than and across a K block,
+// several M blocks and several N blocks.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 8, 1], [4, 8, 4], [3, 5, 7], [5, 9, 3], [8, 16, 2], [17, 13, 19],
+  [33, 70, 300], [130, 9, 5], [5, 1030, 3], [64, 10, 128], [2, 3, 513],
+];
+const FORMS = [[false, false], [false, true], [true, false], [true, true]] as const;
+
+describe('matmul forward against the float64 reference', () => {
+  for (const [m, n, k] of SHAPES) {
+    for (const [ta, tb] of FORMS) {
+      test(`${m}×${k} · ${k}×${n}${ta ? ' transposeA' : ''}${tb ? ' transposeB' : ''}`, () => tidy(() => {
+        const a = randArray(m * k, m * 31 + k), b = randArray(k * n, n * 17 + k);
+        const out = matmul(tensor(a, ta ? [k, m] : [m, k]), tensor(b, tb ? [n, k] : [k, n]), { transposeA: ta, transposeB: tb });
+        expect(out.shape).toEqual([m, n]);
+        // float32 sums of k products of values in [-1, 1]: error grows like √k·2^-24.
+        expectClose(out.toArray(), ref.matmul(Float64Array.from(a), Float64Array.from(b), m, n, k, ta, tb), 1e-4, 1e-5 * Math.sqrt(k));
+      }));
+    }
+  }
+});
+
+describe('matmul backward against central differences', () => {
+  for (const [m, n, k] of [[1, 1, 1], [3, 5, 7], [5, 9, 4], [2, 3, 9]] as [number, number, number][]) {
+    for (const [ta, tb] of FORMS) {
+      test(`${m}×${k} · ${k}×${n}${ta ? ' transposeA' : ''}${tb ? ' transposeB' : ''}`, () => {
+        gradcheck(
+          (a, b) => matmul(a!, b!, { transposeA: ta, transposeB: tb }),
+          (a, b) => ref.matmul(a!, b!, m, n, k, ta, tb),
+          [{ data: randArray(m * k, 5), shape: ta ? [k, m] : [m, k] }, { data: randArray(k * n, 6), shape: tb ? [n, k] : [k, n] }],
+        );
+      });
+    }
+  }
+});
+
+test('matmul errors name both shapes', () => tidy(() => {
+  expect(() => matmul(tensor([[1, 2, 3]]), tensor([[1, 2]]))).toThrow(/matmul: inner dimensions differ: op\(a\) is 1×3 and op\(b\) is 1×2/);
+  expect(() => matmul(tensor([1, 2]), tensor([[1, 2]]))).toThrow(/matmul: a and b must be 2-D, got a \[2\] and b \[1, 2\]/);
+}));

@@ -1,0 +1,67 @@
+// Float64 references in plain TypeScript, one per op: the truth the kernels are checked against.
+
+export const add = (a: Float64Array, b: Float64Array) => a.map((x, i) => x + b[i % b.length]!);
+export const sub = (a: Float64Array, b: Float64Array) => a.map((x, i) => x - b[i % b.length]!);
+export const mul = (a: Float64Array, b: Float64Array) => a.map((x, i) => x * b[i]!);
+export const sum = (a: Float64Array) => [a.reduce((s, x) => s + x, 0)];
+export const mean = (a: Float64Array) => [a.reduce((s, x) => s + x, 0) / a.length];
+
+export const relu = (x: Float64Array) => x.map((v) => Math.max(v, 0));
+export const leakyRelu = (x: Float64Array, alpha = 0.2) => x.map((v) => (v > 0 ? v : alpha * v));
+export const sigmoid = (x: Float64Array) => x.map((v) => 1 / (1 + Math.exp(-v)));
+export const tanh = (x: Float64Array) => x.map((v) => Math.tanh(v));
+
+export function softmax(x: Float64Array, cols: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let r = 0; r < x.length / cols; r++) {
+    const row = x.subarray(r * cols, (r + 1) * cols);
+    const m = Math.max(...row);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(row[c]! - m);
+    for (let c = 0; c < cols; c++) out[r * cols + c] = Math.exp(row[c]! - m) / s;
+  }
+  return out;
+}
+
+/** out[M×N] = op(a)·op(b); a stored M×K (or K×M if ta), b stored K×N (or N×K if tb). */
+export function matmul(a: Float64Array, b: Float64Array, m: number, n: number, k: number, ta = false, tb = false): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i]! : a[i * k + p]!) * (tb ? b[j * k + p]! : b[p * n + j]!);
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+export const mse = (p: Float64Array, t: Float64Array) => [p.reduce((s, v, i) => s + (v - t[i]!) ** 2, 0) / p.length];
+
+const EPS = 1e-7;
+const clip = (p: number) => Math.min(Math.max(p, EPS), 1 - EPS);
+
+export function cce(p: Float64Array, t: Float64Array, cols: number): number[] {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) if (t[i] !== 0) s -= t[i]! * Math.log(clip(p[i]!));
+  return [s / (p.length / cols)];
+}
+
+export function softmaxCce(logits: Float64Array, t: Float64Array, cols: number): number[] {
+  const p = softmax(logits, cols);
+  let s = 0;
+  for (let i = 0; i < p.length; i++) if (t[i] !== 0) s -= t[i]! * Math.log(p[i]!);
+  return [s / (p.length / cols)];
+}
+
+export function bce(p: Float64Array, t: Float64Array): number[] {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) s -= t[i]! * Math.log(clip(p[i]!)) + (1 - t[i]!) * Math.log(1 - clip(p[i]!));
+  return [s / p.length];
+}
+
+export function sigmoidBce(x: Float64Array, t: Float64Array): number[] {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.max(x[i]!, 0) - x[i]! * t[i]! + Math.log1p(Math.exp(-Math.abs(x[i]!)));
+  return [s / x.length];
+}
