@@ -2,21 +2,25 @@
 // sizes are elements. op(A) is A (stored M×K) or Aᵀ (stored K×M); op(B) is B (K×N) or Bᵀ (N×K).
 //
 // The BLIS loop nest (Van Zee & van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS
-// Functionality", 2015): every form packs its operands into the same layout, so one register-tiled
-// micro-kernel serves A·B, A·Bᵀ and Aᵀ·B, and only the packing routines know about transposes.
+// Functionality", 2015). B is always packed. A is packed into k-major strips when each strip is
+// reused across enough panels of B (N ≥ PACK_A_MIN_N) and read in place otherwise, as XNNPACK's
+// wasmsimd GEMMs do: each micro-kernel step broadcasts one element from each of MR rows of op(A),
+// so a row stride and a k stride describe packed strips, A and Aᵀ alike.
 //
-//   jc over N by NC ─ pc over K by KC ─ pack B[KC×NC] into panels of NR columns ──────────┐
-//                                      └ ic over M by MC ─ pack A[MC×KC] into strips of MR rows
+//   jc over N by NC ─ pc over K by KC ─ pack B[KC×NC] into panels of NR columns
+//                                      └ ic over M by MC ─ (pack A[MC×KC] into strips of MR rows)
 //                                                         └ jr over panels ─ ir over strips
 //                                                                           └ micro-kernel MR×NR
 //
 //   packed B panel (KC×NR, k-major)   packed A strip (KC×MR, k-major)
-//   ┌────────── NR=8 ──────────┐      ┌── MR=4 ──┐
-//   │ b[k][0] ........ b[k][7] │      │ a[k][0..3]│     k = 0 .. kc-1, zero-padded at the edges
+//   ┌────────── NR=8 ──────────┐      ┌── MR=4 ───┐
+//   │ b[k][0] ........ b[k][7] │      │ a[k][0..3]│   k = 0 .. kc-1, zero-padded at the edges
 //   └──────────────────────────┘      └───────────┘
 //
-// The workspace (host-allocated, gemm_workspace_bytes) holds the packed B block, the packed A block
-// and one MR×NR tile used for edge tiles, so nothing is allocated here.
+// Measured here (bench/run.ts and a kernel-level comparison): packing A wins for wide products
+// (64×128×784: 10.0 vs 8.5 GFLOP/s), reading in place wins for narrow ones such as a convolution
+// with 6 filters (25×6×50176 Aᵀ·B: 4.1 vs 3.3). The workspace (host-allocated,
+// gemm_workspace_bytes) holds the packed B block, the packed A block and one MR×NR edge tile.
 
 // @ts-ignore: decorator
 @inline const MR = 4;
@@ -27,7 +31,9 @@
 // @ts-ignore: decorator
 @inline const MC = 128;
 // @ts-ignore: decorator
-@inline const NC = 1024;
+@inline const NC = 256;
+// @ts-ignore: decorator
+@inline const PACK_A_MIN_N = 32;
 
 // @ts-ignore: decorator
 @inline function roundUp(x: i32, m: i32): i32 {
@@ -150,10 +156,12 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
 }
 
 // The 4×8 micro-kernel: 8 f32x4 accumulators stay in registers for the whole K loop; each k step
-// loads one row of the B panel (2 v128) and broadcasts 4 values of the A strip.
-// c is the top-left of the tile, ldc its row stride in bytes.
+// loads one row of the B panel (2 v128) and broadcasts one element of each of the 4 rows of A.
+// Row r of A starts at a + o_r (o_0 = 0) and steps by cs bytes per k; c is the tile's top-left, ldc
+// its row stride in bytes.
 // @ts-ignore: decorator
-@inline function micro_4x8(c: usize, ldc: usize, pa: usize, pb: usize, kc: i32, accumulate: bool): void {
+@inline function micro_4x8(c: usize, ldc: usize, a: usize, o1: usize, o2: usize, o3: usize, cs: usize,
+                           pb: usize, kc: i32, accumulate: bool, packed: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -161,19 +169,20 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    pa += MR << 2;
+    let x = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    // Packed strips (packed is a literal at each call site) use immediate offsets: no address adds.
+    x = packed ? v128.load32_splat(a, 4) : v128.load32_splat(a + o1);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = packed ? v128.load32_splat(a, 8) : v128.load32_splat(a + o2);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = packed ? v128.load32_splat(a, 12) : v128.load32_splat(a + o3);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    a += packed ? <usize>(MR << 2) : cs;
     pb += NR << 2;
   }
   if (accumulate) {
@@ -199,7 +208,11 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   const pb = work;
   const pa = pb + (<usize>kcMax * roundUp(min(n, NC), NR) << 2);
   const tile = pa + (<usize>kcMax * roundUp(min(m, MC), MR) << 2);
+  const packA = n >= PACK_A_MIN_N;
   const lda = transA ? m : k;
+  // Element (i, p) of op(A) is at a + i·rs + p·cs (in a packed strip: at strip + i·4 + p·16).
+  const rs: usize = packA ? 4 : transA ? 4 : <usize>k << 2;
+  const cs: usize = packA ? <usize>(MR << 2) : transA ? <usize>m << 2 : 4;
   const ldb = transB ? k : n;
   const ldc = <usize>n << 2;
   for (let jc = 0; jc < n; jc += NC) {
@@ -211,27 +224,51 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
       else pack_b(pb, b, ldb, jc, pc, nc, kc);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
-        if (transA) pack_a_t(pa, a, lda, ic, pc, mc, kc);
-        else pack_a(pa, a, lda, ic, pc, mc, kc);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const nr = min(NR, nc - jr);
-          const bp = pb + (<usize>jr * kc << 2);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const mr = min(MR, mc - ir);
-            const ap = pa + (<usize>ir * kc << 2);
-            const cp = out + ldc * (ic + ir) + (<usize>(jc + jr) << 2);
-            if (mr == MR && nr == NR) {
-              micro_4x8(cp, ldc, ap, bp, kc, acc);
-            } else {
-              micro_4x8(tile, NR << 2, ap, bp, kc, false);
-              for (let i = 0; i < mr; i++) {
-                for (let j = 0; j < nr; j++) {
-                  const d = cp + ldc * i + (<usize>j << 2);
-                  const v = load<f32>(tile + (<usize>(i * NR + j) << 2));
-                  store<f32>(d, acc ? load<f32>(d) + v : v);
-                }
-              }
-            }
+        if (packA) {
+          if (transA) pack_a_t(pa, a, lda, ic, pc, mc, kc);
+          else pack_a(pa, a, lda, ic, pc, mc, kc);
+        }
+        const c0 = out + ldc * ic + (<usize>jc << 2);
+        if (packA) panels_packed(c0, ldc, pa, pb, mc, nc, kc, acc, tile);
+        else panels_direct(c0, ldc, a + rs * ic + cs * pc, rs, cs, pb, mc, nc, kc, acc, tile);
+      }
+    }
+  }
+}
+
+// The jr/ir loops over one block, in two copies (packed A or A in place) so that each holds one
+// inlined micro-kernel: with both in one loop body V8 ran the packed case 30-40% slower here.
+function panels_packed(c0: usize, ldc: usize, pa: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool, tile: usize): void {
+  panels(c0, ldc, pa, 4, <usize>(MR << 2), pb, mc, nc, kc, acc, tile, true);
+}
+
+function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool, tile: usize): void {
+  panels(c0, ldc, a, rs, cs, pb, mc, nc, kc, acc, tile, false);
+}
+
+// @ts-ignore: decorator
+@inline function panels(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize,
+                        mc: i32, nc: i32, kc: i32, acc: bool, tile: usize, packed: bool): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const bp = pb + (<usize>jr * kc << 2);
+    for (let ir = 0; ir < mc; ir += MR) {
+      const mr = min(MR, mc - ir);
+      // A packed strip is MR·kc floats; unpacked, strip ir starts ir rows down.
+      const ap = packed ? a + (<usize>ir * kc << 2) : a + rs * ir;
+      const cp = c0 + ldc * ir + (<usize>jr << 2);
+      if (mr == MR && nr == NR) {
+        micro_4x8(cp, ldc, ap, rs, rs * 2, rs * 3, cs, bp, kc, acc, packed);
+      } else {
+        // Unpacked, rows past M read row 0 again (in bounds); their results are dropped.
+        const pad = packed || mr == MR;
+        const o1: usize = pad || mr > 1 ? rs : 0, o2: usize = pad || mr > 2 ? rs * 2 : 0, o3: usize = pad || mr > 3 ? rs * 3 : 0;
+        micro_4x8(tile, NR << 2, ap, o1, o2, o3, cs, bp, kc, false, packed);
+        for (let i = 0; i < mr; i++) {
+          for (let j = 0; j < nr; j++) {
+            const d = cp + ldc * i + (<usize>j << 2);
+            const v = load<f32>(tile + (<usize>(i * NR + j) << 2));
+            store<f32>(d, acc ? load<f32>(d) + v : v);
           }
         }
       }

@@ -16,5 +16,8 @@ export {
   cce_forward_f32, cce_backward_f32, bce_forward_f32, bce_backward_f32,
   sigmoid_bce_forward_f32, sigmoid_bce_backward_f32, argmax_match_count_f32, binary_match_count_f32,
 } from "./losses";
+export {
+  im2col_f32, col2im_backward_f32, maxpool_forward_f32, maxpool_backward_f32, avgpool_forward_f32, avgpool_backward_f32,
+} from "./conv";
 export { sgd_update_f32, sgd_momentum_update_f32, adam_update_f32 } from "./optimizers";
 export { rng_seed, rng_uniform_f32, rng_normal_f32, rng_truncated_normal_f32, rng_shuffle_i32 } from "./random";

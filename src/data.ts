@@ -1,6 +1,8 @@
 // Turning what users pass to fit/evaluate/predict into tensors, and small data helpers.
 import { WasmgradError, fmtShape } from './errors.js';
 import { Tensor, tensor, type NestedArray } from './tensor.js';
+import { readIdx } from './idx.js';
+import { loadMnist, toUnit } from './mnist.js';
 import { heap, wasm } from './wasm.js';
 
 /** What fit, evaluate and predict accept as x or y: a Tensor, nested arrays, or flat data with a shape. */
@@ -52,5 +54,5 @@ export function oneHot(labels: ArrayLike<number>, depth: number): Tensor {
   return tensor(out, [labels.length, depth]);
 }
 
-/** Data helpers. */
-export const data = { oneHot };
+/** Data helpers: one-hot labels, IDX files, MNIST, bytes to [0, 1]. */
+export const data = { oneHot, readIdx, loadMnist, toUnit };

@@ -9,10 +9,16 @@ export { relu, leakyRelu, sigmoid, tanh, softmax } from './ops/activations.js';
 export {
   meanSquaredError, categoricalCrossentropy, binaryCrossentropy, softmaxCrossEntropy, sigmoidCrossEntropy,
 } from './ops/losses.js';
-export { layers, Layer, Dense, type DenseConfig, type LayerConfig, type WeightSpec } from './layers/index.js';
+export {
+  layers, Layer, Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
+  type DenseConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec,
+} from './layers/index.js';
+export { conv2d, maxPool2d, avgPool2d, reshape, type Conv2dOptions, type PoolOptions, type Padding } from './ops/conv.js';
 export { optimizers, type Optimizer, type OptimizerName, type SgdConfig, type AdamConfig } from './optimizers.js';
 export { setSeed } from './random.js';
 export { data, oneHot, type DataInput } from './data.js';
+export { readIdx, type IdxData } from './idx.js';
+export { loadMnist, toUnit, type MnistSplit } from './mnist.js';
 export type { ActivationName } from './activations.js';
 export type { LossName } from './losses.js';
 export type { MetricName } from './metrics.js';

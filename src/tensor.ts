@@ -31,6 +31,7 @@ export class Tensor {
   private _grad: Tensor | null = null;
   private parents: readonly Tensor[] | null = null;
   private backwardFn: (() => void) | null = null;
+  private releases: (() => void)[] | null = null;
   /** For outputs of softmax and sigmoid: the op and its input, so a loss can work from logits (as Keras does). */
   activationOf: { op: 'softmax' | 'sigmoid'; input: Tensor } | null = null;
 
@@ -104,15 +105,9 @@ export class Tensor {
     return new Float32Array(heap().memory.buffer, this.ptr, 1)[0]!;
   }
 
-  /** A tensor with the same values and another shape of the same size (a copy, outside autograd). */
-  reshape(shape: readonly number[]): Tensor {
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (size !== this.size) {
-      throw new WasmgradError('SHAPE_MISMATCH', `reshape: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)} (${size} elements)`);
-    }
-    const out = Tensor.empty(shape);
-    new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, this.ptr, this.ptr + this.size * 4);
-    return out;
+  /** Runs `release` when this tensor is disposed (for memory an op keeps for its backward pass). */
+  onDispose(release: () => void): void {
+    (this.releases ??= []).push(release);
   }
 
   /** Frees the tensor's memory (and its gradient's); using it afterwards throws. Safe to call twice. */
@@ -124,6 +119,8 @@ export class Tensor {
     arena.liveTensors--;
     this._grad?.dispose();
     this._grad = null;
+    if (this.releases) for (const release of this.releases) release();
+    this.releases = null;
     this.parents = null;
     this.backwardFn = null;
     this.activationOf = null;

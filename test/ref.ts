@@ -65,3 +65,44 @@ export function sigmoidBce(x: Float64Array, t: Float64Array): number[] {
   for (let i = 0; i < x.length; i++) s += Math.max(x[i]!, 0) - x[i]! * t[i]! + Math.log1p(Math.exp(-Math.abs(x[i]!)));
   return [s / x.length];
 }
+
+/** Conv2d NHWC, filter [kh, kw, c, f], TensorFlow's padding arithmetic. */
+export function conv2d(x: Float64Array, f: Float64Array, xs: number[], fs: number[], ss: number[], padding: 'valid' | 'same'): Float64Array {
+  const [b, h, w, c] = xs as [number, number, number, number];
+  const [kh, kw, , nf] = fs as [number, number, number, number];
+  const [sh, sw] = ss as [number, number];
+  const oh = padding === 'same' ? Math.ceil(h / sh) : Math.floor((h - kh) / sh) + 1;
+  const ow = padding === 'same' ? Math.ceil(w / sw) : Math.floor((w - kw) / sw) + 1;
+  const pt = padding === 'same' ? Math.floor(Math.max((oh - 1) * sh + kh - h, 0) / 2) : 0;
+  const pl = padding === 'same' ? Math.floor(Math.max((ow - 1) * sw + kw - w, 0) / 2) : 0;
+  const out = new Float64Array(b! * oh * ow * nf!);
+  for (let n = 0; n < b!; n++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let o = 0; o < nf!; o++) {
+    let s = 0;
+    for (let ky = 0; ky < kh!; ky++) for (let kx = 0; kx < kw!; kx++) {
+      const y = oy * sh! + ky - pt, xx = ox * sw! + kx - pl;
+      if (y < 0 || y >= h! || xx < 0 || xx >= w!) continue;
+      for (let ch = 0; ch < c!; ch++) s += x[((n * h! + y) * w! + xx) * c! + ch]! * f[((ky * kw! + kx) * c! + ch) * nf! + o]!;
+    }
+    out[((n * oh + oy) * ow + ox) * nf! + o] = s;
+  }
+  return out;
+}
+
+/** Max or mean pooling NHWC with 'valid' windows. */
+export function pool(x: Float64Array, xs: number[], ps: number[], ss: number[], kind: 'max' | 'avg'): Float64Array {
+  const [b, h, w, c] = xs as [number, number, number, number];
+  const [ph, pw] = ps as [number, number];
+  const [sh, sw] = ss as [number, number];
+  const oh = Math.floor((h! - ph!) / sh!) + 1, ow = Math.floor((w! - pw!) / sw!) + 1;
+  const out = new Float64Array(b! * oh * ow * c!);
+  for (let n = 0; n < b!; n++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let ch = 0; ch < c!; ch++) {
+    let m = -Infinity, s = 0;
+    for (let ky = 0; ky < ph!; ky++) for (let kx = 0; kx < pw!; kx++) {
+      const v = x[((n * h! + oy * sh! + ky) * w! + ox * sw! + kx) * c! + ch]!;
+      m = Math.max(m, v);
+      s += v;
+    }
+    out[((n * oh + oy) * ow + ox) * c! + ch] = kind === 'max' ? m : s / (ph! * pw!);
+  }
+  return out;
+}

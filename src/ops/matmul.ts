@@ -13,7 +13,8 @@ export interface MatmulOptions {
   transposeB?: boolean;
 }
 
-type Gemm = Kernels['gemm_nn_f32'];
+/** The signature shared by the four GEMM kernels. */
+export type Gemm = Kernels['gemm_nn_f32'];
 
 /** The matrix product op(a)·op(b) of two 2-D tensors. */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
@@ -58,7 +59,8 @@ function forms(k: Kernels): [[Gemm, Gemm], [Gemm, Gemm]] {
 // training loop allocates it once.
 let workPtr = 0, workBytes = 0;
 
-function gemm(kernel: Gemm, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
+/** Runs one GEMM kernel on byte addresses with the shared packing workspace. */
+export function gemm(kernel: Gemm, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
   const need = wasm().gemm_workspace_bytes(m, n, k);
   if (need > workBytes) {
     const arena = heap();

@@ -8,7 +8,7 @@ import * as ref from '../ref.js';
 // several M blocks and several N blocks.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 8, 1], [4, 8, 4], [3, 5, 7], [5, 9, 3], [8, 16, 2], [17, 13, 19],
-  [33, 70, 300], [130, 9, 5], [5, 1030, 3], [64, 10, 128], [2, 3, 513],
+  [33, 70, 300], [130, 9, 5], [5, 1030, 3], [3, 300, 2], [64, 10, 128], [2, 3, 513],
 ];
 const FORMS = [[false, false], [false, true], [true, false], [true, true]] as const;
 

@@ -1,0 +1,180 @@
+// Convolution by im2col + GEMM, and pooling, channels-last (NHWC) like Keras. Pointers are byte
+// addresses, sizes are elements.
+//
+// im2col turns the input [B, H, W, C] into cols [B·OH·OW, KH·KW·C]: one row per output position,
+// holding its receptive field in (ky, kx, c) order, zeros where it hangs over the padding. A filter
+// [KH, KW, C, F] is then a [KH·KW·C, F] matrix and the convolution is one GEMM whose result
+// [B·OH·OW, F] is already the NHWC output. col2im is the adjoint: it adds each row's values back to
+// the input positions they came from (the input gradient).
+
+/** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
+export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
+                           kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32): void {
+  const pixel = <usize>c << 2;
+  let dst = cols;
+  for (let b = 0; b < batch; b++) {
+    const image = inp + <usize>b * h * w * pixel;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const y = oy * sh + ky - pt;
+          if (y < 0 || y >= h) {
+            zero(dst, kw * c);
+            dst += pixel * kw;
+            continue;
+          }
+          // The run of kx whose x = ox·SW + kx - PL lies inside the row is contiguous in memory.
+          const x0 = ox * sw - pl;
+          const lo = max(0, -x0), hi = max(lo, min(kw, w - x0));
+          zero(dst, lo * c);
+          copy(dst + pixel * lo, image + (<usize>y * w + x0 + lo) * pixel, (hi - lo) * c);
+          zero(dst + pixel * hi, (kw - hi) * c);
+          dst += pixel * kw;
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: dinp[b][y][x][c] += every dcols entry that im2col copied from there. */
+export function col2im_backward_f32(dinp: usize, dcols: usize, batch: i32, h: i32, w: i32, c: i32,
+                                    kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32): void {
+  const pixel = <usize>c << 2;
+  let src = dcols;
+  for (let b = 0; b < batch; b++) {
+    const image = dinp + <usize>b * h * w * pixel;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const y = oy * sh + ky - pt;
+          if (y >= 0 && y < h) {
+            const x0 = ox * sw - pl;
+            const lo = max(0, -x0), hi = min(kw, w - x0);
+            if (hi > lo) add_into(image + (<usize>y * w + x0 + lo) * pixel, src + pixel * lo, (hi - lo) * c);
+          }
+          src += pixel * kw;
+        }
+      }
+    }
+  }
+}
+
+// Rows of a few floats are the common case here (a 5×5 window over one channel copies 5 floats):
+// plain loops beat memory.copy/fill, which cost a call each.
+// @ts-ignore: decorator
+@inline function copy(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+// @ts-ignore: decorator
+@inline function zero(dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+// @ts-ignore: decorator
+@inline function add_into(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
+  }
+}
+
+/**
+ * Max pooling, 'valid' windows PH×PW with strides SH×SW: out[b][oy][ox][c] = the window's max; argmax
+ * (i32) records the flat input index of each max for the backward pass. Channels go 4 at a time.
+ */
+export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
+                                    ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    const base = b * h * w * c;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ch = 0; ch < c; ch++) {
+          let best = base + ((oy * sh) * w + ox * sw) * c + ch;
+          let bestValue = load<f32>(inp + (<usize>best << 2));
+          for (let ky = 0; ky < ph; ky++) {
+            for (let kx = 0; kx < pw; kx++) {
+              const i = base + ((oy * sh + ky) * w + ox * sw + kx) * c + ch;
+              const v = load<f32>(inp + (<usize>i << 2));
+              if (v > bestValue) { bestValue = v; best = i; }
+            }
+          }
+          store<f32>(out + (<usize>o << 2), bestValue);
+          store<i32>(argmax + (<usize>o << 2), best);
+          o++;
+        }
+      }
+    }
+  }
+}
+
+/** dinp[argmax[i]] += dout[i] for the n pooled outputs */
+export function maxpool_backward_f32(dinp: usize, argmax: usize, dout: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = dinp + (<usize>load<i32>(argmax + (<usize>i << 2)) << 2);
+    store<f32>(at, load<f32>(at) + load<f32>(dout + (<usize>i << 2)));
+  }
+}
+
+/** Average pooling, 'valid' windows: out[b][oy][ox][c] = the window's mean. */
+export function avgpool_forward_f32(out: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
+                                    ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
+  const scale: f32 = 1 / <f32>(ph * pw);
+  const pixel = <usize>c << 2;
+  for (let b = 0; b < batch; b++) {
+    const image = inp + <usize>b * h * w * pixel;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const dst = out + ((<usize>(b * oh + oy) * ow + ox) * pixel);
+        memory.fill(dst, 0, pixel);
+        for (let ky = 0; ky < ph; ky++) {
+          for (let kx = 0; kx < pw; kx++) add_into(dst, image + (<usize>(oy * sh + ky) * w + ox * sw + kx) * pixel, c);
+        }
+        scale_in_place(dst, c, scale);
+      }
+    }
+  }
+}
+
+/** dinp[window] += dout / (PH·PW) for every window */
+export function avgpool_backward_f32(dinp: usize, dout: usize, batch: i32, h: i32, w: i32, c: i32,
+                                     ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
+  const scale: f32 = 1 / <f32>(ph * pw);
+  const pixel = <usize>c << 2;
+  for (let b = 0; b < batch; b++) {
+    const image = dinp + <usize>b * h * w * pixel;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const src = dout + ((<usize>(b * oh + oy) * ow + ox) * pixel);
+        for (let ky = 0; ky < ph; ky++) {
+          for (let kx = 0; kx < pw; kx++) {
+            axpy_into(image + (<usize>(oy * sh + ky) * w + ox * sw + kx) * pixel, src, c, scale);
+          }
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function scale_in_place(y: usize, n: i32, s: f32): void {
+  for (let i = 0; i < n; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) * s);
+}
+
+// @ts-ignore: decorator
+@inline function axpy_into(y: usize, x: usize, n: i32, s: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o) * s);
+  }
+}

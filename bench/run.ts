@@ -1,0 +1,449 @@
+// The benchmark harness (npm run bench). Every case checks its result against a reference before it
+// is timed, then runs the contenders interleaved (A B C A B C ...) after a warm-up, and reports the
+// median and the min-max of the repetitions. Writes bench/RESULTS.md.
+//
+//   BENCH_REPS=7          repetitions per contender (default 7)
+//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, startup)
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import asc from 'assemblyscript/asc';
+import * as wg from '../src/index.js';
+import { heap, wasm } from '../src/wasm.js';
+import { machine, rng } from './lib.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const REPS = Number(process.env.BENCH_REPS ?? 7);
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const MIN_MS = 40; // each timed sample runs its case repeatedly for at least this long
+
+// ───────────────────────────────────────────── timing
+interface Stat { median: number; min: number; max: number }
+type Timed = { name: string; setup?: () => Promise<void> | void; call: () => unknown };
+
+/** Calls `call` repeatedly for at least MIN_MS; returns seconds per call. */
+function sample(call: () => unknown): number {
+  let n = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) call();
+    const ms = performance.now() - t0;
+    if (ms >= MIN_MS) return ms / 1000 / n;
+    n = Math.max(n * 2, Math.ceil(n * MIN_MS / Math.max(ms, 0.01)));
+  }
+}
+
+/** Seconds per call for each contender: warm-up, then REPS interleaved rounds. */
+async function race(contenders: Timed[]): Promise<Stat[]> {
+  const times = contenders.map(() => [] as number[]);
+  // Warm-up long enough for V8 to tier every hot wasm function up from Liftoff to TurboFan.
+  for (const c of contenders) { await c.setup?.(); for (let i = 0; i < 5; i++) sample(c.call); }
+  for (let r = 0; r < REPS; r++) {
+    for (const [i, c] of contenders.entries()) {
+      await c.setup?.();
+      times[i]!.push(sample(c.call));
+    }
+  }
+  return times.map((t) => {
+    const s = t.slice().sort((a, b) => a - b);
+    return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
+  });
+}
+
+const fmt = (v: number, d = 1) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+/** A rate from seconds per call: units/s median with the min-max range. */
+const rate = (units: number, s: Stat, scale = 1, d = 1) => `${fmt(units / s.median / scale, d)} (${fmt(units / s.max / scale, d)}–${fmt(units / s.min / scale, d)})`;
+
+const report: string[] = [];
+function section(title: string, text: string[]): void {
+  const block = [`## ${title}`, '', ...text, ''];
+  console.log(block.join('\n'));
+  report.push(...block);
+}
+const want = (name: string) => !ONLY || ONLY.includes(name);
+
+// ───────────────────────────────────────────── set-up
+await wg.init(new URL('../build/wasmgrad.wasm', import.meta.url));
+const require = createRequire(import.meta.url);
+setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/');
+await tf.setBackend('wasm');
+await tf.ready();
+const BACKENDS = ['wasm', 'cpu'] as const;
+
+function randomData(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
+}
+
+// ───────────────────────────────────────────── peak
+let peakGflops = NaN;
+{
+  const out = await asc.main([path.join(here, 'peak.ts'), '--outFile', path.join(here, '../build/bench/peak.wasm'),
+    '-O3', '--runtime', 'stub', '--enable', 'simd', '--use', 'abort=']);
+  if (out.error) throw out.error;
+  const peakModule = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(here, '../build/bench/peak.wasm'))), {});
+  const peak = peakModule.exports.peak_f32 as (iters: number) => number;
+  const ITERS = 100_000;
+  if (!Number.isFinite(peak(ITERS))) throw new Error('peak kernel gave a non-finite sum');
+  for (let i = 0; i < 200; i++) peak(1000); // many short calls: V8 tiers a function up between calls
+  const [s] = await race([{ name: 'peak', call: () => peak(ITERS) }]);
+  peakGflops = ITERS * 96 / s!.median / 1e9;
+  if (want('peak') || want('gemm') || want('mlp')) {
+    section('wasm SIMD peak', [
+      '12 independent chains of `f32x4.mul` + `f32x4.add` in registers, one thread (bench/peak.ts).', '',
+      `**${fmt(peakGflops, 2)} GFLOP/s** (range ${rate(ITERS * 96, s!, 1e9, 2)}). Every GEMM figure below is also given as % of this.`,
+    ]);
+  }
+}
+
+// ───────────────────────────────────────────── GEMM
+type Form = { m: number; n: number; k: number; ta: boolean; tb: boolean; label: string };
+
+/** Spot-checks 64 entries of op(a)·op(b) against float64 dot products. */
+function checkGemm(f: Form, a: Float32Array, b: Float32Array, c: Float32Array, who: string): void {
+  const r = rng(f.m * 7 + f.n);
+  for (let t = 0; t < 64; t++) {
+    const i = Math.floor(r() * f.m), j = Math.floor(r() * f.n);
+    let s = 0;
+    for (let p = 0; p < f.k; p++) s += (f.ta ? a[p * f.m + i]! : a[i * f.k + p]!) * (f.tb ? b[j * f.k + p]! : b[p * f.n + j]!);
+    if (Math.abs(c[i * f.n + j]! - s) > 1e-4 * Math.sqrt(f.k) * (1 + Math.abs(s))) {
+      throw new Error(`${who} ${f.label}: C[${i},${j}] = ${c[i * f.n + j]}, expected ${s}: not timing a wrong result`);
+    }
+  }
+}
+
+async function gemmRows(forms: Form[]): Promise<{ rows: string[]; worst: number; ratios: { label: string; ratio: number; plain: boolean }[] }> {
+  const rows = ['| product | wasmgrad GFLOP/s | % of peak | TF.js wasm GFLOP/s | TF.js cpu GFLOP/s | × TF.js wasm |', '|---|---:|---:|---:|---:|---:|'];
+  let worst = Infinity;
+  const ratios: { label: string; ratio: number; plain: boolean }[] = [];
+  for (const f of forms) {
+    const a = randomData(f.m * f.k, 1), b = randomData(f.k * f.n, 2);
+    const A = wg.tensor(a, f.ta ? [f.k, f.m] : [f.m, f.k]), B = wg.tensor(b, f.tb ? [f.n, f.k] : [f.k, f.n]);
+    const ours = () => wg.noGrad(() => wg.matmul(A, B, { transposeA: f.ta, transposeB: f.tb }));
+    const c = ours();
+    checkGemm(f, a, b, c.toArray(), 'wasmgrad');
+    c.dispose();
+    const tfs: Record<string, [tf.Tensor2D, tf.Tensor2D]> = {};
+    for (const be of BACKENDS) {
+      await tf.setBackend(be);
+      const ta = tf.tensor2d(a, f.ta ? [f.k, f.m] : [f.m, f.k]), tb = tf.tensor2d(b, f.tb ? [f.n, f.k] : [f.k, f.n]);
+      const tc = tf.matMul(ta, tb, f.ta, f.tb);
+      checkGemm(f, a, b, tc.dataSync() as Float32Array, `TF.js ${be}`);
+      tc.dispose();
+      tfs[be] = [ta, tb];
+    }
+    const tfCall = (be: string) => () => { const t = tf.matMul(tfs[be]![0], tfs[be]![1], f.ta, f.tb); t.dataSync(); t.dispose(); };
+    const [w, tw, tc] = await race([
+      { name: 'wasmgrad', call: () => ours().dispose() },
+      { name: 'tf wasm', setup: () => tf.setBackend('wasm').then(() => undefined), call: tfCall('wasm') },
+      { name: 'tf cpu', setup: () => tf.setBackend('cpu').then(() => undefined), call: tfCall('cpu') },
+    ]);
+    const flops = 2 * f.m * f.n * f.k;
+    const g = flops / w!.median / 1e9;
+    worst = Math.min(worst, g / peakGflops);
+    const ratio = tw!.median / w!.median;
+    ratios.push({ label: f.label, ratio, plain: !f.ta && !f.tb });
+    rows.push(`| ${f.label} | ${rate(flops, w!, 1e9, 2)} | ${fmt(100 * g / peakGflops, 0)}% | ${rate(flops, tw!, 1e9, 2)} | ${rate(flops, tc!, 1e9, 2)} | ${fmt(ratio, 1)}× |`);
+    A.dispose(); B.dispose();
+    for (const [x, y] of Object.values(tfs)) { x.dispose(); y.dispose(); }
+  }
+  await tf.setBackend('wasm');
+  return { rows, worst, ratios };
+}
+
+const gemmResults: { worst: number; ratios: { label: string; ratio: number; plain: boolean }[] }[] = [];
+if (want('gemm')) {
+  const r = await gemmRows([64, 256, 1024].map((s) => ({ m: s, n: s, k: s, ta: false, tb: false, label: `${s}×${s}×${s} A·B` })));
+  gemmResults.push(r);
+  section('GEMM, square', ['`matmul` (the public op, output allocated per call) against `tf.matMul` + `dataSync`.', '', ...r.rows]);
+}
+if (want('mlp')) {
+  const B = 64;
+  const r = await gemmRows([
+    { m: B, n: 128, k: 784, ta: false, tb: false, label: 'forward 1: X[64×784]·W1[784×128]' },
+    { m: B, n: 10, k: 128, ta: false, tb: false, label: 'forward 2: H[64×128]·W2[128×10]' },
+    { m: 784, n: 128, k: B, ta: true, tb: false, label: 'dW1 = Xᵀ·dH (784×64·64×128)' },
+    { m: 128, n: 10, k: B, ta: true, tb: false, label: 'dW2 = Hᵀ·dY (128×64·64×10)' },
+    { m: B, n: 128, k: 10, ta: false, tb: true, label: 'dH = dY·W2ᵀ (64×10·10×128)' },
+    { m: B, n: 784, k: 128, ta: false, tb: true, label: 'dX = dH·W1ᵀ (64×128·128×784)' },
+  ]);
+  gemmResults.push(r);
+  section('The six products of a 784-128-10 MLP at batch 64', ['Two forward products, two Aᵀ·B weight gradients, two A·Bᵀ input gradients.', '', ...r.rows]);
+}
+
+// ───────────────────────────────────────────── elementwise
+if (want('elementwise')) {
+  const N = 1 << 20;
+  const x = wg.tensor(randomData(N, 3)), y = wg.tensor(randomData(N, 4));
+  const k = wasm();
+  const out = wg.Tensor.empty([N]);
+  const st = [heap().alloc(N * 4), heap().alloc(N * 4)];
+  k.fill_f32(st[0]!, N, 0); k.fill_f32(st[1]!, N, 0);
+  const reluOut = wg.relu(x).toArray(), xs = x.toArray();
+  if (reluOut.some((v, i) => v !== Math.max(0, xs[i]!))) throw new Error('relu is wrong: not timing it');
+  const tx = tf.tensor1d(x.toArray()), ty = tf.tensor1d(y.toArray());
+  const cases: [string, number, () => unknown, (() => unknown) | null][] = [
+    ['relu forward (read 4 B, write 4 B)', 8, () => k.relu_forward_f32(out.ptr, x.ptr, N), () => { const t = tf.relu(tx); t.dataSync(); t.dispose(); }],
+    ['add (read 8 B, write 4 B)', 12, () => k.add_forward_f32(out.ptr, x.ptr, y.ptr, N), () => { const t = tf.add(tx, ty); t.dataSync(); t.dispose(); }],
+    ['relu backward (read 8 B, read+write 4 B)', 16, () => k.relu_backward_f32(out.ptr, x.ptr, y.ptr, N), null],
+    ['Adam update (read 16 B, write 12 B)', 28, () => k.adam_update_f32(out.ptr, y.ptr, st[0]!, st[1]!, N, 1e-3, 0.9, 0.999, 1e-7, 1), null],
+  ];
+  const rows = ['| kernel, per element | wasmgrad GB/s | TF.js wasm GB/s (op + dataSync) |', '|---|---:|---:|'];
+  for (const [name, bytes, ours, theirs] of cases) {
+    const res = await race([{ name: 'wasmgrad', call: ours }, ...(theirs ? [{ name: 'tf', call: theirs }] : [])]);
+    rows.push(`| ${name} | ${rate(N * bytes, res[0]!, 1e9, 1)} | ${res[1] ? rate(N * bytes, res[1], 1e9, 1) : '—'} |`);
+  }
+  section('Elementwise kernels, 2²⁰ elements (4 MiB per array)', rows);
+  x.dispose(); y.dispose(); out.dispose(); tx.dispose(); ty.dispose();
+  heap().free(st[0]!, N * 4); heap().free(st[1]!, N * 4);
+}
+
+// ───────────────────────────────────────────── fit
+if (want('fit')) {
+  const N = 64 * 40;
+  const r = rng(1);
+  const xs = Float32Array.from({ length: N * 784 }, () => r());
+  const proj = randomData(784 * 10, 9);
+  const ys = new Float32Array(N * 10);
+  for (let i = 0; i < N; i++) {
+    let best = 0, bestV = -Infinity;
+    for (let c = 0; c < 10; c++) {
+      let s = 0;
+      for (let j = 0; j < 784; j++) s += xs[i * 784 + j]! * proj[j * 10 + c]!;
+      if (s > bestV) { bestV = s; best = c; }
+    }
+    ys[i * 10 + best] = 1;
+  }
+  const model = wg.sequential([wg.layers.dense({ units: 128, activation: 'relu', inputShape: [784] }), wg.layers.dense({ units: 10, activation: 'softmax' })]);
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+  const X = wg.tensor(xs, [N, 784]), Y = wg.tensor(ys, [N, 10]);
+  const tfModels: Record<string, { model: tfl.Sequential; x: tf.Tensor; y: tf.Tensor; n: number }> = {};
+  const losses: string[] = [];
+  const h = await model.fit(X, Y, { epochs: 3, batchSize: 64, seed: 0, verbose: 0 });
+  losses.push(`wasmgrad ${h.history.loss!.map((v) => v.toFixed(3)).join(' → ')}`);
+  if (!(h.history.loss![2]! < h.history.loss![0]!)) throw new Error('wasmgrad did not lower the loss: not timing it');
+  for (const be of BACKENDS) {
+    await tf.setBackend(be);
+    const n = be === 'cpu' ? 64 * 5 : N; // the cpu backend is slow: fewer samples per timed call
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ units: 128, activation: 'relu', inputShape: [784] }), tfl.layers.dense({ units: 10, activation: 'softmax' })] });
+    m.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy' });
+    const x = tf.tensor2d(xs.subarray(0, n * 784), [n, 784]), y = tf.tensor2d(ys.subarray(0, n * 10), [n, 10]);
+    const th = await m.fit(x, y, { epochs: 3, batchSize: 64, verbose: 0 });
+    const tl = th.history.loss as number[];
+    losses.push(`TF.js ${be} ${tl.map((v) => v.toFixed(3)).join(' → ')}`);
+    if (!(tl[2]! < tl[0]!)) throw new Error(`TF.js ${be} did not lower the loss: not timing it`);
+    tfModels[be] = { model: m, x, y, n };
+  }
+  // fit is async: time whole fits, one call per sample.
+  const times: number[][] = [[], [], []];
+  const runs: [number, () => Promise<unknown>, string][] = [
+    [N, () => model.fit(X, Y, { epochs: 1, batchSize: 64, verbose: 0 }), 'wasm'],
+    [tfModels.wasm!.n, () => tfModels.wasm!.model.fit(tfModels.wasm!.x, tfModels.wasm!.y, { epochs: 1, batchSize: 64, verbose: 0 }), 'wasm'],
+    [tfModels.cpu!.n, () => tfModels.cpu!.model.fit(tfModels.cpu!.x, tfModels.cpu!.y, { epochs: 1, batchSize: 64, verbose: 0 }), 'cpu'],
+  ];
+  for (let rep = -1; rep < REPS; rep++) {
+    for (const [i, [, run, be]] of runs.entries()) {
+      await tf.setBackend(be);
+      const t0 = performance.now();
+      await run();
+      if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);
+    }
+  }
+  const stats = times.map((t) => { const s = t.slice().sort((a, b) => a - b); return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! }; });
+  const sps = runs.map(([n], i) => n / stats[i]!.median);
+
+  // Time inside kernels: wrap every kernel export with a timer for a few epochs.
+  const k = wasm() as unknown as Record<string, unknown>;
+  const originals = { ...k };
+  let inKernels = 0;
+  for (const [name, f] of Object.entries(originals)) {
+    if (typeof f !== 'function') continue;
+    k[name] = (...args: number[]) => { const t0 = performance.now(); const v = (f as (...a: number[]) => unknown)(...args); inKernels += performance.now() - t0; return v; };
+  }
+  const t0 = performance.now();
+  await model.fit(X, Y, { epochs: 3, batchSize: 64, verbose: 0 });
+  const total = performance.now() - t0;
+  Object.assign(k, originals);
+  const outside = 1 - inKernels / total;
+
+  section('784-128-10 MLP, Adam, batch 64, `model.fit`', [
+    `Loss over 3 epochs before timing: ${losses.join('; ')}.`, '',
+    '| library | samples/s | × |', '|---|---:|---:|',
+    `| wasmgrad | ${rate(N, stats[0]!, 1, 0)} | 1 |`,
+    `| TF.js layers, wasm backend | ${rate(runs[1]![0], stats[1]!, 1, 0)} | ${fmt(sps[0]! / sps[1]!, 1)}× slower |`,
+    `| TF.js layers, cpu backend | ${rate(runs[2]![0], stats[2]!, 1, 0)} | ${fmt(sps[0]! / sps[2]!, 1)}× slower |`, '',
+    `wasmgrad / TF.js wasm: **${fmt(sps[0]! / sps[1]!, 1)}×**. Time outside kernels in a wasmgrad step: **${fmt(100 * outside, 1)}%** ` +
+    `(every kernel call wrapped with a timer for 3 epochs: ${fmt(inKernels, 0)} of ${fmt(total, 0)} ms inside kernels).`,
+  ]);
+  model.dispose(); X.dispose(); Y.dispose();
+  for (const m of Object.values(tfModels)) { m.x.dispose(); m.y.dispose(); }
+}
+
+// ───────────────────────────────────────────── LeNet-5
+if (want('lenet')) {
+  const { train } = await wg.loadMnist();
+  const N = 64 * 20;
+  const images = train.images.subarray(0, N * 784), labels = train.labels.subarray(0, N);
+  const build = () => {
+    const m = wg.sequential([
+      wg.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
+      wg.layers.maxPooling2d({ poolSize: 2 }),
+      wg.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+      wg.layers.maxPooling2d({ poolSize: 2 }),
+      wg.layers.flatten(),
+      wg.layers.dense({ units: 120, activation: 'relu' }),
+      wg.layers.dense({ units: 84, activation: 'relu' }),
+      wg.layers.dense({ units: 10, activation: 'softmax' }),
+    ]);
+    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    return m;
+  };
+  const model = build();
+  const X = wg.tensor(images, [N, 28, 28, 1]), Y = wg.data.oneHot(labels, 10);
+  const notes: string[] = [];
+  const h = await model.fit(X, Y, { epochs: 2, batchSize: 64, seed: 0, verbose: 0 });
+  notes.push(`wasmgrad ${h.history.loss!.map((v) => v.toFixed(3)).join(' → ')}`);
+  if (!(h.history.loss![1]! < h.history.loss![0]!)) throw new Error('wasmgrad LeNet did not lower the loss: not timing it');
+
+  // TF.js layers on the cpu backend (its wasm backend has no Conv2DBackpropFilter kernel).
+  const tfLenet = () => {
+    const m = tfl.sequential({ layers: [
+      tfl.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 120, activation: 'relu' }),
+      tfl.layers.dense({ units: 84, activation: 'relu' }),
+      tfl.layers.dense({ units: 10, activation: 'softmax' }),
+    ] });
+    m.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy' });
+    return m;
+  };
+  const yOneHot = Y.toArray();
+  let wasmError = '';
+  await tf.setBackend('wasm');
+  try {
+    const m = tfLenet();
+    await m.fit(tf.tensor4d(images.subarray(0, 64 * 784), [64, 28, 28, 1]), tf.tensor2d(yOneHot.subarray(0, 640), [64, 10]), { epochs: 1, verbose: 0 });
+    wasmError = 'trained (no error)';
+  } catch (e) {
+    wasmError = (e as Error).message.split('\n')[0]!;
+  }
+  await tf.setBackend('cpu');
+  const nCpu = 64 * 2;
+  const tm = tfLenet();
+  const tx = tf.tensor4d(images.subarray(0, nCpu * 784), [nCpu, 28, 28, 1]), ty = tf.tensor2d(yOneHot.subarray(0, nCpu * 10), [nCpu, 10]);
+  const th = await tm.fit(tx, ty, { epochs: 2, batchSize: 64, verbose: 0 });
+  notes.push(`TF.js cpu ${(th.history.loss as number[]).map((v) => v.toFixed(3)).join(' → ')}`);
+
+  // ConvNetJS, the same network, Adam, batch 64.
+  const convnetjs = require('convnetjs');
+  const net = new convnetjs.Net();
+  net.makeLayers([
+    { type: 'input', out_sx: 28, out_sy: 28, out_depth: 1 },
+    { type: 'conv', sx: 5, filters: 6, stride: 1, pad: 2, activation: 'relu' },
+    { type: 'pool', sx: 2, stride: 2 },
+    { type: 'conv', sx: 5, filters: 16, stride: 1, pad: 0, activation: 'relu' },
+    { type: 'pool', sx: 2, stride: 2 },
+    { type: 'fc', num_neurons: 120, activation: 'relu' },
+    { type: 'fc', num_neurons: 84, activation: 'relu' },
+    { type: 'softmax', num_classes: 10 },
+  ]);
+  const trainer = new convnetjs.Trainer(net, { method: 'adam', learning_rate: 0.001, batch_size: 64, l2_decay: 0 });
+  const nCnj = 64 * 2;
+  const vols = Array.from({ length: nCnj }, (_, i) => {
+    const v = new convnetjs.Vol(28, 28, 1, 0);
+    v.w.set ? v.w.set(images.subarray(i * 784, (i + 1) * 784)) : images.subarray(i * 784, (i + 1) * 784).forEach((p, j) => { v.w[j] = p; });
+    return v;
+  });
+  const cnjEpoch = () => { let loss = 0; for (let i = 0; i < nCnj; i++) loss += trainer.train(vols[i], labels[i]).loss; return loss / nCnj; };
+  const c0 = cnjEpoch(), c1 = cnjEpoch();
+  notes.push(`ConvNetJS ${c0.toFixed(3)} → ${c1.toFixed(3)}`);
+
+  const runs: [number, () => Promise<unknown> | unknown, string][] = [
+    [N, () => model.fit(X, Y, { epochs: 1, batchSize: 64, verbose: 0 }), 'cpu'],
+    [nCpu, () => tm.fit(tx, ty, { epochs: 1, batchSize: 64, verbose: 0 }), 'cpu'],
+    [nCnj, cnjEpoch, 'cpu'],
+  ];
+  const times: number[][] = runs.map(() => []);
+  for (let rep = -1; rep < REPS; rep++) {
+    for (const [i, [, run]] of runs.entries()) {
+      const t0 = performance.now();
+      await run();
+      if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);
+    }
+  }
+  const stats = times.map((t) => { const s = t.slice().sort((a, b) => a - b); return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! }; });
+  const sps = runs.map(([n], i) => n / stats[i]!.median);
+  section('LeNet-5 on MNIST, Adam, batch 64, training samples/s', [
+    `conv 6@5×5 same → max-pool → conv 16@5×5 → max-pool → dense 120 → dense 84 → dense 10 softmax, on the first ${N} MNIST training images.`,
+    `Loss over 2 epochs before timing: ${notes.join('; ')}.`, '',
+    '| library | samples/s | wasmgrad is |', '|---|---:|---:|',
+    `| wasmgrad | ${rate(N, stats[0]!, 1, 0)} | — |`,
+    `| TF.js layers, cpu backend | ${rate(nCpu, stats[1]!, 1, 0)} | ${fmt(sps[0]! / sps[1]!, 1)}× faster |`,
+    `| ConvNetJS 0.3 | ${rate(nCnj, stats[2]!, 1, 1)} | ${fmt(sps[0]! / sps[2]!, 1)}× faster |`,
+    `| TF.js layers, wasm backend | cannot train: \`${wasmError}\` | — |`,
+  ]);
+  model.dispose(); X.dispose(); Y.dispose(); tx.dispose(); ty.dispose();
+  await tf.setBackend('wasm');
+}
+
+// ───────────────────────────────────────────── start-up
+if (want('startup')) {
+  const runs = 15;
+  const cases: [string, string[]][] = [
+    ['node -e 0', ['-e', '0']],
+    ['wasmgrad: import, init(), first matmul', [path.join(here, 'startup-wasmgrad.mjs')]],
+    ['TF.js wasm: import, setBackend, first matMul', [path.join(here, 'startup-tfjs.mjs')]],
+  ];
+  const times = cases.map(() => [] as number[]);
+  for (let r = -1; r < runs; r++) {
+    for (const [i, [name, args]] of cases.entries()) {
+      const t0 = performance.now();
+      const p = spawnSync(process.execPath, args, { stdio: 'pipe' });
+      const ms = performance.now() - t0;
+      if (p.status !== 0) throw new Error(`${name} failed: ${p.stderr}`);
+      if (r >= 0) times[i]!.push(ms);
+    }
+  }
+  const med = times.map((t) => t.slice().sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
+  section('Start-up: process start to the first matmul result', [
+    `Wall time of a child process, median of ${runs}, interleaved.`, '',
+    '| case | ms | beyond `node -e 0` |', '|---|---:|---:|',
+    ...cases.map(([name], i) => `| ${name} | ${fmt(med[i]!, 1)} | ${i === 0 ? '—' : fmt(med[i]! - med[0]!, 1)} |`),
+  ]);
+}
+
+// ───────────────────────────────────────────── summary and RESULTS.md
+if (gemmResults.length > 0) {
+  const all = gemmResults.flatMap((r) => r.ratios);
+  const worst = Math.min(...gemmResults.map((r) => r.worst));
+  const plain = all.filter((r) => r.plain).map((r) => r.ratio), transposed = all.filter((r) => !r.plain).map((r) => r.ratio);
+  section('GEMM summary', [
+    `Lowest share of peak over the GEMM cases: **${fmt(100 * worst, 0)}%**.`,
+    `Against TF.js wasm: plain products ${fmt(Math.min(...plain), 1)}× to ${fmt(Math.max(...plain), 1)}×` +
+    (transposed.length ? `; transposed products ${fmt(Math.min(...transposed), 1)}× to ${fmt(Math.max(...transposed), 1)}×.` : '.'),
+  ]);
+}
+
+const pkg = (name: string) => JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+if (!ONLY) {
+  writeFileSync(path.join(here, 'RESULTS.md'), [
+    '# Benchmark results', '',
+    `Command: \`npm run bench\` (bench/run.ts), ${REPS} repetitions, medians with (min–max). Date: ${new Date().toISOString().slice(0, 10)}.`,
+    `Machine: ${machine()}, one thread.`,
+    `Versions: wasmgrad ${JSON.parse(readFileSync(path.join(here, '../package.json'), 'utf8')).version}, ` +
+    `@tensorflow/tfjs-core ${pkg('@tensorflow/tfjs-core')}, -backend-wasm ${pkg('@tensorflow/tfjs-backend-wasm')}, ` +
+    `-backend-cpu ${pkg('@tensorflow/tfjs-backend-cpu')}, -layers ${pkg('@tensorflow/tfjs-layers')}.`,
+    'This machine is a VM whose speed drifts between runs; compare figures within one run.', '',
+    ...report,
+  ].join('\n'));
+  console.log('wrote bench/RESULTS.md');
+}

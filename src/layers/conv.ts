@@ -1,0 +1,183 @@
+// Convolution and pooling layers, channels-last like Keras: samples are [height, width, channels].
+import { getActivation, type ActivationName } from '../activations.js';
+import { WasmgradError, fmtShape } from '../errors.js';
+import { getInitializer, type InitializerName } from '../initializers.js';
+import { conv2d, maxPool2d, avgPool2d, reshape, type Padding } from '../ops/conv.js';
+import { add } from '../ops/elementwise.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, type LayerConfig, type WeightSpec } from './layer.js';
+
+type Pair = number | [number, number];
+
+function pair(layer: string, name: string, v: Pair): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new WasmgradError('INVALID_ARGUMENT', `${layer}: ${name} must be a positive integer or two of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+function image(layer: string, inputShape: readonly number[]): [number, number, number] {
+  if (inputShape.length !== 3) {
+    throw new WasmgradError('SHAPE_MISMATCH', `${layer}: takes samples of shape [height, width, channels], got ${fmtShape(inputShape)}`);
+  }
+  return inputShape as [number, number, number];
+}
+
+// Output length along one axis, as TensorFlow computes it.
+function outLength(layer: string, n: number, k: number, s: number, padding: Padding): number {
+  const out = padding === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
+  if (out <= 0) throw new WasmgradError('SHAPE_MISMATCH', `${layer}: a window of ${k} does not fit an input of ${n} with '${padding}' padding`);
+  return out;
+}
+
+/** Options of layers.conv2d(). */
+export interface Conv2dConfig extends LayerConfig {
+  /** Number of output channels. */
+  filters: number;
+  /** Window size: n or [height, width]. */
+  kernelSize: Pair;
+  /** Step: n or [y, x] (default 1). */
+  strides?: Pair;
+  /** 'valid' (default) or 'same'. */
+  padding?: Padding;
+  /** Activation applied to the output (default 'linear'). */
+  activation?: ActivationName;
+  /** Whether to add a bias per filter (default true). */
+  useBias?: boolean;
+  /** Initializer of the kernel (default 'glorotUniform'). */
+  kernelInitializer?: InitializerName;
+  /** Initializer of the bias (default 'zeros'). */
+  biasInitializer?: InitializerName;
+}
+
+export class Conv2D extends Layer {
+  readonly className = 'Conv2D';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: Padding;
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+  private readonly activate: (x: Tensor) => Tensor;
+
+  constructor(config: Conv2dConfig) {
+    super(config, 'conv2d');
+    if (!Number.isInteger(config.filters) || config.filters <= 0) {
+      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: filters must be a positive integer, got ${config.filters}`);
+    }
+    this.filters = config.filters;
+    this.kernelSize = pair(this.name, 'kernelSize', config.kernelSize);
+    this.strides = pair(this.name, 'strides', config.strides ?? 1);
+    this.padding = config.padding ?? 'valid';
+    if (this.padding !== 'valid' && this.padding !== 'same') {
+      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
+    }
+    this.activation = config.activation ?? 'linear';
+    this.activate = getActivation(this.activation);
+    this.useBias = config.useBias ?? true;
+    this.kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
+    this.biasInitializer = config.biasInitializer ?? 'zeros';
+    getInitializer(this.kernelInitializer);
+    getInitializer(this.biasInitializer);
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    const [h, w, c] = image(this.name, inputShape);
+    const [kh, kw] = this.kernelSize, [sh, sw] = this.strides;
+    const outputShape = [outLength(this.name, h, kh, sh, this.padding), outLength(this.name, w, kw, sw, this.padding), this.filters];
+    // Keras' fans for a convolution: receptive field × channels in, × filters out.
+    const weights: WeightSpec[] = [{
+      name: 'kernel', shape: [kh, kw, c, this.filters], initializer: this.kernelInitializer,
+      fanIn: kh * kw * c, fanOut: kh * kw * this.filters,
+    }];
+    if (this.useBias) weights.push({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer, fanIn: this.filters, fanOut: this.filters });
+    return { outputShape, weights };
+  }
+
+  call(x: Tensor): Tensor {
+    const [kernel, bias] = this.weights;
+    let y = conv2d(x, kernel!, { strides: this.strides, padding: this.padding });
+    if (bias) y = add(y, bias);
+    return this.activate(y);
+  }
+}
+
+/** Options of layers.maxPooling2d() and layers.averagePooling2d(). */
+export interface Pooling2dConfig extends LayerConfig {
+  /** Window: n or [height, width] (default 2). */
+  poolSize?: Pair;
+  /** Step: n or [y, x] (default: the pool size). */
+  strides?: Pair;
+}
+
+abstract class Pooling2D extends Layer {
+  readonly poolSize: [number, number];
+  readonly strides: [number, number];
+
+  constructor(config: Pooling2dConfig, prefix: string) {
+    super(config, prefix);
+    this.poolSize = pair(this.name, 'poolSize', config.poolSize ?? 2);
+    this.strides = pair(this.name, 'strides', config.strides ?? this.poolSize);
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    const [h, w, c] = image(this.name, inputShape);
+    return {
+      outputShape: [outLength(this.name, h, this.poolSize[0], this.strides[0], 'valid'), outLength(this.name, w, this.poolSize[1], this.strides[1], 'valid'), c],
+      weights: [],
+    };
+  }
+}
+
+export class MaxPooling2D extends Pooling2D {
+  readonly className = 'MaxPooling2D';
+  constructor(config: Pooling2dConfig) {
+    super(config, 'max_pooling2d');
+  }
+  call(x: Tensor): Tensor {
+    return maxPool2d(x, { poolSize: this.poolSize, strides: this.strides });
+  }
+}
+
+export class AveragePooling2D extends Pooling2D {
+  readonly className = 'AveragePooling2D';
+  constructor(config: Pooling2dConfig) {
+    super(config, 'average_pooling2d');
+  }
+  call(x: Tensor): Tensor {
+    return avgPool2d(x, { poolSize: this.poolSize, strides: this.strides });
+  }
+}
+
+export class GlobalAveragePooling2D extends Layer {
+  readonly className = 'GlobalAveragePooling2D';
+  private size: [number, number] = [1, 1];
+  constructor(config: LayerConfig = {}) {
+    super(config, 'global_average_pooling2d');
+  }
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    const [h, w, c] = image(this.name, inputShape);
+    this.size = [h, w];
+    return { outputShape: [c], weights: [] };
+  }
+  call(x: Tensor): Tensor {
+    const pooled = avgPool2d(x, { poolSize: this.size, strides: [1, 1] });
+    return reshape(pooled, [x.shape[0]!, x.shape[3]!]);
+  }
+}
+
+export class Flatten extends Layer {
+  readonly className = 'Flatten';
+  constructor(config: LayerConfig = {}) {
+    super(config, 'flatten');
+  }
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    return { outputShape: [inputShape.reduce((a, b) => a * b, 1)], weights: [] };
+  }
+  call(x: Tensor): Tensor {
+    return reshape(x, [x.shape[0]!, x.size / x.shape[0]!]);
+  }
+}

@@ -1,0 +1,138 @@
+// conv2d, maxPool2d, avgPool2d and reshape, channels-last ([batch, height, width, channels]).
+// conv2d is im2col + the packed GEMM: forward cols·W, backward dW += colsᵀ·dout and
+// dinp += col2im(dout·Wᵀ). The cols buffer is kept until backward (it is the saved input).
+import { WasmgradError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { heap, wasm } from '../wasm.js';
+import { gemm } from './matmul.js';
+
+/** 'valid' keeps only windows inside the input; 'same' pads so that out = ceil(in / stride). */
+export type Padding = 'valid' | 'same';
+
+/** Options of conv2d. */
+export interface Conv2dOptions {
+  /** [strideY, strideX] (default [1, 1]). */
+  strides?: [number, number];
+  /** 'valid' (default) or 'same'. */
+  padding?: Padding;
+}
+
+interface Geometry { oh: number; ow: number; pt: number; pl: number }
+
+// Output size and top/left padding, as TensorFlow computes them.
+function geometry(op: string, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padding: Padding): Geometry {
+  if (padding !== 'valid' && padding !== 'same') {
+    throw new WasmgradError('INVALID_ARGUMENT', `${op}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+  }
+  if (padding === 'same') {
+    const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
+    const padH = Math.max((oh - 1) * sh + kh - h, 0), padW = Math.max((ow - 1) * sw + kw - w, 0);
+    return { oh, ow, pt: Math.floor(padH / 2), pl: Math.floor(padW / 2) };
+  }
+  const oh = Math.floor((h - kh) / sh) + 1, ow = Math.floor((w - kw) / sw) + 1;
+  if (oh <= 0 || ow <= 0) {
+    throw new WasmgradError('SHAPE_MISMATCH', `${op}: a ${kh}×${kw} window does not fit a ${h}×${w} input with 'valid' padding`);
+  }
+  return { oh, ow, pt: 0, pl: 0 };
+}
+
+function checkStrides(op: string, strides: readonly number[]): [number, number] {
+  if (strides.length !== 2 || strides.some((s) => !Number.isInteger(s) || s <= 0)) {
+    throw new WasmgradError('INVALID_ARGUMENT', `${op}: strides must be two positive integers, got ${JSON.stringify(strides)}`);
+  }
+  return [strides[0]!, strides[1]!];
+}
+
+/** 2-D convolution of x [batch, h, w, c] with filter [kh, kw, c, filters] → [batch, oh, ow, filters]. */
+export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
+  const k = wasm();
+  if (x.shape.length !== 4 || filter.shape.length !== 4) {
+    throw new WasmgradError('SHAPE_MISMATCH', `conv2d: x must be [batch, height, width, channels] and filter [kh, kw, channels, filters], got x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`);
+  }
+  const [batch, h, w, c] = x.shape as [number, number, number, number];
+  const [kh, kw, fc, f] = filter.shape as [number, number, number, number];
+  if (fc !== c) {
+    throw new WasmgradError('SHAPE_MISMATCH', `conv2d: filter ${fmtShape(filter.shape)} expects ${fc} input channels, x ${fmtShape(x.shape)} has ${c}`);
+  }
+  const [sh, sw] = checkStrides('conv2d', options.strides ?? [1, 1]);
+  const { oh, ow, pt, pl } = geometry('conv2d', h, w, kh, kw, sh, sw, options.padding ?? 'valid');
+  const rows = batch * oh * ow, depth = kh * kw * c;
+  // 1×1 convolutions with stride 1 need no im2col: the input already is the cols matrix.
+  const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1;
+  const colsBytes = direct ? 0 : rows * depth * 4;
+  const cols = direct ? x.ptr : heap().alloc(colsBytes);
+  if (!direct) k.im2col_f32(cols, x.ptr, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+  const out = Tensor.empty([batch, oh, ow, f]);
+  gemm(k.gemm_nn_f32, out.ptr, cols, filter.ptr, rows, f, depth, false);
+  const release = () => { if (colsBytes > 0) heap().free(cols, colsBytes); };
+  out.onDispose(release);
+  return out.recordBackward([x, filter], () => {
+    const dout = out.gradPtr();
+    if (filter.requiresGrad) gemm(k.gemm_tn_f32, filter.gradPtr(), cols, dout, depth, f, rows, true);
+    if (x.requiresGrad) {
+      if (direct) {
+        gemm(k.gemm_nt_f32, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
+      } else {
+        const dcols = heap().alloc(colsBytes);
+        try {
+          gemm(k.gemm_nt_f32, dcols, dout, filter.ptr, rows, depth, f, false);
+          k.col2im_backward_f32(x.gradPtr(), dcols, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+        } finally {
+          heap().free(dcols, colsBytes);
+        }
+      }
+    }
+  });
+}
+
+/** Options of the pooling ops. */
+export interface PoolOptions {
+  /** [poolY, poolX]. */
+  poolSize: [number, number];
+  /** [strideY, strideX] (default: the pool size). */
+  strides?: [number, number];
+}
+
+function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
+  if (x.shape.length !== 4) {
+    throw new WasmgradError('SHAPE_MISMATCH', `${op}: x must be [batch, height, width, channels], got ${fmtShape(x.shape)}`);
+  }
+  const [batch, h, w, c] = x.shape as [number, number, number, number];
+  const [ph, pw] = checkStrides(op, options.poolSize);
+  const [sh, sw] = checkStrides(op, options.strides ?? [ph, pw]);
+  const { oh, ow } = geometry(op, h, w, ph, pw, sh, sw, 'valid');
+  return { batch, h, w, c, ph, pw, sh, sw, oh, ow };
+}
+
+/** Max over windows ('valid'): x [batch, h, w, c] → [batch, oh, ow, c]. */
+export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
+  const k = wasm();
+  const g = poolGeometry('maxPool2d', x, options);
+  const out = Tensor.empty([g.batch, g.oh, g.ow, g.c]);
+  const argmaxBytes = out.size * 4;
+  const argmax = heap().alloc(argmaxBytes);
+  out.onDispose(() => heap().free(argmax, argmaxBytes));
+  k.maxpool_forward_f32(out.ptr, argmax, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow);
+  return out.recordBackward([x], () => k.maxpool_backward_f32(x.gradPtr(), argmax, out.gradPtr(), out.size));
+}
+
+/** Mean over windows ('valid'): x [batch, h, w, c] → [batch, oh, ow, c]. */
+export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
+  const k = wasm();
+  const g = poolGeometry('avgPool2d', x, options);
+  const out = Tensor.empty([g.batch, g.oh, g.ow, g.c]);
+  k.avgpool_forward_f32(out.ptr, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow);
+  return out.recordBackward([x], () =>
+    k.avgpool_backward_f32(x.gradPtr(), out.gradPtr(), g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow));
+}
+
+/** The same values with another shape of the same size. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== x.size) {
+    throw new WasmgradError('SHAPE_MISMATCH', `reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${size} elements)`);
+  }
+  const out = Tensor.empty(shape);
+  new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, x.ptr, x.ptr + x.size * 4);
+  return out.recordBackward([x], () => wasm().axpy_f32(x.gradPtr(), out.gradPtr(), x.size, 1));
+}

@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest';
+import { avgPool2d, conv2d, maxPool2d, memory, reshape, tensor, tidy } from '../../src/index.js';
+import { expectClose, gradcheck, randArray } from '../helpers.js';
+import * as ref from '../ref.js';
+
+type Case = { x: number[]; f: number[]; s: [number, number]; p: 'valid' | 'same' };
+const CASES: Case[] = [
+  { x: [1, 1, 1, 1], f: [1, 1, 1, 1], s: [1, 1], p: 'valid' },
+  { x: [2, 7, 5, 3], f: [3, 3, 3, 4], s: [2, 2], p: 'same' }, // odd image, 3 channels, stride 2, 'same'
+  { x: [2, 7, 5, 3], f: [3, 2, 3, 5], s: [1, 2], p: 'valid' },
+  { x: [1, 6, 6, 2], f: [5, 5, 2, 3], s: [1, 1], p: 'same' },
+  { x: [3, 4, 4, 5], f: [1, 1, 5, 7], s: [1, 1], p: 'valid' }, // 1×1: no im2col
+  { x: [1, 8, 9, 1], f: [4, 4, 1, 2], s: [3, 2], p: 'same' },
+];
+
+describe('conv2d against the float64 reference', () => {
+  for (const { x, f, s, p } of CASES) {
+    const label = `x [${x}] filter [${f}] strides [${s}] ${p}`;
+    test(`${label}: forward`, () => tidy(() => {
+      const xd = randArray(x.reduce((a, b) => a * b), 1), fd = randArray(f.reduce((a, b) => a * b), 2);
+      const out = conv2d(tensor(xd, x), tensor(fd, f), { strides: s, padding: p });
+      expectClose(out.toArray(), ref.conv2d(Float64Array.from(xd), Float64Array.from(fd), x, f, s, p), 1e-5, 1e-5);
+    }));
+    test(`${label}: gradients`, () => {
+      gradcheck((a, b) => conv2d(a!, b!, { strides: s, padding: p }), (a, b) => ref.conv2d(a!, b!, x, f, s, p),
+        [{ data: randArray(x.reduce((a, b) => a * b), 3), shape: x }, { data: randArray(f.reduce((a, b) => a * b), 4), shape: f }]);
+    });
+  }
+
+  test('shape errors name both shapes', () => tidy(() => {
+    expect(() => conv2d(tensor(new Float32Array(2 * 4 * 4 * 3), [2, 4, 4, 3]), tensor(new Float32Array(9 * 2), [3, 3, 2, 1])))
+      .toThrow(/conv2d: filter \[3, 3, 2, 1\] expects 2 input channels, x \[2, 4, 4, 3\] has 3/);
+    expect(() => conv2d(tensor(new Float32Array(4), [1, 2, 2, 1]), tensor(new Float32Array(9), [3, 3, 1, 1])))
+      .toThrow(/a 3×3 window does not fit a 2×2 input/);
+  }));
+
+  test('the saved columns are freed with the output', () => {
+    const before = memory();
+    tidy(() => {
+      const out = conv2d(tensor(randArray(2 * 7 * 5 * 3, 1), [2, 7, 5, 3]), tensor(randArray(36, 2), [2, 2, 3, 3]));
+      expect(memory().bytes).toBeGreaterThan(before.bytes + out.size * 4);
+    });
+    expect(memory().bytes).toBe(before.bytes);
+  });
+});
+
+describe('pooling against the float64 reference', () => {
+  const CASES_P: { x: number[]; p: [number, number]; s: [number, number] }[] = [
+    { x: [1, 2, 2, 1], p: [2, 2], s: [2, 2] },
+    { x: [2, 7, 5, 3], p: [2, 2], s: [2, 2] },
+    { x: [2, 7, 5, 6], p: [3, 2], s: [1, 2] },
+    { x: [1, 6, 6, 5], p: [2, 3], s: [2, 1] },
+  ];
+  for (const { x, p, s } of CASES_P) {
+    test(`max and average x [${x}] pool [${p}] strides [${s}]`, () => tidy(() => {
+      const xd = randArray(x.reduce((a, b) => a * b), 5);
+      expectClose(maxPool2d(tensor(xd, x), { poolSize: p, strides: s }).toArray(), ref.pool(Float64Array.from(xd), x, p, s, 'max'));
+      expectClose(avgPool2d(tensor(xd, x), { poolSize: p, strides: s }).toArray(), ref.pool(Float64Array.from(xd), x, p, s, 'avg'), 1e-5, 1e-6);
+      gradcheck((a) => maxPool2d(a!, { poolSize: p, strides: s }), (a) => ref.pool(a!, x, p, s, 'max'), [{ data: xd, shape: x }]);
+      gradcheck((a) => avgPool2d(a!, { poolSize: p, strides: s }), (a) => ref.pool(a!, x, p, s, 'avg'), [{ data: xd, shape: x }]);
+    }));
+  }
+
+  test('reshape keeps values and passes gradients through', () => {
+    gradcheck((a) => reshape(a!, [3, 4]), (a) => a!, [{ data: randArray(12, 6), shape: [2, 6] }]);
+  });
+});
