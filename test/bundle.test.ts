@@ -1,13 +1,15 @@
 // The built package: the .wasm has no imports and real SIMD code; the bundle loads the .wasm
 // beside it with a bare init() and trains.
-import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { wasmStats } from '../scripts/wasm-stats.js';
+import { readBytes } from './helpers.js';
 
 type Bundle = typeof import('../build/index.js');
 
-test('build/wasmgrad.wasm imports nothing and holds SIMD kernels', () => {
-  const stats = wasmStats(readFileSync(new URL('../build/wasmgrad.wasm', import.meta.url)));
+const WASM_URL = new URL('../build/wasmgrad.wasm', import.meta.url);
+
+test('build/wasmgrad.wasm imports nothing and holds SIMD kernels', async () => {
+  const stats = wasmStats(await readBytes(WASM_URL));
   expect(stats.imports).toBe(0);
   expect(stats.simdInstructions).toBeGreaterThan(100);
 });
@@ -24,11 +26,11 @@ test('build/index.js: init() finds the .wasm beside it, and a model trains', asy
 });
 
 test('init accepts bytes and a compiled module', async () => {
-  const bytes = readFileSync(new URL('../build/wasmgrad.wasm', import.meta.url));
+  const bytes = await readBytes(WASM_URL);
   // Each query string gives a fresh, uninitialized instance of the bundle.
   const cases = [
     [await import('../build/index.js?bytes' as string) as Bundle, bytes],
-    [await import('../build/index.js?module' as string) as Bundle, new WebAssembly.Module(bytes)],
+    [await import('../build/index.js?module' as string) as Bundle, new WebAssembly.Module(bytes as BufferSource)],
     [await import('../build/index.js?response' as string) as Bundle, new Response(bytes)],
   ] as const;
   for (const [fresh, source] of cases) {

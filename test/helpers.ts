@@ -80,3 +80,18 @@ export function gradcheck(
 
 /** Sizes around the SIMD width that every elementwise kernel is tested at. */
 export const SIZES = [1, 3, 4, 5, 8, 17, 1023];
+
+/** The runtime this test file runs in. */
+export const RUNTIME: 'node' | 'deno' | 'chromium' =
+  'Deno' in globalThis ? 'deno' : typeof window !== 'undefined' ? 'chromium' : 'node';
+
+/** The bytes at a URL relative to a test file: read from disk for file: URLs, fetched otherwise. */
+export async function readBytes(url: URL): Promise<Uint8Array> {
+  if (url.protocol === 'file:') {
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as { readFile(u: URL): Promise<Uint8Array> };
+    return new Uint8Array(await fs.readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`fetch ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}

@@ -1,4 +1,4 @@
-import { describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Tensor, WasmgradError, add, keep, matmul, memory, relu, sum, tensor, tidy, variable } from '../src/index.js';
 
 describe('tensor', () => {
@@ -94,7 +94,9 @@ describe('autograd', () => {
 });
 
 test('using wasmgrad before init() says to call init()', async () => {
-  vi.resetModules();
-  const fresh = await import('../src/index.js?fresh' as string) as typeof import('../src/index.js');
+  // The bundle is one module, so a query string gives an instance nobody has initialized.
+  const fresh = await import('../build/index.js?uninitialized' as string) as typeof import('../build/index.js');
+  expect(fresh.isInitialized()).toBe(false);
   expect(() => fresh.tensor([1])).toThrow(/call `await init\(\)` first/);
+  expect(() => fresh.memory()).toThrow(expect.objectContaining({ code: 'NOT_INITIALIZED' }));
 });

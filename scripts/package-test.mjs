@@ -1,0 +1,105 @@
+// The package as a user gets it: `npm pack`, install the tarball in a temporary folder, and train a
+// small model from Node, from Deno, from a page in Chromium with no bundler (an import map), and from
+// a Vite build; type-check a consumer .ts file with tsc, and check that a wrong call fails to.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'wasmgrad-consumer-'));
+const bin = (name) => path.join(root, 'node_modules/.bin', name);
+const step = (name) => console.log(`• ${name}`);
+const fail = (why) => { console.error(`package test failed: ${why}`); process.exit(1); };
+
+try {
+  step('npm pack');
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }));
+  const files = packed[0].files.map((f) => f.path).sort();
+  for (const want of ['LICENSE', 'README.md', 'build/index.d.ts', 'build/index.js', 'build/wasmgrad.wasm', 'package.json']) {
+    if (!files.includes(want)) fail(`the tarball lacks ${want} (it has ${files.join(', ')})`);
+  }
+  console.log(`  ${packed[0].filename}: ${files.length} files, ${packed[0].size} bytes`);
+
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, packed[0].filename)], { cwd: dir, stdio: 'pipe' });
+
+  const train = `
+    await init();
+    const model = sequential([layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
+    model.compile({ optimizer: optimizers.adam({ learningRate: 0.05 }), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const h = await model.fit([[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]], { epochs: 300, batchSize: 4, seed: 1, verbose: 0 });
+    const result = { first: h.history.loss[0], last: h.history.loss.at(-1), accuracy: h.history.accuracy.at(-1) };`;
+  writeFileSync(path.join(dir, 'consumer.mjs'), `import { init, layers, optimizers, sequential } from 'wasmgrad';\n${train}\nconsole.log(JSON.stringify(result));\n`);
+  const check = (who, out) => {
+    const r = JSON.parse(out.trim().split('\n').at(-1));
+    if (!(r.last < r.first / 2)) fail(`${who}: loss ${r.first} → ${r.last} did not fall`);
+    console.log(`  ${who}: loss ${r.first.toFixed(4)} → ${r.last.toFixed(4)}, accuracy ${r.accuracy}`);
+  };
+
+  step("Node: import 'wasmgrad'");
+  check('node', execFileSync(process.execPath, ['consumer.mjs'], { cwd: dir, encoding: 'utf8' }));
+
+  step("Deno: import 'wasmgrad'");
+  check('deno', execFileSync(bin('deno'), ['run', '-A', 'consumer.mjs'], { cwd: dir, encoding: 'utf8' }));
+
+  step('tsc: a consumer .ts file type-checks, and a wrong call does not');
+  const tsconfig = { compilerOptions: { strict: true, module: 'ESNext', moduleResolution: 'Bundler', target: 'ES2022', lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false } };
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['good.ts'] }));
+  writeFileSync(path.join(dir, 'good.ts'), `import { init, layers, optimizers, sequential, type History } from 'wasmgrad';\n${train}\nconst again: Promise<History> = model.fit([[1, 2]], [[1]]);\nexport { result, again };\n`);
+  const good = spawnSync(bin('tsc'), ['-p', dir], { encoding: 'utf8' });
+  if (good.status !== 0) fail(`good.ts does not type-check:\n${good.stdout}`);
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['wrong.ts'] }));
+  writeFileSync(path.join(dir, 'wrong.ts'), `import { layers } from 'wasmgrad';\nlayers.dense({ units: 4, activation: 'rellu' });\n`);
+  const wrong = spawnSync(bin('tsc'), ['-p', dir], { encoding: 'utf8' });
+  if (wrong.status === 0 || !/rellu/.test(wrong.stdout)) fail(`wrong.ts type-checked (or failed for another reason):\n${wrong.stdout}`);
+  console.log(`  wrong.ts: ${wrong.stdout.trim().split('\n')[0]}`);
+
+  step('Vite build');
+  const app = path.join(dir, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'index.html'), '<!doctype html><title>start</title><script type="module" src="./main.js"></script>');
+  writeFileSync(path.join(app, 'main.js'), `import { init, layers, optimizers, sequential } from 'wasmgrad';\n${train}\ndocument.title = 'done ' + JSON.stringify(result);\n`);
+  const vite = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', app], { cwd: dir, encoding: 'utf8' });
+  if (vite.status !== 0) fail(`vite build failed:\n${vite.stdout}\n${vite.stderr}`);
+  const assets = readdirSync(path.join(app, 'dist/assets'));
+  if (!assets.some((f) => f.endsWith('.wasm'))) fail(`the Vite build emitted no .wasm asset: ${assets.join(', ')}`);
+
+  step('Chromium: a page with an import map (no bundler), and the Vite build');
+  writeFileSync(path.join(dir, 'index.html'), `<!doctype html><title>start</title>
+<script type="importmap">{ "imports": { "wasmgrad": "./node_modules/wasmgrad/build/index.js" } }</script>
+<script type="module">import { init, layers, optimizers, sequential } from 'wasmgrad';\n${train}\ndocument.title = 'done ' + JSON.stringify(result);</script>`);
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const serve = (base) => new Promise((resolve) => {
+    const server = createServer((req, res) => {
+      const file = path.join(base, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+      if (!file.startsWith(base) || !existsSync(file)) { res.writeHead(404).end(); return; }
+      const f = file.endsWith('/') ? path.join(file, 'index.html') : file;
+      res.writeHead(200, { 'content-type': types[path.extname(f)] ?? 'application/octet-stream' }).end(readFileSync(f));
+    }).listen(0, '127.0.0.1', () => resolve(server));
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    for (const [who, base] of [['page', dir], ['vite build', path.join(app, 'dist')]]) {
+      const server = await serve(base);
+      const page = await browser.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+      await page.waitForFunction(() => document.title.startsWith('done') , null, { timeout: 30_000 }).catch(() => fail(`${who}: no result (${errors.join('; ')})`));
+      check(`chromium ${who}`, (await page.title()).slice(5));
+      await page.close();
+      server.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  console.log('package test passed');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
