@@ -25,6 +25,11 @@ export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, 
           }
           // The run of kx whose x = ox·SW + kx - PL lies inside the row is contiguous in memory.
           const x0 = ox * sw - pl;
+          if (x0 >= 0 && x0 + kw <= w) { // the whole window row is inside: one copy
+            copy(dst, image + (<usize>y * w + x0) * pixel, kw * c);
+            dst += pixel * kw;
+            continue;
+          }
           const lo = max(0, -x0), hi = max(lo, min(kw, w - x0));
           zero(dst, lo * c);
           copy(dst + pixel * lo, image + (<usize>y * w + x0 + lo) * pixel, (hi - lo) * c);
@@ -90,17 +95,36 @@ export function col2im_backward_f32(dinp: usize, dcols: usize, batch: i32, h: i3
 
 /**
  * Max pooling, 'valid' windows PH×PW with strides SH×SW: out[b][oy][ox][c] = the window's max; argmax
- * (i32) records the flat input index of each max for the backward pass. Channels go 4 at a time.
+ * (i32) records the flat input index of each max for the backward pass (the first one on ties).
+ * Channels go four at a time, in SIMD lanes; the rest one by one.
  */
 export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
                                     ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
+  const lanes = i32x4(0, 1, 2, 3);
   let o = 0;
   for (let b = 0; b < batch; b++) {
     const base = b * h * w * c;
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        for (let ch = 0; ch < c; ch++) {
-          let best = base + ((oy * sh) * w + ox * sw) * c + ch;
+        const first = base + ((oy * sh) * w + ox * sw) * c;
+        let ch = 0;
+        for (; ch + 4 <= c; ch += 4) {
+          let best = v128.load(inp + (<usize>(first + ch) << 2));
+          let bestIndex = i32x4.add(i32x4.splat(first + ch), lanes);
+          for (let ky = 0; ky < ph; ky++) {
+            for (let kx = 0; kx < pw; kx++) {
+              const i = base + ((oy * sh + ky) * w + ox * sw + kx) * c + ch;
+              const v = v128.load(inp + (<usize>i << 2));
+              const greater = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, greater);
+              bestIndex = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), bestIndex, greater);
+            }
+          }
+          v128.store(out + (<usize>(o + ch) << 2), best);
+          v128.store(argmax + (<usize>(o + ch) << 2), bestIndex);
+        }
+        for (; ch < c; ch++) {
+          let best = first + ch;
           let bestValue = load<f32>(inp + (<usize>best << 2));
           for (let ky = 0; ky < ph; ky++) {
             for (let kx = 0; kx < pw; kx++) {
@@ -109,10 +133,10 @@ export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch
               if (v > bestValue) { bestValue = v; best = i; }
             }
           }
-          store<f32>(out + (<usize>o << 2), bestValue);
-          store<i32>(argmax + (<usize>o << 2), best);
-          o++;
+          store<f32>(out + (<usize>(o + ch) << 2), bestValue);
+          store<i32>(argmax + (<usize>(o + ch) << 2), best);
         }
+        o += c;
       }
     }
   }
