@@ -9,7 +9,15 @@ export type ErrorCode =
   | 'NON_FINITE'
   | 'UNKNOWN_NAME'
   | 'NOT_COMPILED'
-  | 'EMPTY_INPUT';
+  | 'EMPTY_INPUT'
+  // Loading models: safetensors (see io/safetensors.ts) and topology (see io/model-io.ts).
+  | 'FILE_TOO_SHORT' | 'HEADER_TOO_LARGE' | 'HEADER_OUT_OF_BOUNDS' | 'HEADER_NOT_UTF8' | 'HEADER_NOT_JSON'
+  | 'HEADER_NOT_OBJECT' | 'DUPLICATE_NAME' | 'FORBIDDEN_KEY' | 'BAD_METADATA' | 'BAD_ENTRY' | 'UNKNOWN_DTYPE'
+  | 'UNSUPPORTED_DTYPE' | 'BAD_SHAPE' | 'BAD_OFFSETS' | 'SIZE_MISMATCH' | 'OFFSETS_NOT_CONTIGUOUS'
+  | 'DATA_OUT_OF_BOUNDS' | 'TRAILING_BYTES' | 'BAD_NAME'
+  | 'TOPOLOGY_TOO_LARGE' | 'TOPOLOGY_NOT_JSON' | 'BAD_TOPOLOGY' | 'UNKNOWN_FORMAT' | 'UNKNOWN_LAYER'
+  | 'UNKNOWN_OPTION' | 'BAD_LAYER_CONFIG' | 'BAD_TRAINING_CONFIG' | 'WEIGHT_MISSING' | 'UNEXPECTED_WEIGHT'
+  | 'WEIGHT_SHAPE_MISMATCH' | 'BAD_OPTIMIZER_STATE';
 
 /** The error wasmgrad throws for bad input; `code` says which kind, the message names the argument. */
 export class WasmgradError extends Error {

@@ -16,6 +16,7 @@ import { Progress } from './progress.js';
 import { Rng, globalRng } from './random.js';
 import { Tensor, noGrad, tidy } from './tensor.js';
 import { heap, wasm } from './wasm.js';
+import { modelToArtifacts, saveArtifacts, type ModelArtifacts } from './io/model-io.js';
 
 /** Options of compile(). */
 export interface CompileArgs {
@@ -346,6 +347,39 @@ export class Sequential {
       'Non-trainable params: 0',
       rule('_'),
     ].join('\n');
+  }
+
+  /** The training setup compile() was given, or null (for saving). */
+  trainingConfig(): { loss: LossName; metrics: MetricName[]; optimizer: Optimizer } | null {
+    return this.compiled ? { loss: this.compiled.lossName, metrics: this.metricNames.slice(), optimizer: this.compiled.optimizer } : null;
+  }
+
+  /** Every weight as `layerName/weightName` with its tensor, in layer order (builds the model if needed). */
+  namedWeights(): { name: string; tensor: Tensor }[] {
+    this.build(globalRng());
+    return this.layers.flatMap((layer, i) => this.shapes!.specs[i]!.map((spec, j) => ({ name: `${layer.name}/${spec.name}`, tensor: layer.weights[j]! })));
+  }
+
+  /** Every weight's name (`layerName/weightName`) and shape, in layer order, without building. */
+  weightSpecs(): { name: string; shape: number[] }[] {
+    const shapes = this.requireShapes('weightSpecs');
+    return this.layers.flatMap((layer, i) => shapes.specs[i]!.map((spec) => ({ name: `${layer.name}/${spec.name}`, shape: spec.shape.slice() })));
+  }
+
+  /** The flat parameter buffer's address and length (for optimizer state). */
+  parameterBuffer(): { ptr: number; count: number } {
+    const built = this.build(globalRng());
+    return { ptr: built.params, count: built.count };
+  }
+
+  /** The saved form: topology JSON and safetensors weights (and optimizer state if asked). */
+  toArtifacts(options: { includeOptimizer?: boolean } = {}): ModelArtifacts {
+    return modelToArtifacts(this, options);
+  }
+
+  /** Writes dir/model.json and dir/weights.safetensors (Node and Deno). */
+  async save(dir: string | URL, options: { includeOptimizer?: boolean } = {}): Promise<void> {
+    await saveArtifacts(dir, this.toArtifacts(options));
   }
 
   /** Frees the model's weights, gradients and optimizer state. */

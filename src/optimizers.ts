@@ -11,6 +11,18 @@ export interface Optimizer {
   apply(params: number, grads: number, n: number): void;
   /** Frees the optimizer's state; the next apply() starts afresh. */
   dispose(): void;
+  /** The options that rebuild this optimizer. */
+  getConfig(): Record<string, number>;
+  /** A copy of the state (step count and named flat buffers), or null before the first step. */
+  getState(): OptimizerState | null;
+  /** Restores a state from getState() for n parameters at byte address `params`. */
+  setState(params: number, n: number, state: OptimizerState): void;
+}
+
+/** An optimizer's state: steps taken and its flat buffers by name. */
+export interface OptimizerState {
+  step: number;
+  slots: Record<string, Float32Array>;
 }
 
 /** Options of optimizers.sgd(). */
@@ -60,6 +72,31 @@ class State {
     this.ptrs = [];
     this.params = -1;
   }
+
+  /** Copies of the buffers, or null if there are none yet. */
+  read(): Float32Array[] | null {
+    if (this.ptrs.length === 0) return null;
+    return this.ptrs.map((p) => new Float32Array(heap().memory.buffer, p, this.n).slice());
+  }
+
+  /** Makes buffers for these params holding `values`. */
+  write(params: number, n: number, values: Float32Array[]): void {
+    const { ptrs } = this.get(params, n, values.length);
+    ptrs.forEach((p, i) => new Float32Array(heap().memory.buffer, p, n).set(values[i]!));
+  }
+}
+
+function checkSlots(op: string, n: number, state: OptimizerState, names: string[]): Float32Array[] {
+  if (!Number.isSafeInteger(state.step) || state.step < 0) {
+    throw new WasmgradError('BAD_OPTIMIZER_STATE', `${op}: step must be a non-negative integer, got ${state.step}`);
+  }
+  return names.map((name) => {
+    const slot = state.slots[name];
+    if (!(slot instanceof Float32Array) || slot.length !== n) {
+      throw new WasmgradError('BAD_OPTIMIZER_STATE', `${op}: state ${name} must hold ${n} values, got ${slot?.length ?? 'none'}`);
+    }
+    return slot;
+  });
 }
 
 function positive(op: string, name: string, value: number): number {
@@ -99,6 +136,21 @@ class Sgd implements Optimizer {
   dispose(): void {
     this.state.dispose();
   }
+
+  getConfig(): Record<string, number> {
+    return { learningRate: this.learningRate, momentum: this.momentum };
+  }
+
+  getState(): OptimizerState | null {
+    if (this.momentum === 0) return { step: 0, slots: {} };
+    const slots = this.state.read();
+    return slots ? { step: 0, slots: { velocity: slots[0]! } } : null;
+  }
+
+  setState(params: number, n: number, state: OptimizerState): void {
+    if (this.momentum === 0) return;
+    this.state.write(params, n, checkSlots('sgd', n, state, ['velocity']));
+  }
 }
 
 class Adam implements Optimizer {
@@ -127,6 +179,20 @@ class Adam implements Optimizer {
   dispose(): void {
     this.state.dispose();
   }
+
+  getConfig(): Record<string, number> {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+
+  getState(): OptimizerState | null {
+    const slots = this.state.read();
+    return slots ? { step: this.step, slots: { m: slots[0]!, v: slots[1]! } } : null;
+  }
+
+  setState(params: number, n: number, state: OptimizerState): void {
+    this.state.write(params, n, checkSlots('adam', n, state, ['m', 'v']));
+    this.step = state.step;
+  }
 }
 
 /** Optimizer constructors, as in TF.js' tf.train / Keras' keras.optimizers. */
@@ -144,6 +210,12 @@ const BY_NAME = {
 
 /** Names accepted as compile()'s `optimizer`. */
 export type OptimizerName = keyof typeof BY_NAME;
+
+/** Optimizer constructors by name, with options (for loading saved models). */
+export const OPTIMIZER_CONSTRUCTORS: Record<OptimizerName, (config: Record<string, number>) => Optimizer> = {
+  sgd: (config) => optimizers.sgd(config),
+  adam: (config) => optimizers.adam(config),
+};
 
 /** An optimizer from a name (with default settings) or as given. */
 export function getOptimizer(spec: unknown): Optimizer {

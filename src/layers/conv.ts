@@ -97,6 +97,11 @@ export class Conv2D extends Layer {
     return { outputShape, weights };
   }
 
+  protected options(): Record<string, unknown> {
+    const { filters, padding, activation, useBias, kernelInitializer, biasInitializer } = this;
+    return { filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding, activation, useBias, kernelInitializer, biasInitializer };
+  }
+
   call(x: Tensor): Tensor {
     const [kernel, bias] = this.weights;
     let y = conv2d(x, kernel!, { strides: this.strides, padding: this.padding });
@@ -121,6 +126,10 @@ abstract class Pooling2D extends Layer {
     super(config, prefix);
     this.poolSize = pair(this.name, 'poolSize', config.poolSize ?? 2);
     this.strides = pair(this.name, 'strides', config.strides ?? this.poolSize);
+  }
+
+  protected options(): Record<string, unknown> {
+    return { poolSize: this.poolSize.slice(), strides: this.strides.slice() };
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -158,6 +167,9 @@ export class GlobalAveragePooling2D extends Layer {
   constructor(config: LayerConfig = {}) {
     super(config, 'global_average_pooling2d');
   }
+  protected options(): Record<string, unknown> {
+    return {};
+  }
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
     const [h, w, c] = image(this.name, inputShape);
     this.size = [h, w];
@@ -173,6 +185,9 @@ export class Flatten extends Layer {
   readonly className = 'Flatten';
   constructor(config: LayerConfig = {}) {
     super(config, 'flatten');
+  }
+  protected options(): Record<string, unknown> {
+    return {};
   }
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
     return { outputShape: [inputShape.reduce((a, b) => a * b, 1)], weights: [] };

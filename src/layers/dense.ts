@@ -59,6 +59,11 @@ export class Dense extends Layer {
     return { outputShape: [this.units], weights };
   }
 
+  protected options(): Record<string, unknown> {
+    const { units, activation, useBias, kernelInitializer, biasInitializer } = this;
+    return { units, activation, useBias, kernelInitializer, biasInitializer };
+  }
+
   call(x: Tensor): Tensor {
     const [kernel, bias] = this.weights;
     let y = matmul(x, kernel!);

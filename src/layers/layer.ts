@@ -53,4 +53,12 @@ export abstract class Layer {
 
   /** The layer's forward pass on a batch, composed of ops (so autograd sees every step). */
   abstract call(x: Tensor, training: boolean): Tensor;
+
+  /** The options that rebuild this layer (what a saved model stores). */
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, ...(this.inputShape ? { inputShape: this.inputShape.slice() } : {}), ...this.options() };
+  }
+
+  /** The layer's own options for getConfig(). */
+  protected abstract options(): Record<string, unknown>;
 }

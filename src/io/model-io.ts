@@ -1,0 +1,245 @@
+// Saving and loading models: a JSON topology and a safetensors file of weights.
+//
+//   model.json                                   weights.safetensors
+//   { "format": "wasmgrad/sequential",           dense_1/kernel  F32 [4, 16]
+//     "formatVersion": 1,                        dense_1/bias    F32 [16]
+//     "layers": [{ "className": "Dense",         ...
+//                  "config": { name, units, … } }, …],   optimizer/m, optimizer/v  F32 [n]
+//     "training": { loss, metrics, optimizer: { className, config } } | null,   (includeOptimizer)
+//     "optimizerState": { "step": 12 } }          (includeOptimizer)
+//
+// The loader treats both files as hostile: the topology is checked against the schema below (our
+// layer types and their options only, no __proto__/constructor keys, no code), the weights by
+// readSafetensors, and names and shapes must match the model the topology builds exactly. Loading
+// from a folder reads exactly two fixed file names inside it, so no path comes from the files.
+import { WasmgradError, type ErrorCode } from '../errors.js';
+import { Dense } from '../layers/dense.js';
+import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D } from '../layers/conv.js';
+import type { Layer } from '../layers/layer.js';
+import { LOSSES } from '../losses.js';
+import { OPTIMIZER_CONSTRUCTORS } from '../optimizers.js';
+import { Sequential } from '../model.js';
+import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
+
+/** A saved model: topology JSON and safetensors bytes. */
+export interface ModelArtifacts {
+  topology: string;
+  weights: Uint8Array;
+}
+
+const FORMAT = 'wasmgrad/sequential';
+const FORMAT_VERSION = 1;
+const MAX_TOPOLOGY_BYTES = 1024 * 1024;
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+// The layer types a file may name, with the options each accepts.
+const COMMON = ['name', 'inputShape'];
+const LAYER_TYPES: Record<string, { options: string[]; make: (config: never) => Layer }> = {
+  Dense: { options: [...COMMON, 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'], make: (c) => new Dense(c) },
+  Conv2D: { options: [...COMMON, 'filters', 'kernelSize', 'strides', 'padding', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'], make: (c) => new Conv2D(c) },
+  MaxPooling2D: { options: [...COMMON, 'poolSize', 'strides'], make: (c) => new MaxPooling2D(c) },
+  AveragePooling2D: { options: [...COMMON, 'poolSize', 'strides'], make: (c) => new AveragePooling2D(c) },
+  GlobalAveragePooling2D: { options: COMMON, make: (c) => new GlobalAveragePooling2D(c) },
+  Flatten: { options: COMMON, make: (c) => new Flatten(c) },
+};
+
+function fail(code: ErrorCode, message: string): WasmgradError {
+  return new WasmgradError(code, `loadModel: ${message}`);
+}
+
+/** The artifacts of a model. */
+export function modelToArtifacts(model: Sequential, options: { includeOptimizer?: boolean }): ModelArtifacts {
+  const training = model.trainingConfig();
+  const layers = model.layers.map((layer) => ({ className: layer.className, config: layer.getConfig() }));
+  const tensors: NamedTensor[] = model.namedWeights().map(({ name, tensor }) => ({ name, shape: tensor.shape.slice(), data: tensor.toArray() }));
+  const topology: Record<string, unknown> = {
+    format: FORMAT, formatVersion: FORMAT_VERSION, layers,
+    training: training && {
+      loss: training.loss, metrics: training.metrics,
+      optimizer: { className: training.optimizer.name, config: training.optimizer.getConfig() },
+    },
+  };
+  if (options.includeOptimizer) {
+    if (!training) throw new WasmgradError('NOT_COMPILED', 'toArtifacts: includeOptimizer needs a compiled model');
+    const state = training.optimizer.getState();
+    if (state) {
+      topology.optimizerState = { step: state.step, slots: Object.keys(state.slots) };
+      for (const [slot, data] of Object.entries(state.slots)) tensors.push({ name: `optimizer/${slot}`, shape: [data.length], data });
+    }
+  }
+  return { topology: JSON.stringify(topology), weights: writeSafetensors(tensors, { format: 'wasmgrad' }) };
+}
+
+/** Writes artifacts to dir/model.json and dir/weights.safetensors (Node and Deno). */
+export async function saveArtifacts(dir: string | URL, artifacts: ModelArtifacts): Promise<void> {
+  const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as {
+    mkdir(p: string | URL, o: { recursive: boolean }): Promise<unknown>; writeFile(p: string | URL, d: string | Uint8Array): Promise<void>;
+  };
+  const base = await folderUrl(dir);
+  await fs.mkdir(base, { recursive: true });
+  await fs.writeFile(new URL('model.json', base), artifacts.topology);
+  await fs.writeFile(new URL('weights.safetensors', base), artifacts.weights);
+}
+
+async function folderUrl(dir: string | URL): Promise<URL> {
+  if (dir instanceof URL) return new URL(dir.href.endsWith('/') ? dir.href : `${dir.href}/`);
+  const { pathToFileURL } = await import(/* @vite-ignore */ 'node:url' as string) as { pathToFileURL(p: string): URL };
+  const url = pathToFileURL(dir);
+  return new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
+}
+
+/** A compiled, ready model from artifacts or from a folder written by model.save() (Node and Deno). */
+export async function loadModel(source: ModelArtifacts | string | URL): Promise<Sequential> {
+  let artifacts: ModelArtifacts;
+  if (typeof source === 'string' || source instanceof URL) {
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as { readFile(p: URL, e?: string): Promise<Uint8Array | string> };
+    const base = await folderUrl(source);
+    artifacts = {
+      topology: await fs.readFile(new URL('model.json', base), 'utf8') as string,
+      weights: new Uint8Array(await fs.readFile(new URL('weights.safetensors', base)) as Uint8Array),
+    };
+  } else {
+    artifacts = source;
+  }
+  return fromArtifacts(artifacts);
+}
+
+/** A model from artifacts, checking everything before it allocates. */
+export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
+  if (artifacts === null || typeof artifacts !== 'object' || typeof artifacts.topology !== 'string' || !(artifacts.weights instanceof Uint8Array)) {
+    throw fail('BAD_TOPOLOGY', 'expected { topology: string, weights: Uint8Array }');
+  }
+  if (artifacts.topology.length > MAX_TOPOLOGY_BYTES) throw fail('TOPOLOGY_TOO_LARGE', `topology is ${artifacts.topology.length} characters, over the limit of ${MAX_TOPOLOGY_BYTES}`);
+  let topology: unknown;
+  try {
+    topology = JSON.parse(artifacts.topology);
+  } catch (e) {
+    throw fail('TOPOLOGY_NOT_JSON', `topology is not JSON (${(e as Error).message})`);
+  }
+  checkKeys(topology, 'topology');
+  const top = object(topology, 'topology', ['format', 'formatVersion', 'layers', 'training', 'optimizerState']);
+  if (top.format !== FORMAT || top.formatVersion !== FORMAT_VERSION) {
+    throw fail('UNKNOWN_FORMAT', `format must be "${FORMAT}" version ${FORMAT_VERSION}, got ${JSON.stringify(top.format)} version ${JSON.stringify(top.formatVersion)}`);
+  }
+  if (!Array.isArray(top.layers) || top.layers.length === 0 || top.layers.length > 1000) {
+    throw fail('BAD_TOPOLOGY', 'layers must be a non-empty array (at most 1000)');
+  }
+  const names = new Set<string>();
+  const specs = top.layers.map((entry, i) => {
+    const l = object(entry, `layers[${i}]`, ['className', 'config']);
+    const type = typeof l.className === 'string' && Object.prototype.hasOwnProperty.call(LAYER_TYPES, l.className) ? LAYER_TYPES[l.className]! : null;
+    if (!type) throw fail('UNKNOWN_LAYER', `layers[${i}].className ${JSON.stringify(l.className)} is not one of ${Object.keys(LAYER_TYPES).join(', ')}`);
+    const config = object(l.config, `layers[${i}].config`, type.options, 'UNKNOWN_OPTION');
+    if (typeof config.name !== 'string' || !NAME.test(config.name)) {
+      throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(config.name)}`);
+    }
+    if (names.has(config.name)) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.name ${JSON.stringify(config.name)} is used twice`);
+    names.add(config.name);
+    if (i === 0 && config.inputShape === undefined) throw fail('BAD_LAYER_CONFIG', 'layers[0].config.inputShape is required');
+    for (const [k, v] of Object.entries(config)) {
+      const plain = typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || (Array.isArray(v) && v.length <= 8 && v.every((d) => typeof d === 'number'));
+      if (!plain) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.${k} must be a number, string, boolean or short array of numbers`);
+    }
+    return { type, config };
+  });
+  let training: { loss: string; metrics: string[]; optimizer: { className: string; config: Record<string, number> } } | null = null;
+  if (top.training !== null && top.training !== undefined) {
+    const t = object(top.training, 'training', ['loss', 'metrics', 'optimizer']);
+    const o = object(t.optimizer, 'training.optimizer', ['className', 'config']);
+    const oc = object(o.config, 'training.optimizer.config', ['learningRate', 'momentum', 'beta1', 'beta2', 'epsilon'], 'UNKNOWN_OPTION');
+    if (typeof t.loss !== 'string' || !Object.prototype.hasOwnProperty.call(LOSSES, t.loss)) throw fail('BAD_TRAINING_CONFIG', `training.loss ${JSON.stringify(t.loss)} is not a known loss`);
+    if (!Array.isArray(t.metrics) || t.metrics.some((m) => m !== 'accuracy')) throw fail('BAD_TRAINING_CONFIG', `training.metrics must be an array of known metric names, got ${JSON.stringify(t.metrics)}`);
+    if (typeof o.className !== 'string' || !Object.prototype.hasOwnProperty.call(OPTIMIZER_CONSTRUCTORS, o.className)) {
+      throw fail('BAD_TRAINING_CONFIG', `training.optimizer.className ${JSON.stringify(o.className)} is not a known optimizer`);
+    }
+    for (const [k, v] of Object.entries(oc)) if (typeof v !== 'number') throw fail('BAD_TRAINING_CONFIG', `training.optimizer.config.${k} must be a number`);
+    training = { loss: t.loss, metrics: t.metrics as string[], optimizer: { className: o.className, config: oc as Record<string, number> } };
+  }
+  let optimizerState: { step: number; slots: string[] } | null = null;
+  if (top.optimizerState !== undefined) {
+    const s = object(top.optimizerState, 'optimizerState', ['step', 'slots']);
+    if (!training) throw fail('BAD_OPTIMIZER_STATE', 'optimizerState needs a training section');
+    if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) throw fail('BAD_OPTIMIZER_STATE', `optimizerState.step must be a non-negative integer, got ${JSON.stringify(s.step)}`);
+    if (!Array.isArray(s.slots) || s.slots.length > 4 || s.slots.some((n) => typeof n !== 'string' || !NAME.test(n))) throw fail('BAD_OPTIMIZER_STATE', 'optimizerState.slots must be a short list of names');
+    optimizerState = { step: s.step as number, slots: s.slots as string[] };
+  }
+
+  // The weights file, fully checked, before any arena allocation.
+  const { tensors } = readSafetensors(artifacts.weights);
+
+  // Build the layers (their constructors check every option's value), then the model's shapes.
+  const layers = specs.map(({ type, config }, i) => {
+    try {
+      return type.make(config as never);
+    } catch (e) {
+      throw fail('BAD_LAYER_CONFIG', `layers[${i}]: ${(e as Error).message}`);
+    }
+  });
+  let model: Sequential;
+  try {
+    model = new Sequential(layers);
+  } catch (e) {
+    throw fail('BAD_LAYER_CONFIG', (e as Error).message);
+  }
+  // Names and shapes must match what the topology builds, exactly.
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const expected = model.weightSpecs();
+  for (const { name, shape } of expected) {
+    const t = byName.get(name);
+    if (!t) throw fail('WEIGHT_MISSING', `the weights file has no tensor ${name}`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw fail('WEIGHT_SHAPE_MISMATCH', `${name} has shape [${t.shape.join(', ')}], the layer needs [${shape.join(', ')}]`);
+    }
+    byName.delete(name);
+  }
+  const slots: Record<string, Float32Array> = {};
+  for (const slot of optimizerState?.slots ?? []) {
+    const t = byName.get(`optimizer/${slot}`);
+    if (!t) throw fail('WEIGHT_MISSING', `the weights file has no tensor optimizer/${slot}`);
+    slots[slot] = t.data;
+    byName.delete(`optimizer/${slot}`);
+  }
+  if (byName.size > 0) throw fail('UNEXPECTED_WEIGHT', `the weights file has tensors no layer uses: ${[...byName.keys()].slice(0, 5).join(', ')}`);
+
+  try {
+    if (training) {
+      model.compile({
+        loss: training.loss as never, metrics: training.metrics as never,
+        optimizer: OPTIMIZER_CONSTRUCTORS[training.optimizer.className as 'sgd']!(training.optimizer.config),
+      });
+    }
+  } catch (e) {
+    throw fail('BAD_TRAINING_CONFIG', (e as Error).message);
+  }
+  try {
+    model.setWeights(expected.map(({ name }) => tensors.find((t) => t.name === name)!.data));
+    if (optimizerState && training) {
+      const { ptr, count } = model.parameterBuffer();
+      model.trainingConfig()!.optimizer.setState(ptr, count, { step: optimizerState.step, slots });
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+// Plain objects only, with known keys (unknownCode for the rest).
+function object(value: unknown, where: string, allowed: string[], unknownCode: ErrorCode = 'BAD_TOPOLOGY'): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('BAD_TOPOLOGY', `${where} must be an object`);
+  for (const k of Object.keys(value)) {
+    if (!allowed.includes(k)) throw fail(unknownCode, `${where} has an unknown key ${JSON.stringify(k)} (allowed: ${allowed.join(', ')})`);
+  }
+  return value as Record<string, unknown>;
+}
+
+// No __proto__, constructor or prototype key anywhere in the document.
+function checkKeys(value: unknown, where: string, depth = 0): void {
+  if (depth > 32) throw fail('BAD_TOPOLOGY', `${where} is nested too deeply`);
+  if (value === null || typeof value !== 'object') return;
+  for (const k of Object.keys(value)) {
+    if (FORBIDDEN.has(k)) throw fail('FORBIDDEN_KEY', `${where} has the forbidden key ${JSON.stringify(k)}`);
+    checkKeys((value as Record<string, unknown>)[k], `${where}.${k}`, depth + 1);
+  }
+}

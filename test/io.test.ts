@@ -1,0 +1,304 @@
+// Saving and loading: round trips, the malformed-file corpus, fuzzing, resumed training, interop.
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  WasmgradError, fromArtifacts, layers, memory, optimizers, readSafetensors, sequential, writeSafetensors, type ModelArtifacts,
+} from '../src/index.js';
+import { RUNTIME } from './helpers.js';
+
+const X = [[0, 0, 1], [0, 1, 0], [1, 0, 0], [1, 1, 1], [0.5, 0.2, 0.9], [0.1, 0.8, 0.3]];
+const Y = [[1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1]];
+
+function makeModel() {
+  const model = sequential([
+    layers.dense({ units: 5, activation: 'relu', inputShape: [3], name: 'hidden' }),
+    layers.dense({ units: 2, activation: 'softmax', name: 'out' }),
+  ]);
+  model.compile({ optimizer: optimizers.adam({ learningRate: 0.05 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+async function trained(): Promise<ModelArtifacts> {
+  const model = makeModel();
+  await model.fit(X, Y, { epochs: 10, batchSize: 2, seed: 11, verbose: 0 });
+  const artifacts = model.toArtifacts({ includeOptimizer: true });
+  model.dispose();
+  return artifacts;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Recorded once; Node, Deno and Chromium must all produce exactly these bytes and predictions.
+const WEIGHTS_SHA256 = '98d6c36c9820569593a944e287f1554d682a163443399e3bc07614e5298964b6';
+const PREDICTIONS_SHA256 = 'd3c285eb8da30d3130a0483380fe88db2bc359d547de8f2132c236dd42bdd0d7';
+
+describe('round trip', () => {
+  test(`saved files and reloaded predictions are bit-identical across runtimes (${RUNTIME})`, async () => {
+    const artifacts = await trained();
+    expect(await sha256(artifacts.weights)).toBe(WEIGHTS_SHA256);
+    const model = fromArtifacts(artifacts);
+    const pred = model.predict(X);
+    expect(await sha256(new Uint8Array(pred.toArray().buffer))).toBe(PREDICTIONS_SHA256);
+    pred.dispose();
+    model.dispose();
+  });
+
+  test('a loaded model predicts exactly like the one saved, and keeps training', async () => {
+    const model = makeModel();
+    await model.fit(X, Y, { epochs: 5, seed: 1, verbose: 0 });
+    const loaded = fromArtifacts(model.toArtifacts());
+    expect(loaded.predict(X).toArray()).toEqual(model.predict(X).toArray());
+    expect(loaded.summary()).toBe(model.summary());
+    const h = await loaded.fit(X, Y, { epochs: 2, seed: 1, verbose: 0 });
+    expect(h.history.loss).toHaveLength(2);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  test('conv layers round trip', () => {
+    const model = sequential([
+      layers.conv2d({ filters: 2, kernelSize: [3, 2], strides: [1, 2], padding: 'same', activation: 'relu', inputShape: [5, 4, 1] }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.averagePooling2d({ poolSize: 1 }),
+      layers.globalAveragePooling2d(),
+      layers.dense({ units: 1 }),
+    ]);
+    const x = { data: Float32Array.from({ length: 40 }, (_, i) => Math.cos(i)), shape: [2, 5, 4, 1] };
+    const loaded = fromArtifacts(model.toArtifacts());
+    expect(loaded.predict(x).toArray()).toEqual(model.predict(x).toArray());
+    model.dispose();
+    loaded.dispose();
+  });
+
+  if (RUNTIME !== 'chromium') {
+    test('save(dir) and loadModel(dir) in Node and Deno', async () => {
+      const { loadModel } = await import('../src/index.js');
+      const os = await import('node:os'), path = await import('node:path'), fs = await import('node:fs/promises');
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wasmgrad-save-'));
+      const model = makeModel();
+      await model.save(dir);
+      expect((await fs.readdir(dir)).sort()).toEqual(['model.json', 'weights.safetensors']);
+      const loaded = await loadModel(dir);
+      expect(loaded.getWeights()).toEqual(model.getWeights());
+      model.dispose();
+      loaded.dispose();
+      await fs.rm(dir, { recursive: true });
+    });
+  }
+});
+
+test('resuming from a checkpoint equals uninterrupted training, bit for bit', async () => {
+  const a = makeModel();
+  await a.fit(X, Y, { epochs: 3, batchSize: 2, seed: 1, verbose: 0 });
+  const checkpoint = a.toArtifacts({ includeOptimizer: true });
+  await a.fit(X, Y, { epochs: 3, batchSize: 2, seed: 2, verbose: 0 });
+  const resumed = fromArtifacts(checkpoint);
+  await resumed.fit(X, Y, { epochs: 3, batchSize: 2, seed: 2, verbose: 0 });
+  expect(resumed.getWeights()).toEqual(a.getWeights());
+  // Without the optimizer state, Adam restarts and the weights differ.
+  const fresh = fromArtifacts({ ...checkpoint, weights: writeSafetensors(readSafetensors(checkpoint.weights).tensors.filter((t) => !t.name.startsWith('optimizer/'))), topology: JSON.stringify({ ...JSON.parse(checkpoint.topology), optimizerState: undefined }) });
+  await fresh.fit(X, Y, { epochs: 3, batchSize: 2, seed: 2, verbose: 0 });
+  expect(fresh.getWeights()).not.toEqual(a.getWeights());
+  for (const m of [a, resumed, fresh]) m.dispose();
+});
+
+test('the weights file is plain safetensors: an independent minimal parser reads it', async () => {
+  const model = makeModel();
+  const { weights } = model.toArtifacts();
+  // Independent of src/io: the layout as the safetensors documentation gives it.
+  const n = Number(new DataView(weights.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(weights.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  expect(header.__metadata__).toEqual({ format: 'wasmgrad' });
+  expect(Object.keys(header).filter((k) => k !== '__metadata__')).toEqual(['hidden/kernel', 'hidden/bias', 'out/kernel', 'out/bias']);
+  expect(header['hidden/kernel']).toMatchObject({ dtype: 'F32', shape: [3, 5] });
+  expect((8 + n) % 8).toBe(0);
+  const w = model.getWeights();
+  Object.keys(header).filter((k) => k !== '__metadata__').forEach((name, i) => {
+    const [begin, end] = header[name]!.data_offsets;
+    const bytes = weights.slice(8 + n + begin, 8 + n + end);
+    const view = new DataView(bytes.buffer);
+    const values = Float32Array.from({ length: bytes.length / 4 }, (_, j) => view.getFloat32(j * 4, true));
+    expect(values).toEqual(w[i]);
+  });
+  model.dispose();
+});
+
+// ───────────────────────────────────────────── the malformed-file corpus
+const enc = new TextEncoder();
+
+function file(header: string | Uint8Array, data: Uint8Array = new Uint8Array(0), declared?: number, hi = 0): Uint8Array {
+  const head = typeof header === 'string' ? enc.encode(header) : header;
+  const out = new Uint8Array(8 + head.length + data.length);
+  new DataView(out.buffer).setUint32(0, declared ?? head.length, true);
+  new DataView(out.buffer).setUint32(4, hi, true);
+  out.set(head, 8);
+  out.set(data, 8 + head.length);
+  return out;
+}
+const f32 = (n: number) => new Uint8Array(n * 4);
+const entry = (shape: unknown, offsets: unknown, dtype: unknown = 'F32') => ({ dtype, shape, data_offsets: offsets });
+const json = (o: unknown) => JSON.stringify(o);
+
+const SAFETENSORS_CORPUS: [string, string, () => Uint8Array][] = [
+  ['empty file', 'FILE_TOO_SHORT', () => new Uint8Array(0)],
+  ['4 bytes', 'FILE_TOO_SHORT', () => new Uint8Array(4)],
+  ['header length over 2^32', 'HEADER_TOO_LARGE', () => file('{}', undefined, 2, 1)],
+  ['header length 100 MB', 'HEADER_TOO_LARGE', () => file('{}', undefined, 100 * 1024 * 1024)],
+  ['header length past the end', 'HEADER_OUT_OF_BOUNDS', () => file('{}', undefined, 3)],
+  ['header not UTF-8', 'HEADER_NOT_UTF8', () => file(Uint8Array.of(0x7b, 0xff, 0xfe, 0x7d))],
+  ['header not JSON', 'HEADER_NOT_JSON', () => file('{"a":')],
+  ['header an array', 'HEADER_NOT_OBJECT', () => file('[1,2]')],
+  ['header null', 'HEADER_NOT_OBJECT', () => file('null')],
+  ['duplicate name', 'DUPLICATE_NAME', () => file(`{"a":${json(entry([1], [0, 4]))},"a":${json(entry([1], [4, 8]))}}`, f32(2))],
+  ['__proto__ entry', 'FORBIDDEN_KEY', () => file(`{"__proto__":${json(entry([1], [0, 4]))}}`, f32(1))],
+  ['constructor entry', 'FORBIDDEN_KEY', () => file(json({ constructor: entry([1], [0, 4]) }), f32(1))],
+  ['metadata value a number', 'BAD_METADATA', () => file(json({ __metadata__: { a: 1 } }))],
+  ['metadata an array', 'BAD_METADATA', () => file(json({ __metadata__: ['a'] }))],
+  ['metadata __proto__ key', 'FORBIDDEN_KEY', () => file('{"__metadata__":{"__proto__":"x"}}')],
+  ['entry a string', 'BAD_ENTRY', () => file(json({ a: 'F32' }))],
+  ['entry with an extra key', 'BAD_ENTRY', () => file(json({ a: { ...entry([1], [0, 4]), path: '../x' } }), f32(1))],
+  ['entry without shape', 'BAD_ENTRY', () => file(json({ a: { dtype: 'F32', data_offsets: [0, 4] } }), f32(1))],
+  ['unknown dtype', 'UNKNOWN_DTYPE', () => file(json({ a: entry([1], [0, 4], 'F33') }), f32(1))],
+  ['dtype not a string', 'UNKNOWN_DTYPE', () => file(json({ a: entry([1], [0, 4], 7) }), f32(1))],
+  ['F16 is not read', 'UNSUPPORTED_DTYPE', () => file(json({ a: entry([2], [0, 4], 'F16') }), f32(1))],
+  ['negative dimension', 'BAD_SHAPE', () => file(json({ a: entry([-1], [0, 4]) }), f32(1))],
+  ['fractional dimension', 'BAD_SHAPE', () => file(json({ a: entry([1.5], [0, 4]) }), f32(1))],
+  ['shape not an array', 'BAD_SHAPE', () => file(json({ a: entry(4, [0, 4]) }), f32(1))],
+  ['begin after end', 'BAD_OFFSETS', () => file(json({ a: entry([0], [4, 0]) }), f32(1))],
+  ['three offsets', 'BAD_OFFSETS', () => file(json({ a: entry([1], [0, 4, 8]) }), f32(1))],
+  ['offset not a safe integer', 'BAD_OFFSETS', () => file(json({ a: entry([1], [0, 2 ** 60]) }), f32(1))],
+  ['negative offset', 'BAD_OFFSETS', () => file(json({ a: entry([1], [-4, 0]) }), f32(1))],
+  ['shape and span disagree', 'SIZE_MISMATCH', () => file(json({ a: entry([2], [0, 4]) }), f32(1))],
+  ['element count overflows', 'SIZE_MISMATCH', () => file(json({ a: entry([2 ** 40, 2 ** 40, 2 ** 40], [0, 4]) }), f32(1))],
+  ['gap between tensors', 'OFFSETS_NOT_CONTIGUOUS', () => file(json({ a: entry([1], [0, 4]), b: entry([1], [8, 12]) }), f32(3))],
+  ['overlapping tensors', 'OFFSETS_NOT_CONTIGUOUS', () => file(json({ a: entry([2], [0, 8]), b: entry([1], [4, 8]) }), f32(2))],
+  ['data not starting at 0', 'OFFSETS_NOT_CONTIGUOUS', () => file(json({ a: entry([1], [4, 8]) }), f32(2))],
+  ['data past the end (truncated file)', 'DATA_OUT_OF_BOUNDS', () => file(json({ a: entry([4], [0, 16]) }), f32(2))],
+  ['trailing bytes', 'TRAILING_BYTES', () => file(json({ a: entry([1], [0, 4]) }), f32(2))],
+  ['empty tensor name', 'BAD_NAME', () => file(json({ '': entry([1], [0, 4]) }), f32(1))],
+];
+
+async function goodArtifacts(): Promise<{ topology: Record<string, unknown>; weights: Uint8Array }> {
+  const model = makeModel();
+  await model.fit(X, Y, { epochs: 1, seed: 3, verbose: 0 });
+  const a = model.toArtifacts({ includeOptimizer: true });
+  model.dispose();
+  return { topology: JSON.parse(a.topology), weights: a.weights };
+}
+type Topo = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const edit = (t: Topo, fn: (t: Topo) => void): string => { const c = JSON.parse(JSON.stringify(t)); fn(c); return JSON.stringify(c); };
+const tensorsOf = (w: Uint8Array) => readSafetensors(w).tensors;
+
+const TOPOLOGY_CORPUS: [string, string, (t: Topo, w: Uint8Array) => ModelArtifacts][] = [
+  ['topology not JSON', 'TOPOLOGY_NOT_JSON', (_t, w) => ({ topology: '{"format":', weights: w })],
+  ['topology over 1 MB', 'TOPOLOGY_TOO_LARGE', (_t, w) => ({ topology: ' '.repeat(1024 * 1024 + 1), weights: w })],
+  ['artifacts without weights', 'BAD_TOPOLOGY', (t) => ({ topology: JSON.stringify(t) }) as unknown as ModelArtifacts],
+  ['another format', 'UNKNOWN_FORMAT', (t, w) => ({ topology: edit(t, (c) => { c.format = 'keras'; }), weights: w })],
+  ['a future version', 'UNKNOWN_FORMAT', (t, w) => ({ topology: edit(t, (c) => { c.formatVersion = 2; }), weights: w })],
+  ['no layers', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.layers = []; }), weights: w })],
+  ['unknown top-level key', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.script = 'alert(1)'; }), weights: w })],
+  ['a Lambda layer', 'UNKNOWN_LAYER', (t, w) => ({ topology: edit(t, (c) => { c.layers[1].className = 'Lambda'; }), weights: w })],
+  ['a layer option that is code', 'UNKNOWN_OPTION', (t, w) => ({ topology: edit(t, (c) => { c.layers[0].config.function = 'x => x'; }), weights: w })],
+  ['__proto__ in a config', 'FORBIDDEN_KEY', (t, w) => ({ topology: JSON.stringify(t).replace('"units":5', '"units":5,"__proto__":{"polluted":1}'), weights: w })],
+  ['constructor key', 'FORBIDDEN_KEY', (t, w) => ({ topology: JSON.stringify(t).replace('"units":5', '"units":5,"constructor":{"prototype":1}'), weights: w })],
+  ['negative units', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.layers[0].config.units = -1; }), weights: w })],
+  ['a layer name like a path', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.layers[0].config.name = '../../etc/passwd'; }), weights: w })],
+  ['two layers with one name', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.layers[1].config.name = 'hidden'; }), weights: w })],
+  ['first layer without inputShape', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { delete c.layers[0].config.inputShape; }), weights: w })],
+  ['unknown activation', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.layers[0].config.activation = 'eval'; }), weights: w })],
+  ['an option that is an object', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.layers[0].config.units = { valueOf: 5 }; }), weights: w })],
+  ['unknown loss', 'BAD_TRAINING_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.training.loss = 'hinge2'; }), weights: w })],
+  ['unknown optimizer', 'BAD_TRAINING_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.training.optimizer.className = 'evil'; }), weights: w })],
+  ['optimizer option out of range', 'BAD_TRAINING_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.training.optimizer.config.beta1 = 2; }), weights: w })],
+  ['a weight missing', 'WEIGHT_MISSING', (t, w) => ({ topology: JSON.stringify(t), weights: writeSafetensors(tensorsOf(w).filter((x) => x.name !== 'out/bias')) })],
+  ['a weight of the wrong shape', 'WEIGHT_SHAPE_MISMATCH', (t, w) => ({ topology: edit(t, (c) => { c.layers[0].config.units = 6; }), weights: w })],
+  ['an extra tensor', 'UNEXPECTED_WEIGHT', (t, w) => ({ topology: JSON.stringify(t), weights: writeSafetensors([...tensorsOf(w), { name: 'extra', shape: [1], data: new Float32Array(1) }]) })],
+  ['negative optimizer step', 'BAD_OPTIMIZER_STATE', (t, w) => ({ topology: edit(t, (c) => { c.optimizerState.step = -1; }), weights: w })],
+  ['optimizer state of the wrong size', 'BAD_OPTIMIZER_STATE', (t, w) => ({
+    topology: JSON.stringify(t),
+    weights: writeSafetensors(tensorsOf(w).map((x) => (x.name === 'optimizer/m' ? { ...x, shape: [3], data: new Float32Array(3) } : x))),
+  })],
+];
+
+describe('malformed files: each rejected with its code, the arena left as it was', () => {
+  test(`the corpus has ${SAFETENSORS_CORPUS.length + TOPOLOGY_CORPUS.length} cases (at least 40)`, () => {
+    expect(SAFETENSORS_CORPUS.length + TOPOLOGY_CORPUS.length).toBeGreaterThanOrEqual(40);
+  });
+  for (const [what, code, make] of SAFETENSORS_CORPUS) {
+    test(`safetensors: ${what} → ${code}`, () => {
+      expect(() => readSafetensors(make())).toThrow(expect.objectContaining({ code, name: 'WasmgradError' }));
+    });
+  }
+  for (const [what, code, make] of TOPOLOGY_CORPUS) {
+    test(`model: ${what} → ${code}`, async () => {
+      const good = await goodArtifacts();
+      const artifacts = make(good.topology, good.weights);
+      const before = memory();
+      let error: unknown;
+      try {
+        fromArtifacts(artifacts).dispose();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(WasmgradError);
+      expect((error as WasmgradError).code).toBe(code);
+      expect(memory().bytes).toBe(before.bytes);
+      expect(memory().tensors).toBe(before.tensors);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  }
+});
+
+test('fuzzing: 10,000 mutated files give a model or a WasmgradError, each within 1 s, never allocating more than the input', async () => {
+  const good = await goodArtifacts();
+  const topology = JSON.stringify(good.topology);
+  const mutation = fc.oneof(
+    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 16 }) }),
+    fc.record({ kind: fc.constant('header' as const), at: fc.nat(), text: fc.string({ maxLength: 8 }) }),
+    fc.record({ kind: fc.constant('topology' as const), at: fc.nat(), text: fc.string({ maxLength: 8 }) }),
+  );
+  let models = 0, errors = 0;
+  const before = memory();
+  fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+    let weights = good.weights, topo = topology;
+    for (const m of mutations) {
+      const at = m.at % (weights.length + 1);
+      if (m.kind === 'flip' && weights.length > 0) { weights = weights.slice(); weights[at % weights.length] = m.value; }
+      else if (m.kind === 'truncate') weights = weights.slice(0, at);
+      else if (m.kind === 'insert') weights = Uint8Array.from([...weights.subarray(0, at), ...m.bytes, ...weights.subarray(at)]);
+      else if (m.kind === 'header' && weights.length >= 8) {
+        const n = Math.min(new DataView(weights.buffer, weights.byteOffset).getUint32(0, true), Math.max(0, weights.length - 8));
+        const head = new TextDecoder().decode(weights.subarray(8, 8 + n));
+        const i = m.at % (head.length + 1);
+        const next = enc.encode(head.slice(0, i) + m.text + head.slice(i));
+        weights = file(next, weights.subarray(8 + n));
+      } else if (m.kind === 'topology') {
+        const i = m.at % (topo.length + 1);
+        topo = topo.slice(0, i) + m.text + topo.slice(i);
+      }
+    }
+    const t0 = performance.now();
+    try {
+      const { tensors } = readSafetensors(weights);
+      expect(tensors.reduce((s, t) => s + t.data.byteLength, 0)).toBeLessThanOrEqual(weights.length);
+    } catch (e) {
+      if (!(e instanceof WasmgradError)) throw e;
+    }
+    try {
+      fromArtifacts({ topology: topo, weights }).dispose();
+      models++;
+    } catch (e) {
+      if (!(e instanceof WasmgradError)) throw e;
+      errors++;
+    }
+    expect(performance.now() - t0).toBeLessThan(1000);
+  }), { numRuns: 10_000, seed: 42 });
+  console.log(`fuzzing (${RUNTIME}): 10,000 cases, ${models} loaded, ${errors} rejected with a WasmgradError`);
+  expect(models + errors).toBe(10_000);
+  expect(memory().tensors).toBe(before.tensors);
+  expect(memory().bytes).toBe(before.bytes);
+});
