@@ -290,21 +290,20 @@ if (want('lenet')) {
   const { train } = await wg.loadMnist();
   const N = 64 * 20;
   const images = train.images.subarray(0, N * 784), labels = train.labels.subarray(0, N);
-  const build = () => {
-    const m = wg.sequential([
-      wg.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
-      wg.layers.maxPooling2d({ poolSize: 2 }),
-      wg.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-      wg.layers.maxPooling2d({ poolSize: 2 }),
-      wg.layers.flatten(),
-      wg.layers.dense({ units: 120, activation: 'relu' }),
-      wg.layers.dense({ units: 84, activation: 'relu' }),
-      wg.layers.dense({ units: 10, activation: 'softmax' }),
-    ]);
-    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-    return m;
-  };
-  const model = build();
+  // One definition for both libraries: wasmgrad's layer constructors take TF.js' options.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const lenetLayers = (L: any) => [
+    L.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
+    L.maxPooling2d({ poolSize: 2 }),
+    L.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+    L.maxPooling2d({ poolSize: 2 }),
+    L.flatten(),
+    L.dense({ units: 120, activation: 'relu' }),
+    L.dense({ units: 84, activation: 'relu' }),
+    L.dense({ units: 10, activation: 'softmax' }),
+  ];
+  const model = wg.sequential(lenetLayers(wg.layers));
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
   const X = wg.tensor(images, [N, 28, 28, 1]), Y = wg.data.oneHot(labels, 10);
   const notes: string[] = [];
   const h = await model.fit(X, Y, { epochs: 2, batchSize: 64, seed: 0, verbose: 0 });
@@ -313,16 +312,7 @@ if (want('lenet')) {
 
   // TF.js layers on the cpu backend (its wasm backend has no Conv2DBackpropFilter kernel).
   const tfLenet = () => {
-    const m = tfl.sequential({ layers: [
-      tfl.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 120, activation: 'relu' }),
-      tfl.layers.dense({ units: 84, activation: 'relu' }),
-      tfl.layers.dense({ units: 10, activation: 'softmax' }),
-    ] });
+    const m = tfl.sequential({ layers: lenetLayers(tfl.layers) });
     m.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy' });
     return m;
   };

@@ -31,7 +31,7 @@ test('init accepts bytes and a compiled module', async () => {
   const cases = [
     [await import('../build/index.js?bytes' as string) as Bundle, bytes],
     [await import('../build/index.js?module' as string) as Bundle, new WebAssembly.Module(bytes as BufferSource)],
-    [await import('../build/index.js?response' as string) as Bundle, new Response(bytes)],
+    [await import('../build/index.js?response' as string) as Bundle, new Response(bytes as BodyInit)],
   ] as const;
   for (const [fresh, source] of cases) {
     expect(fresh.isInitialized()).toBe(false);

@@ -2,7 +2,6 @@
 // and in a worker. DIGEST was recorded once; every runtime is compared against it.
 import { expect, test } from 'vitest';
 import * as wg from '../src/index.js';
-// @ts-expect-error: a plain JavaScript fixture
 import { trainAndDigest } from './fixtures/train.js';
 import { RUNTIME } from './helpers.js';
 
@@ -11,7 +10,7 @@ const DIGEST = 'b5d88db0cf024c527dad8005257bafe4961047395e5b5e286b5f3ce7a5105961
 interface Result { digest: string; steps: number; loss: number; weights: Float32Array[] }
 
 test(`a seeded 200-step Adam run has the one weight digest (${RUNTIME}, main thread)`, async () => {
-  const result = await trainAndDigest(wg) as Result;
+  const result = await trainAndDigest(wg);
   expect(result.steps).toBe(200);
   expect(result.loss).toBeLessThan(Math.log(3)); // below chance for 3 classes
   expect(result.digest).toBe(DIGEST);

@@ -1,18 +1,10 @@
 // Test helpers: a seeded JS generator for test data, closeness checks, and the gradient check.
 import { expect } from 'vitest';
 import { Tensor, mul, sum, tidy, variable, tensor } from '../src/index.js';
+import { mulberry32 } from './fixtures/train.js';
 
-/** A small seeded generator (mulberry32) for test inputs; the library itself never uses it. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator for test inputs; the library itself never uses it. */
+export const rng = mulberry32;
 
 /** n values uniform in [lo, hi), rounded to float32 so the f64 reference sees the same inputs. */
 export function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {

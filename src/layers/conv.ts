@@ -1,11 +1,11 @@
 // Convolution and pooling layers, channels-last like Keras: samples are [height, width, channels].
-import { getActivation, type ActivationName } from '../activations.js';
+import type { ActivationName } from '../activations.js';
 import { WasmgradError, fmtShape } from '../errors.js';
-import { getInitializer, type InitializerName } from '../initializers.js';
+import type { InitializerName } from '../initializers.js';
 import { conv2d, maxPool2d, avgPool2d, reshape, type Padding } from '../ops/conv.js';
 import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type LayerConfig, type WeightSpec } from './layer.js';
+import { Layer, kernelLayerOptions, type KernelLayerConfig, type LayerConfig, type WeightSpec } from './layer.js';
 
 type Pair = number | [number, number];
 
@@ -32,7 +32,7 @@ function outLength(layer: string, n: number, k: number, s: number, padding: Padd
 }
 
 /** Options of layers.conv2d(). */
-export interface Conv2dConfig extends LayerConfig {
+export interface Conv2dConfig extends KernelLayerConfig {
   /** Number of output channels. */
   filters: number;
   /** Window size: n or [height, width]. */
@@ -41,14 +41,6 @@ export interface Conv2dConfig extends LayerConfig {
   strides?: Pair;
   /** 'valid' (default) or 'same'. */
   padding?: Padding;
-  /** Activation applied to the output (default 'linear'). */
-  activation?: ActivationName;
-  /** Whether to add a bias per filter (default true). */
-  useBias?: boolean;
-  /** Initializer of the kernel (default 'glorotUniform'). */
-  kernelInitializer?: InitializerName;
-  /** Initializer of the bias (default 'zeros'). */
-  biasInitializer?: InitializerName;
 }
 
 export class Conv2D extends Layer {
@@ -75,13 +67,8 @@ export class Conv2D extends Layer {
     if (this.padding !== 'valid' && this.padding !== 'same') {
       throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
     }
-    this.activation = config.activation ?? 'linear';
-    this.activate = getActivation(this.activation);
-    this.useBias = config.useBias ?? true;
-    this.kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
-    this.biasInitializer = config.biasInitializer ?? 'zeros';
-    getInitializer(this.kernelInitializer);
-    getInitializer(this.biasInitializer);
+    ({ activation: this.activation, activate: this.activate, useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = kernelLayerOptions(config));
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {

@@ -1,24 +1,16 @@
 // dense: out = activation(x · kernel + bias), kernel [inputs × units], bias [units].
-import { getActivation, type ActivationName } from '../activations.js';
+import type { ActivationName } from '../activations.js';
 import { WasmgradError, fmtShape } from '../errors.js';
-import { getInitializer, type InitializerName } from '../initializers.js';
+import type { InitializerName } from '../initializers.js';
 import { add } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type LayerConfig, type WeightSpec } from './layer.js';
+import { Layer, kernelLayerOptions, type KernelLayerConfig, type WeightSpec } from './layer.js';
 
 /** Options of layers.dense(). */
-export interface DenseConfig extends LayerConfig {
+export interface DenseConfig extends KernelLayerConfig {
   /** Number of outputs. */
   units: number;
-  /** Activation applied to the output (default 'linear'). */
-  activation?: ActivationName;
-  /** Whether to add a bias (default true). */
-  useBias?: boolean;
-  /** Initializer of the kernel (default 'glorotUniform'). */
-  kernelInitializer?: InitializerName;
-  /** Initializer of the bias (default 'zeros'). */
-  biasInitializer?: InitializerName;
 }
 
 export class Dense extends Layer {
@@ -36,13 +28,8 @@ export class Dense extends Layer {
       throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: units must be a positive integer, got ${config.units}`);
     }
     this.units = config.units;
-    this.activation = config.activation ?? 'linear';
-    this.activate = getActivation(this.activation);
-    this.useBias = config.useBias ?? true;
-    this.kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
-    this.biasInitializer = config.biasInitializer ?? 'zeros';
-    getInitializer(this.kernelInitializer);
-    getInitializer(this.biasInitializer);
+    ({ activation: this.activation, activate: this.activate, useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = kernelLayerOptions(config));
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {

@@ -1,8 +1,9 @@
 // The layer contract. A layer declares its weights and composes ops in call(); it never touches
 // floats itself. The model owns the memory: it allocates every layer's weights in one flat buffer
 // and hands them back as `weights`.
+import { getActivation, type ActivationName } from '../activations.js';
 import { WasmgradError } from '../errors.js';
-import type { InitializerName } from '../initializers.js';
+import { getInitializer, type InitializerName } from '../initializers.js';
 import type { Tensor } from '../tensor.js';
 
 /** A weight a layer needs: its name within the layer, its shape and how to initialize it. */
@@ -61,4 +62,26 @@ export abstract class Layer {
 
   /** The layer's own options for getConfig(). */
   protected abstract options(): Record<string, unknown>;
+}
+
+/** Options of layers with a kernel, an optional bias and an activation (dense, conv2d). */
+export interface KernelLayerConfig extends LayerConfig {
+  /** Activation applied to the output (default 'linear'). */
+  activation?: ActivationName;
+  /** Whether to add a bias (default true). */
+  useBias?: boolean;
+  /** Initializer of the kernel (default 'glorotUniform'). */
+  kernelInitializer?: InitializerName;
+  /** Initializer of the bias (default 'zeros'). */
+  biasInitializer?: InitializerName;
+}
+
+/** The kernel-layer options with their defaults, each name checked against its registry. */
+export function kernelLayerOptions(config: KernelLayerConfig): Required<Omit<KernelLayerConfig, keyof LayerConfig>> & { activate: (x: Tensor) => Tensor } {
+  const activation = config.activation ?? 'linear';
+  const kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
+  const biasInitializer = config.biasInitializer ?? 'zeros';
+  getInitializer(kernelInitializer);
+  getInitializer(biasInitializer);
+  return { activation, activate: getActivation(activation), useBias: config.useBias ?? true, kernelInitializer, biasInitializer };
 }
