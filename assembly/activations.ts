@@ -162,3 +162,87 @@ export function softmax_backward_f32(dinp: usize, out: usize, dout: usize, rows:
     }
   }
 }
+
+/** out = inp > 0 ? inp : alpha·(exp(inp) - 1) (ELU; Clevert et al. 2015) */
+export function elu_forward_f32(out: usize, inp: usize, n: i32, alpha: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(inp + o);
+    store<f32>(out + o, x > 0 ? x : alpha * (Mathf.exp(x) - 1));
+  }
+}
+
+/** dinp += (inp > 0 ? 1 : alpha·exp(inp)) · dout */
+export function elu_backward_f32(dinp: usize, inp: usize, dout: usize, n: i32, alpha: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(inp + o);
+    const d: f32 = x > 0 ? 1 : alpha * Mathf.exp(x);
+    store<f32>(dinp + o, load<f32>(dinp + o) + d * load<f32>(dout + o));
+  }
+}
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7, below float32 resolution near 1), in f64.
+// @ts-ignore: decorator
+@inline function erf(x: f64): f64 {
+  const s = x < 0 ? -1.0 : 1.0;
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+/** out = inp · Φ(inp) = 0.5·inp·(1 + erf(inp/√2)) (exact GELU, Keras' default; Hendrycks & Gimpel 2016) */
+export function gelu_forward_f32(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = <f64>load<f32>(inp + o);
+    store<f32>(out + o, <f32>(0.5 * x * (1 + erf(x * Math.SQRT1_2))));
+  }
+}
+
+/** dinp += (Φ(inp) + inp·φ(inp)) · dout, φ the standard normal density */
+export function gelu_backward_f32(dinp: usize, inp: usize, dout: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = <f64>load<f32>(inp + o);
+    const d = 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327;
+    store<f32>(dinp + o, load<f32>(dinp + o) + <f32>d * load<f32>(dout + o));
+  }
+}
+
+/** out = inp · sigmoid(inp) (swish / SiLU; Ramachandran et al. 2017) */
+export function swish_forward_f32(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(inp + o);
+    store<f32>(out + o, x * sigmoid(x));
+  }
+}
+
+/** dinp += (s + inp·s·(1 - s)) · dout, s = sigmoid(inp) */
+export function swish_backward_f32(dinp: usize, inp: usize, dout: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(inp + o);
+    const s = sigmoid(x);
+    store<f32>(dinp + o, load<f32>(dinp + o) + (s + x * s * (1 - s)) * load<f32>(dout + o));
+  }
+}
+
+/** out = log(1 + exp(inp)), computed as max(inp, 0) + log1p(exp(-|inp|)) so it never overflows */
+export function softplus_forward_f32(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = <f64>load<f32>(inp + o);
+    store<f32>(out + o, <f32>(Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))));
+  }
+}
+
+/** dinp += sigmoid(inp) · dout */
+export function softplus_backward_f32(dinp: usize, inp: usize, dout: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dinp + o, load<f32>(dinp + o) + sigmoid(load<f32>(inp + o)) * load<f32>(dout + o));
+  }
+}

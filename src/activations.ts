@@ -1,7 +1,7 @@
 // The activations a layer can name, mapped to their ops. One registry: layers, models and
 // messages all read this list.
 import { lookup } from './errors.js';
-import { leakyRelu, relu, sigmoid, softmax, tanh } from './ops/activations.js';
+import { elu, gelu, leakyRelu, relu, sigmoid, softmax, softplus, swish, tanh } from './ops/activations.js';
 import type { Tensor } from './tensor.js';
 
 /** The activations by name. */
@@ -12,6 +12,10 @@ export const ACTIVATIONS = {
   sigmoid,
   tanh,
   softmax,
+  elu: (x: Tensor) => elu(x),
+  gelu,
+  swish,
+  softplus,
 };
 
 /** Names accepted as a layer's `activation`. */

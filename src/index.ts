@@ -5,7 +5,7 @@ export type { MemoryInfo } from './arena.js';
 export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray } from './tensor.js';
 export { add, sub, mul, sum, mean } from './ops/elementwise.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
-export { relu, leakyRelu, sigmoid, tanh, softmax } from './ops/activations.js';
+export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus } from './ops/activations.js';
 export {
   meanSquaredError, categoricalCrossentropy, binaryCrossentropy, softmaxCrossEntropy, sigmoidCrossEntropy,
 } from './ops/losses.js';

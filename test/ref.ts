@@ -10,6 +10,19 @@ export const relu = (x: Float64Array) => x.map((v) => Math.max(v, 0));
 export const leakyRelu = (x: Float64Array, alpha = 0.2) => x.map((v) => (v > 0 ? v : alpha * v));
 export const sigmoid = (x: Float64Array) => x.map((v) => 1 / (1 + Math.exp(-v)));
 export const tanh = (x: Float64Array) => x.map((v) => Math.tanh(v));
+export const elu = (x: Float64Array, alpha = 1) => x.map((v) => (v > 0 ? v : alpha * Math.expm1(v)));
+// erf by its Maclaurin series (converges for the |x| ≤ 4 used here), independent of the kernel's formula.
+function erf(x: number): number {
+  let term = x, sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= -x * x / n;
+    sum += term / (2 * n + 1);
+  }
+  return 2 / Math.sqrt(Math.PI) * sum;
+}
+export const gelu = (x: Float64Array) => x.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
+export const swish = (x: Float64Array) => x.map((v) => v / (1 + Math.exp(-v)));
+export const softplus = (x: Float64Array) => x.map((v) => Math.log(1 + Math.exp(v)));
 
 export function softmax(x: Float64Array, cols: number): Float64Array {
   const out = new Float64Array(x.length);

@@ -36,6 +36,38 @@ export function tanh(x: Tensor): Tensor {
   return out.recordBackward([x], () => k.tanh_backward_f32(x.gradPtr(), out.ptr, out.gradPtr(), x.size));
 }
 
+/** x for x > 0, alpha·(exp(x) - 1) otherwise (alpha defaults to 1, as in Keras). */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k.elu_forward_f32(out.ptr, x.ptr, x.size, alpha);
+  return out.recordBackward([x], () => k.elu_backward_f32(x.gradPtr(), x.ptr, out.gradPtr(), x.size, alpha));
+}
+
+/** x·Φ(x), the exact Gaussian error linear unit (Keras' default, approximate = false). */
+export function gelu(x: Tensor): Tensor {
+  return fromInput(x, 'gelu_forward_f32', 'gelu_backward_f32');
+}
+
+/** x·sigmoid(x) (also called SiLU). */
+export function swish(x: Tensor): Tensor {
+  return fromInput(x, 'swish_forward_f32', 'swish_backward_f32');
+}
+
+/** log(1 + exp(x)), computed without overflow. */
+export function softplus(x: Tensor): Tensor {
+  return fromInput(x, 'softplus_forward_f32', 'softplus_backward_f32');
+}
+
+// An elementwise activation whose derivative is computed from its input.
+function fromInput(x: Tensor, forward: 'gelu_forward_f32' | 'swish_forward_f32' | 'softplus_forward_f32',
+                   backward: 'gelu_backward_f32' | 'swish_backward_f32' | 'softplus_backward_f32'): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k[forward](out.ptr, x.ptr, x.size);
+  return out.recordBackward([x], () => k[backward](x.gradPtr(), x.ptr, out.gradPtr(), x.size));
+}
+
 /** exp(x) / Σ exp(x) over the last axis, with the maximum subtracted first. */
 export function softmax(x: Tensor): Tensor {
   const k = wasm();

@@ -1,9 +1,12 @@
 import { describe, test } from 'vitest';
-import { leakyRelu, relu, sigmoid, softmax, tanh, tensor, tidy } from '../../src/index.js';
+import { elu, gelu, leakyRelu, relu, sigmoid, softmax, softplus, swish, tanh, tensor, tidy } from '../../src/index.js';
 import { SIZES, expectClose, gradcheck, randArray } from '../helpers.js';
 import * as ref from '../ref.js';
 
-const elementwise = { relu: [relu, ref.relu], leakyRelu: [leakyRelu, ref.leakyRelu], sigmoid: [sigmoid, ref.sigmoid], tanh: [tanh, ref.tanh] } as const;
+const elementwise = {
+  relu: [relu, ref.relu], leakyRelu: [leakyRelu, ref.leakyRelu], sigmoid: [sigmoid, ref.sigmoid], tanh: [tanh, ref.tanh],
+  elu: [elu, ref.elu], gelu: [gelu, ref.gelu], swish: [swish, ref.swish], softplus: [softplus, ref.softplus],
+} as const;
 
 for (const [name, [op, reference]] of Object.entries(elementwise)) {
   describe(name, () => {
@@ -17,11 +20,15 @@ for (const [name, [op, reference]] of Object.entries(elementwise)) {
   });
 }
 
-describe('sigmoid and tanh saturate without NaN', () => {
+describe('activations saturate without NaN or overflow', () => {
   test('large inputs', () => tidy(() => {
     const x = Float32Array.of(-100, -30, 0, 30, 100);
     expectClose(sigmoid(tensor(x)).toArray(), ref.sigmoid(Float64Array.from(x)), 1e-6, 1e-30);
     expectClose(tanh(tensor(x)).toArray(), ref.tanh(Float64Array.from(x)), 1e-6, 1e-30);
+    expectClose(softplus(tensor(x)).toArray(), [0, 9.357623e-14, Math.LN2, 30, 100], 1e-6, 1e-30);
+    expectClose(swish(tensor(x)).toArray(), ref.swish(Float64Array.from(x)), 1e-6, 1e-30);
+    expectClose(elu(tensor(x)).toArray(), ref.elu(Float64Array.from(x)), 1e-6, 1e-30);
+    expectClose(gelu(tensor(x)).toArray(), [-0, -0, 0, 30, 100], 1e-6, 1e-30);
   }));
 });
 
