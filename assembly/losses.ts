@@ -175,3 +175,71 @@ export function binary_match_count_f32(pred: usize, target: usize, n: i32, thres
   }
   return count;
 }
+
+/** loss = mean(|pred - target|) */
+export function mae_forward_f32(loss: usize, pred: usize, target: usize, n: i32): void {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    s += Math.abs(<f64>load<f32>(pred + o) - <f64>load<f32>(target + o));
+  }
+  store<f32>(loss, <f32>(s / n));
+}
+
+/** dpred += dloss · sign(pred - target) / n (0 where they are equal) */
+export function mae_backward_f32(dpred: usize, pred: usize, target: usize, dloss: usize, n: i32): void {
+  const g = load<f32>(dloss) / <f32>n;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = load<f32>(pred + o) - load<f32>(target + o);
+    if (d != 0) store<f32>(dpred + o, load<f32>(dpred + o) + (d > 0 ? g : -g));
+  }
+}
+
+/** loss = mean(0.5·d² where |d| ≤ δ, δ·(|d| - 0.5·δ) elsewhere), d = pred - target (Huber 1964) */
+export function huber_forward_f32(loss: usize, pred: usize, target: usize, n: i32, delta: f32): void {
+  const dl = <f64>delta;
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const a = Math.abs(<f64>load<f32>(pred + o) - <f64>load<f32>(target + o));
+    s += a <= dl ? 0.5 * a * a : dl * (a - 0.5 * dl);
+  }
+  store<f32>(loss, <f32>(s / n));
+}
+
+/** dpred += dloss · clamp(pred - target, -δ, δ) / n */
+export function huber_backward_f32(dpred: usize, pred: usize, target: usize, dloss: usize, n: i32, delta: f32): void {
+  const g = load<f32>(dloss) / <f32>n;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = min<f32>(max<f32>(load<f32>(pred + o) - load<f32>(target + o), -delta), delta);
+    store<f32>(dpred + o, load<f32>(dpred + o) + d * g);
+  }
+}
+
+// Hinge labels: Keras maps 0/1 labels to -1/1; -1 and 1 pass through.
+// @ts-ignore: decorator
+@inline function signLabel(t: f32): f32 {
+  return t == 0 ? -1 : t;
+}
+
+/** loss = mean(max(1 - t·pred, 0)), t the target as ±1 (0 counts as -1, as Keras converts 0/1 labels) */
+export function hinge_forward_f32(loss: usize, pred: usize, target: usize, n: i32): void {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    s += Math.max(1 - <f64>signLabel(load<f32>(target + o)) * <f64>load<f32>(pred + o), 0);
+  }
+  store<f32>(loss, <f32>(s / n));
+}
+
+/** dpred += dloss · (-t / n) where 1 - t·pred > 0 */
+export function hinge_backward_f32(dpred: usize, pred: usize, target: usize, dloss: usize, n: i32): void {
+  const g = load<f32>(dloss) / <f32>n;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const t = signLabel(load<f32>(target + o));
+    if (1 - t * load<f32>(pred + o) > 0) store<f32>(dpred + o, load<f32>(dpred + o) - t * g);
+  }
+}

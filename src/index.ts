@@ -7,7 +7,8 @@ export { add, sub, mul, sum, mean } from './ops/elementwise.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus } from './ops/activations.js';
 export {
-  meanSquaredError, categoricalCrossentropy, binaryCrossentropy, softmaxCrossEntropy, sigmoidCrossEntropy,
+  meanSquaredError, meanAbsoluteError, huber, hinge, categoricalCrossentropy, binaryCrossentropy, softmaxCrossEntropy,
+  sigmoidCrossEntropy,
 } from './ops/losses.js';
 export {
   layers, Layer, Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,

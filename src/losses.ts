@@ -3,7 +3,8 @@
 // stable where log(softmax) is not, and their gradient is exact.
 import { lookup } from './errors.js';
 import {
-  binaryCrossentropy, categoricalCrossentropy, meanSquaredError, sigmoidCrossEntropy, softmaxCrossEntropy,
+  binaryCrossentropy, categoricalCrossentropy, hinge, huber, meanAbsoluteError, meanSquaredError, sigmoidCrossEntropy,
+  softmaxCrossEntropy,
 } from './ops/losses.js';
 import type { Tensor } from './tensor.js';
 
@@ -16,6 +17,9 @@ export interface LossResult {
 /** The losses by name. */
 export const LOSSES = {
   meanSquaredError: (pred: Tensor, target: Tensor): LossResult => ({ loss: meanSquaredError(pred, target), pred }),
+  meanAbsoluteError: (pred: Tensor, target: Tensor): LossResult => ({ loss: meanAbsoluteError(pred, target), pred }),
+  huber: (pred: Tensor, target: Tensor): LossResult => ({ loss: huber(pred, target), pred }),
+  hinge: (pred: Tensor, target: Tensor): LossResult => ({ loss: hinge(pred, target), pred }),
   categoricalCrossentropy: (pred: Tensor, target: Tensor): LossResult => {
     const from = pred.activationOf;
     if (from?.op === 'softmax') {

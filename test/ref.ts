@@ -50,6 +50,11 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, n: number, k
 }
 
 export const mse = (p: Float64Array, t: Float64Array) => [p.reduce((s, v, i) => s + (v - t[i]!) ** 2, 0) / p.length];
+export const mae = (p: Float64Array, t: Float64Array) => [p.reduce((s, v, i) => s + Math.abs(v - t[i]!), 0) / p.length];
+export const huber = (p: Float64Array, t: Float64Array, delta = 1) =>
+  [p.reduce((s, v, i) => { const a = Math.abs(v - t[i]!); return s + (a <= delta ? 0.5 * a * a : delta * (a - 0.5 * delta)); }, 0) / p.length];
+export const hinge = (p: Float64Array, t: Float64Array) =>
+  [p.reduce((s, v, i) => s + Math.max(1 - (t[i] === 0 ? -1 : t[i]!) * v, 0), 0) / p.length];
 
 const EPS = 1e-7;
 const clip = (p: number) => Math.min(Math.max(p, EPS), 1 - EPS);

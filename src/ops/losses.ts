@@ -28,6 +28,37 @@ export function meanSquaredError(pred: Tensor, target: Tensor): Tensor {
     k.mse_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
 }
 
+/** mean(|pred - target|) */
+export function meanAbsoluteError(pred: Tensor, target: Tensor): Tensor {
+  const k = wasm();
+  checkSameShape('meanAbsoluteError', pred, target);
+  const loss = Tensor.empty([]);
+  k.mae_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size);
+  return loss.recordBackward([pred], () =>
+    k.mae_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
+}
+
+/** The Huber loss: quadratic within delta of the target (default 1, as Keras), linear beyond. */
+export function huber(pred: Tensor, target: Tensor, delta = 1): Tensor {
+  const k = wasm();
+  checkSameShape('huber', pred, target);
+  if (!(delta > 0)) throw new WasmgradError('INVALID_ARGUMENT', `huber: delta must be > 0, got ${delta}`);
+  const loss = Tensor.empty([]);
+  k.huber_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size, delta);
+  return loss.recordBackward([pred], () =>
+    k.huber_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size, delta));
+}
+
+/** mean(max(1 - t·pred, 0)) with targets ±1 (0/1 labels are taken as -1/1, as Keras does). */
+export function hinge(pred: Tensor, target: Tensor): Tensor {
+  const k = wasm();
+  checkSameShape('hinge', pred, target);
+  const loss = Tensor.empty([]);
+  k.hinge_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size);
+  return loss.recordBackward([pred], () =>
+    k.hinge_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
+}
+
 /** -Σ target·log(pred) over the last axis, averaged over rows; pred holds probabilities. */
 export function categoricalCrossentropy(pred: Tensor, target: Tensor): Tensor {
   const k = wasm();

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
-  binaryCrossentropy, categoricalCrossentropy, meanSquaredError, sigmoidCrossEntropy, softmaxCrossEntropy, tensor, tidy,
+  binaryCrossentropy, categoricalCrossentropy, hinge, huber, layers, meanAbsoluteError, meanSquaredError, optimizers, sequential,
+  sigmoidCrossEntropy, softmaxCrossEntropy, tensor, tidy,
 } from '../../src/index.js';
 import { expectClose, gradcheck, randArray } from '../helpers.js';
 import * as ref from '../ref.js';
@@ -19,6 +20,17 @@ describe('losses against float64 references', () => {
       const p = randArray(n, 1), t = randArray(n, 2);
       expectClose(meanSquaredError(tensor(p, [rows, cols]), tensor(t, [rows, cols])).toArray(), ref.mse(Float64Array.from(p), Float64Array.from(t)));
       gradcheck((a, b) => meanSquaredError(a!, b!), (a, b) => ref.mse(a!, b!), [{ data: p, shape: [rows, cols] }, { data: t, shape: [rows, cols] }], { check: [true, false] });
+    }));
+
+    test(`meanAbsoluteError, huber and hinge [${rows}, ${cols}]`, () => tidy(() => {
+      // Inputs kept away from the kinks (|p - t| = 0 or δ, t·p = 1), where central differences straddle two slopes.
+      const p = randArray(n, 7, -3, 3).map((v) => (Math.abs(Math.abs(v) - 1) < 0.05 ? v + 0.2 : v));
+      const t = randArray(n, 8, 0, 1).map(Math.round);
+      const shape = [rows, cols];
+      for (const [op, reference] of [[meanAbsoluteError, ref.mae], [huber, ref.huber], [hinge, ref.hinge]] as const) {
+        expectClose(op(tensor(p, shape), tensor(t, shape)).toArray(), reference(Float64Array.from(p), Float64Array.from(t)), 1e-5, 1e-6);
+        gradcheck((a, b) => op(a!, b!), (a, b) => reference(a!, b!), [{ data: p, shape }, { data: t, shape }], { check: [true, false] });
+      }
     }));
 
     test(`categoricalCrossentropy [${rows}, ${cols}] on probabilities and fused from logits`, () => tidy(() => {
@@ -53,4 +65,20 @@ describe('losses against float64 references', () => {
   test('a target of another shape is refused', () => tidy(() => {
     expect(() => meanSquaredError(tensor([[1, 2]]), tensor([[1], [2]]))).toThrow(/meanSquaredError: target shape \[2, 1\] must equal prediction shape \[1, 2\]/);
   }));
+});
+
+test('a linear SVM is dense(1) + hinge: it separates two clusters', async () => {
+  const x: number[][] = [], y: number[][] = [];
+  for (let i = 0; i < 40; i++) {
+    const side = i % 2 === 0 ? 1 : -1;
+    x.push([side * 2 + Math.sin(i), side * 1.5 + Math.cos(3 * i)]);
+    y.push([side > 0 ? 1 : 0]); // 0/1 labels, taken as -1/1
+  }
+  const svm = sequential([layers.dense({ units: 1, inputShape: [2] })]);
+  svm.compile({ optimizer: optimizers.sgd({ learningRate: 0.05 }), loss: 'hinge' });
+  const h = await svm.fit(x, y, { epochs: 50, batchSize: 8, seed: 4, verbose: 0 });
+  expect(h.history.loss!.at(-1)!).toBeLessThan(0.05);
+  const scores = svm.predict(x).toArray();
+  expect(Array.from(scores, (s, i) => (s > 0 ? 1 : 0) === y[i]![0])).not.toContain(false);
+  svm.dispose();
 });
