@@ -17,6 +17,8 @@ export {
   cce_forward_f32, cce_backward_f32, bce_forward_f32, bce_backward_f32,
   sigmoid_bce_forward_f32, sigmoid_bce_backward_f32, argmax_match_count_f32, binary_match_count_f32,
   mae_forward_f32, mae_backward_f32, huber_forward_f32, huber_backward_f32, hinge_forward_f32, hinge_backward_f32,
+  label_check_f32, sparse_softmax_xent_forward_f32, sparse_softmax_xent_backward_f32, sparse_cce_forward_f32,
+  sparse_cce_backward_f32, sparse_match_count_f32,
 } from "./losses";
 export {
   im2col_f32, col2im_backward_f32, maxpool_forward_f32, maxpool_backward_f32, avgpool_forward_f32, avgpool_backward_f32,

@@ -243,3 +243,75 @@ export function hinge_backward_f32(dpred: usize, pred: usize, target: usize, dlo
     if (1 - t * load<f32>(pred + o) > 0) store<f32>(dpred + o, load<f32>(dpred + o) - t * g);
   }
 }
+
+/** Index of the first label that is not an integer in [0, classes), or -1 when all are. */
+export function label_check_f32(labels: usize, n: i32, classes: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const t = load<f32>(labels + (<usize>i << 2));
+    if (!(t >= 0 && t < <f32>classes && Mathf.floor(t) == t)) return i;
+  }
+  return -1;
+}
+
+/**
+ * Softmax fused with sparse categorical cross-entropy: labels are class indices (as f32, checked by
+ * label_check_f32). probs = softmax(logits); loss = -Σ_r log_softmax(logits)[r][label_r] / rows.
+ */
+export function sparse_softmax_xent_forward_f32(loss: usize, probs: usize, logits: usize, labels: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  let s: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const o0 = rowBytes * r;
+    const lse = softmax_row(probs + o0, logits + o0, cols);
+    const label = <i32>load<f32>(labels + (<usize>r << 2));
+    s -= <f64>(load<f32>(logits + o0 + (<usize>label << 2)) - lse);
+  }
+  store<f32>(loss, <f32>(s / rows));
+}
+
+/** dlogits += dloss · (probs - onehot(label)) / rows */
+export function sparse_softmax_xent_backward_f32(dlogits: usize, probs: usize, labels: usize, dloss: usize, rows: i32, cols: i32): void {
+  const g = load<f32>(dloss) / <f32>rows;
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const o0 = rowBytes * r;
+    const label = <i32>load<f32>(labels + (<usize>r << 2));
+    for (let c = 0; c < cols; c++) {
+      const o = o0 + (<usize>c << 2);
+      const d = (load<f32>(probs + o) - (c == label ? <f32>1 : <f32>0)) * g;
+      store<f32>(dlogits + o, load<f32>(dlogits + o) + d);
+    }
+  }
+}
+
+/** Sparse categorical cross-entropy on probabilities clipped to [eps, 1 - eps]: -Σ log p[r][label_r] / rows */
+export function sparse_cce_forward_f32(loss: usize, pred: usize, labels: usize, rows: i32, cols: i32, eps: f32): void {
+  let s: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const label = <i32>load<f32>(labels + (<usize>r << 2));
+    const p = load<f32>(pred + ((<usize>r * cols + label) << 2));
+    s -= Math.log(<f64>min<f32>(max<f32>(p, eps), 1 - eps));
+  }
+  store<f32>(loss, <f32>(s / rows));
+}
+
+/** dpred[r][label_r] += dloss · (-1 / p) / rows where p is inside the clip range */
+export function sparse_cce_backward_f32(dpred: usize, pred: usize, labels: usize, dloss: usize, rows: i32, cols: i32, eps: f32): void {
+  const g = load<f32>(dloss) / <f32>rows;
+  for (let r = 0; r < rows; r++) {
+    const label = <i32>load<f32>(labels + (<usize>r << 2));
+    const at = dpred + ((<usize>r * cols + label) << 2);
+    const p = load<f32>(pred + ((<usize>r * cols + label) << 2));
+    if (p > eps && p < 1 - eps) store<f32>(at, load<f32>(at) - g / p);
+  }
+}
+
+/** How many rows have their argmax at their label. */
+export function sparse_match_count_f32(pred: usize, labels: usize, rows: i32, cols: i32): i32 {
+  const rowBytes = <usize>cols << 2;
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    if (argmax(pred + rowBytes * r, cols) == <i32>load<f32>(labels + (<usize>r << 2))) count++;
+  }
+  return count;
+}

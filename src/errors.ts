@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'UNKNOWN_NAME'
   | 'NOT_COMPILED'
   | 'EMPTY_INPUT'
+  | 'INVALID_LABEL'
   // Loading models: safetensors (see io/safetensors.ts) and topology (see io/model-io.ts).
   | 'FILE_TOO_SHORT' | 'HEADER_TOO_LARGE' | 'HEADER_OUT_OF_BOUNDS' | 'HEADER_NOT_UTF8' | 'HEADER_NOT_JSON'
   | 'HEADER_NOT_OBJECT' | 'DUPLICATE_NAME' | 'FORBIDDEN_KEY' | 'BAD_METADATA' | 'BAD_ENTRY' | 'UNKNOWN_DTYPE'

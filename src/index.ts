@@ -8,7 +8,7 @@ export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus } from './ops/activations.js';
 export {
   meanSquaredError, meanAbsoluteError, huber, hinge, categoricalCrossentropy, binaryCrossentropy, softmaxCrossEntropy,
-  sigmoidCrossEntropy,
+  sigmoidCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
 } from './ops/losses.js';
 export {
   layers, Layer, Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
@@ -21,7 +21,7 @@ export { data, oneHot, type DataInput } from './data.js';
 export { readIdx, type IdxData } from './idx.js';
 export { loadMnist, toUnit, type MnistSplit } from './mnist.js';
 export type { ActivationName } from './activations.js';
-export type { LossName } from './losses.js';
+export { losses, type LossName, type LossConfig, type LossSpec } from './losses.js';
 export type { MetricName } from './metrics.js';
 export type { InitializerName } from './initializers.js';
 export {

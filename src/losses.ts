@@ -1,12 +1,14 @@
 // The losses compile() accepts, by the names Keras and TF.js use. Like Keras, cross-entropy on the
 // output of a softmax or sigmoid works from that op's input (the logits): the fused kernels are
-// stable where log(softmax) is not, and their gradient is exact.
-import { lookup } from './errors.js';
+// stable where log(softmax) is not, and their gradient is exact. `fromLogits: true` says the model's
+// output already is logits.
+import { WasmgradError, lookup } from './errors.js';
 import {
   binaryCrossentropy, categoricalCrossentropy, hinge, huber, meanAbsoluteError, meanSquaredError, sigmoidCrossEntropy,
-  softmaxCrossEntropy,
+  softmaxCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
 } from './ops/losses.js';
 import type { Tensor } from './tensor.js';
+import { wasm } from './wasm.js';
 
 /** A loss and the probabilities the metrics should read. */
 export interface LossResult {
@@ -14,34 +16,91 @@ export interface LossResult {
   pred: Tensor;
 }
 
-/** The losses by name. */
+type Compute = (pred: Tensor, target: Tensor) => LossResult;
+
+// Cross-entropy from logits when asked, or when the prediction came straight out of the matching op.
+function logitsOr(op: 'softmax' | 'sigmoid', fused: (logits: Tensor, t: Tensor) => { loss: Tensor; probs: Tensor },
+                  plain: (pred: Tensor, t: Tensor) => Tensor): (fromLogits: boolean) => Compute {
+  return (fromLogits) => (pred, target) => {
+    const logits = fromLogits ? pred : pred.activationOf?.op === op ? pred.activationOf.input : null;
+    if (logits) {
+      const { loss, probs } = fused(logits, target);
+      return { loss, pred: probs };
+    }
+    return { loss: plain(pred, target), pred };
+  };
+}
+
+const same = (compute: (pred: Tensor, target: Tensor) => Tensor) => (): Compute => (pred, target) => ({ loss: compute(pred, target), pred });
+
+/** The losses by name: each takes fromLogits and gives the function of (prediction, target). */
 export const LOSSES = {
-  meanSquaredError: (pred: Tensor, target: Tensor): LossResult => ({ loss: meanSquaredError(pred, target), pred }),
-  meanAbsoluteError: (pred: Tensor, target: Tensor): LossResult => ({ loss: meanAbsoluteError(pred, target), pred }),
-  huber: (pred: Tensor, target: Tensor): LossResult => ({ loss: huber(pred, target), pred }),
-  hinge: (pred: Tensor, target: Tensor): LossResult => ({ loss: hinge(pred, target), pred }),
-  categoricalCrossentropy: (pred: Tensor, target: Tensor): LossResult => {
-    const from = pred.activationOf;
-    if (from?.op === 'softmax') {
-      const { loss, probs } = softmaxCrossEntropy(from.input, target);
-      return { loss, pred: probs };
-    }
-    return { loss: categoricalCrossentropy(pred, target), pred };
-  },
-  binaryCrossentropy: (pred: Tensor, target: Tensor): LossResult => {
-    const from = pred.activationOf;
-    if (from?.op === 'sigmoid') {
-      const { loss, probs } = sigmoidCrossEntropy(from.input, target);
-      return { loss, pred: probs };
-    }
-    return { loss: binaryCrossentropy(pred, target), pred };
-  },
+  meanSquaredError: same(meanSquaredError),
+  meanAbsoluteError: same(meanAbsoluteError),
+  huber: same((p, t) => huber(p, t)),
+  hinge: same(hinge),
+  categoricalCrossentropy: logitsOr('softmax', softmaxCrossEntropy, categoricalCrossentropy),
+  binaryCrossentropy: logitsOr('sigmoid', sigmoidCrossEntropy, binaryCrossentropy),
+  sparseCategoricalCrossentropy: logitsOr('softmax', sparseSoftmaxCrossEntropy, sparseCategoricalCrossentropy),
 };
 
 /** Names accepted as compile()'s `loss`. */
 export type LossName = keyof typeof LOSSES;
 
-/** The loss called `name`; throws UNKNOWN_NAME listing the known ones. */
-export function getLoss(name: unknown): (pred: Tensor, target: Tensor) => LossResult {
-  return lookup('loss', LOSSES, name);
+/** A loss with options, as losses.categoricalCrossentropy({ fromLogits: true }) makes it. */
+export interface LossConfig {
+  name: LossName;
+  fromLogits?: boolean;
+}
+
+/** What compile() accepts as `loss`: a name or a configured loss. */
+export type LossSpec = LossName | LossConfig;
+
+const CROSS_ENTROPIES = ['categoricalCrossentropy', 'binaryCrossentropy', 'sparseCategoricalCrossentropy'];
+
+/** Configured losses, as in Keras' keras.losses. */
+export const losses = {
+  /** Categorical cross-entropy on one-hot targets; fromLogits: the model outputs logits. */
+  categoricalCrossentropy: (options: { fromLogits?: boolean } = {}): LossConfig => ({ name: 'categoricalCrossentropy', fromLogits: options.fromLogits ?? false }),
+  /** Binary cross-entropy on 0/1 targets; fromLogits: the model outputs logits. */
+  binaryCrossentropy: (options: { fromLogits?: boolean } = {}): LossConfig => ({ name: 'binaryCrossentropy', fromLogits: options.fromLogits ?? false }),
+  /** Categorical cross-entropy on integer class labels; fromLogits: the model outputs logits. */
+  sparseCategoricalCrossentropy: (options: { fromLogits?: boolean } = {}): LossConfig => ({ name: 'sparseCategoricalCrossentropy', fromLogits: options.fromLogits ?? false }),
+};
+
+/** A resolved loss: its name, options, computation and what targets it takes. */
+export interface Loss {
+  name: LossName;
+  fromLogits: boolean;
+  compute: Compute;
+  /** The shape of one target sample for an output sample shape. */
+  targetShape(output: readonly number[]): number[];
+  /** Throws if the targets hold values the loss cannot take (out-of-range labels), before training starts. */
+  checkTargets(op: string, targets: Tensor, output: readonly number[]): void;
+}
+
+/** The loss a spec names; throws UNKNOWN_NAME or INVALID_ARGUMENT naming what is wrong. */
+export function getLoss(spec: unknown): Loss {
+  const config: LossConfig = typeof spec === 'string' ? { name: spec as LossName } : (spec as LossConfig);
+  if (config === null || typeof config !== 'object') lookup('loss', LOSSES, spec);
+  const make = lookup('loss', LOSSES, config.name);
+  const fromLogits = config.fromLogits ?? false;
+  if (typeof fromLogits !== 'boolean' || (fromLogits && !CROSS_ENTROPIES.includes(config.name))) {
+    throw new WasmgradError('INVALID_ARGUMENT', `loss ${config.name}: fromLogits must be a boolean, and applies to cross-entropies only`);
+  }
+  const sparse = config.name === 'sparseCategoricalCrossentropy';
+  return {
+    name: config.name,
+    fromLogits,
+    compute: make(fromLogits),
+    targetShape: (output) => (sparse ? [1] : output.slice()),
+    checkTargets: (op, targets, output) => {
+      if (!sparse) return;
+      const classes = output[output.length - 1] ?? 1;
+      const bad = wasm().label_check_f32(targets.ptr, targets.size, classes);
+      if (bad >= 0) {
+        throw new WasmgradError('INVALID_LABEL', `${op}: y holds ${targets.toArray()[bad]} at sample ${bad}; sparseCategoricalCrossentropy needs integer class labels in [0, ${classes})`);
+      }
+    },
+  };
 }

@@ -1,6 +1,6 @@
 // Metrics compile() accepts. 'accuracy' is chosen from the loss and output width the way TF.js
-// does: binary (threshold 0.5) for binary cross-entropy or a single output, categorical (argmax)
-// otherwise. Counting runs in the module; the host only divides.
+// does: sparse for sparse categorical cross-entropy, binary (threshold 0.5) for binary cross-entropy or
+// a single output, categorical (argmax) otherwise. Counting runs in the module; the host only divides.
 import { lookup } from './errors.js';
 import type { LossName } from './losses.js';
 import type { Tensor } from './tensor.js';
@@ -33,9 +33,21 @@ function categoricalAccuracy(name: string): Metric {
   };
 }
 
+function sparseAccuracy(name: string): Metric {
+  return {
+    name,
+    count: (pred, labels) => {
+      const cols = pred.shape[pred.shape.length - 1]!;
+      return wasm().sparse_match_count_f32(pred.ptr, labels.ptr, pred.size / cols, cols);
+    },
+    total: (rows) => rows,
+  };
+}
+
 const METRICS = {
   accuracy: (loss: LossName, units: number): Metric =>
-    loss === 'binaryCrossentropy' || units === 1 ? binaryAccuracy('accuracy') : categoricalAccuracy('accuracy'),
+    loss === 'sparseCategoricalCrossentropy' ? sparseAccuracy('accuracy')
+      : loss === 'binaryCrossentropy' || units === 1 ? binaryAccuracy('accuracy') : categoricalAccuracy('accuracy'),
 };
 
 /** Names accepted in compile()'s `metrics`. */

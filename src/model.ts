@@ -9,7 +9,7 @@ import { WasmgradError, fmtShape } from './errors.js';
 import { toSamples, type DataInput } from './data.js';
 import { getInitializer } from './initializers.js';
 import type { Layer, WeightSpec } from './layers/layer.js';
-import { getLoss, type LossName, type LossResult } from './losses.js';
+import { getLoss, type Loss, type LossName, type LossSpec } from './losses.js';
 import { checkMetricName, getMetric, type Metric, type MetricName } from './metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
 import { Progress } from './progress.js';
@@ -22,8 +22,8 @@ import { modelToArtifacts, saveArtifacts, type ModelArtifacts } from './io/model
 export interface CompileArgs {
   /** 'sgd', 'adam', or an optimizer from optimizers.*. */
   optimizer: OptimizerName | Optimizer;
-  /** The loss to minimize. */
-  loss: LossName;
+  /** The loss to minimize: a name, or losses.*({ fromLogits }) */
+  loss: LossSpec;
   /** Metrics to report besides the loss. */
   metrics?: MetricName[];
 }
@@ -75,7 +75,8 @@ export interface EvaluateArgs {
 
 interface Compiled {
   lossName: LossName;
-  loss: (pred: Tensor, target: Tensor) => LossResult;
+  lossSpec: LossSpec;
+  loss: Loss;
   optimizer: Optimizer;
   metrics: Metric[];
 }
@@ -124,7 +125,8 @@ export class Sequential {
     for (const m of metricNames) checkMetricName(m);
     this.compiled?.optimizer.dispose();
     this.compiled = {
-      lossName: args.loss,
+      lossName: loss.name,
+      lossSpec: loss.fromLogits ? { name: loss.name, fromLogits: true } : loss.name,
       loss,
       optimizer,
       metrics: [],
@@ -204,7 +206,7 @@ export class Sequential {
             const rows = idx + step * batchSize * 4;
             k.gather_rows_f32(xb.ptr, X.ptr, rows, size, xCols);
             k.gather_rows_f32(yb.ptr, Y.ptr, rows, size, yCols);
-            const { loss, pred } = compiled.loss(this.forward(xb, true), yb);
+            const { loss, pred } = compiled.loss.compute(this.forward(xb, true), yb);
             k.fill_f32(built.grads, built.count, 0);
             loss.backward();
             compiled.optimizer.apply(built.params, built.grads, built.count);
@@ -350,8 +352,8 @@ export class Sequential {
   }
 
   /** The training setup compile() was given, or null (for saving). */
-  trainingConfig(): { loss: LossName; metrics: MetricName[]; optimizer: Optimizer } | null {
-    return this.compiled ? { loss: this.compiled.lossName, metrics: this.metricNames.slice(), optimizer: this.compiled.optimizer } : null;
+  trainingConfig(): { loss: LossSpec; metrics: MetricName[]; optimizer: Optimizer } | null {
+    return this.compiled ? { loss: this.compiled.lossSpec, metrics: this.metricNames.slice(), optimizer: this.compiled.optimizer } : null;
   }
 
   /** Every weight as `layerName/weightName` with its tensor, in layer order (builds the model if needed). */
@@ -453,16 +455,18 @@ export class Sequential {
     }
     const shapes = this.checkInput(op, X);
     const out = shapes.outputs[shapes.outputs.length - 1]!;
-    if (Y.shape.length === 1 && out.length === 1 && out[0] === 1) {
+    const want = this.compiled?.loss.targetShape(out) ?? out;
+    if (Y.shape.length === 1 && want.length === 1 && want[0] === 1) {
       Y = Tensor.view(Y.ptr, [Y.shape[0]!, 1]);
       made.push(Y);
     }
     const ys = Y.shape.slice(1);
-    if (ys.length !== out.length || ys.some((d, i) => d !== out[i])) {
+    if (ys.length !== want.length || ys.some((d, i) => d !== want[i])) {
       const hint = Y.shape.length === 1 && (out[0] ?? 1) > 1 && this.compiled?.lossName === 'categoricalCrossentropy'
-        ? ' (class labels must be one-hot encoded for categoricalCrossentropy: see data.oneHot)' : '';
-      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}y must have shape [n, ${out.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape(Y.shape)}${hint}`);
+        ? ' (for integer class labels use sparseCategoricalCrossentropy, or one-hot encode them with data.oneHot)' : '';
+      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}y must have shape [n, ${want.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape(Y.shape)}${hint}`);
     }
+    this.compiled?.loss.checkTargets(op, Y, out);
     this.keepShapes(shapes);
     return [X, Y];
   }
@@ -504,7 +508,7 @@ export class Sequential {
       const result = tidy(() => noGrad(() => {
         const xb = Tensor.view(X.ptr + start * xCols * 4, [size, ...X.shape.slice(1)]);
         const yb = Tensor.view(Y.ptr + start * yCols * 4, [size, ...Y.shape.slice(1)]);
-        const { loss, pred } = compiled.loss(this.forward(xb, false), yb);
+        const { loss, pred } = compiled.loss.compute(this.forward(xb, false), yb);
         return [loss.item(), ...compiled.metrics.map((m) => m.count(pred, yb))];
       }));
       lossSum += result[0]! * size;

@@ -124,3 +124,16 @@ export function pool(x: Float64Array, xs: number[], ps: number[], ss: number[], 
   }
   return out;
 }
+
+export function sparseCce(p: Float64Array, labels: Float64Array, cols: number): number[] {
+  let s = 0;
+  for (let r = 0; r < labels.length; r++) s -= Math.log(clip(p[r * cols + labels[r]!]!));
+  return [s / labels.length];
+}
+
+export function sparseSoftmaxCce(logits: Float64Array, labels: Float64Array, cols: number): number[] {
+  const p = softmax(logits, cols);
+  let s = 0;
+  for (let r = 0; r < labels.length; r++) s -= Math.log(p[r * cols + labels[r]!]!);
+  return [s / labels.length];
+}

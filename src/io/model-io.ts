@@ -16,7 +16,7 @@ import { WasmgradError, type ErrorCode } from '../errors.js';
 import { Dense } from '../layers/dense.js';
 import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D } from '../layers/conv.js';
 import type { Layer } from '../layers/layer.js';
-import { LOSSES } from '../losses.js';
+import { LOSSES, type LossSpec } from '../losses.js';
 import { OPTIMIZER_CONSTRUCTORS } from '../optimizers.js';
 import { Sequential } from '../model.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
@@ -143,18 +143,22 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     }
     return { type, config };
   });
-  let training: { loss: string; metrics: string[]; optimizer: { className: string; config: Record<string, number> } } | null = null;
+  let training: { loss: LossSpec; metrics: string[]; optimizer: { className: string; config: Record<string, number> } } | null = null;
   if (top.training !== null && top.training !== undefined) {
     const t = object(top.training, 'training', ['loss', 'metrics', 'optimizer']);
     const o = object(t.optimizer, 'training.optimizer', ['className', 'config']);
     const oc = object(o.config, 'training.optimizer.config', ['learningRate', 'momentum', 'beta1', 'beta2', 'epsilon'], 'UNKNOWN_OPTION');
-    if (typeof t.loss !== 'string' || !Object.prototype.hasOwnProperty.call(LOSSES, t.loss)) throw fail('BAD_TRAINING_CONFIG', `training.loss ${JSON.stringify(t.loss)} is not a known loss`);
+    const loss = typeof t.loss === 'string' ? { name: t.loss } : object(t.loss, 'training.loss', ['name', 'fromLogits'], 'UNKNOWN_OPTION');
+    if (typeof loss.name !== 'string' || !Object.prototype.hasOwnProperty.call(LOSSES, loss.name)) {
+      throw fail('BAD_TRAINING_CONFIG', `training.loss ${JSON.stringify(loss.name)} is not a known loss`);
+    }
+    if (loss.fromLogits !== undefined && typeof loss.fromLogits !== 'boolean') throw fail('BAD_TRAINING_CONFIG', 'training.loss.fromLogits must be a boolean');
     if (!Array.isArray(t.metrics) || t.metrics.some((m) => m !== 'accuracy')) throw fail('BAD_TRAINING_CONFIG', `training.metrics must be an array of known metric names, got ${JSON.stringify(t.metrics)}`);
     if (typeof o.className !== 'string' || !Object.prototype.hasOwnProperty.call(OPTIMIZER_CONSTRUCTORS, o.className)) {
       throw fail('BAD_TRAINING_CONFIG', `training.optimizer.className ${JSON.stringify(o.className)} is not a known optimizer`);
     }
     for (const [k, v] of Object.entries(oc)) if (typeof v !== 'number') throw fail('BAD_TRAINING_CONFIG', `training.optimizer.config.${k} must be a number`);
-    training = { loss: t.loss, metrics: t.metrics as string[], optimizer: { className: o.className, config: oc as Record<string, number> } };
+    training = { loss: t.loss as LossSpec, metrics: t.metrics as string[], optimizer: { className: o.className, config: oc as Record<string, number> } };
   }
   let optimizerState: { step: number; slots: string[] } | null = null;
   if (top.optimizerState !== undefined) {
@@ -205,7 +209,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
   try {
     if (training) {
       model.compile({
-        loss: training.loss as never, metrics: training.metrics as never,
+        loss: training.loss, metrics: training.metrics as never,
         optimizer: OPTIMIZER_CONSTRUCTORS[training.optimizer.className as 'sgd']!(training.optimizer.config),
       });
     }

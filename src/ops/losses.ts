@@ -107,3 +107,39 @@ export function sigmoidCrossEntropy(logits: Tensor, target: Tensor): { loss: Ten
     k.sigmoid_bce_backward_f32(logits.gradPtr(), probs.ptr, target.ptr, loss.gradPtr(), logits.size));
   return { loss, probs };
 }
+
+// Labels [rows] or [rows, 1] of class indices for a [rows, classes] prediction.
+function checkLabels(op: string, pred: Tensor, labels: Tensor): [number, number] {
+  const [rows, cols] = rowsCols(pred);
+  if (labels.size !== rows || labels.shape[0] !== pred.shape[0]) {
+    throw new WasmgradError('SHAPE_MISMATCH', `${op}: labels of shape ${fmtShape(labels.shape)} must hold one class index per row of the prediction ${fmtShape(pred.shape)}`);
+  }
+  const bad = wasm().label_check_f32(labels.ptr, rows, cols);
+  if (bad >= 0) {
+    const value = labels.toArray()[bad];
+    throw new WasmgradError('INVALID_LABEL', `${op}: label ${bad} is ${value}; expected an integer class index in [0, ${cols})`);
+  }
+  return [rows, cols];
+}
+
+/** -mean(log pred[label]) with integer class labels; pred holds probabilities. */
+export function sparseCategoricalCrossentropy(pred: Tensor, labels: Tensor): Tensor {
+  const k = wasm();
+  const [rows, cols] = checkLabels('sparseCategoricalCrossentropy', pred, labels);
+  const loss = Tensor.empty([]);
+  k.sparse_cce_forward_f32(loss.ptr, pred.ptr, labels.ptr, rows, cols, EPSILON);
+  return loss.recordBackward([pred], () =>
+    k.sparse_cce_backward_f32(pred.gradPtr(), pred.ptr, labels.ptr, loss.gradPtr(), rows, cols, EPSILON));
+}
+
+/** Sparse categorical cross-entropy from logits, fused with softmax. Returns the loss and the probabilities. */
+export function sparseSoftmaxCrossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; probs: Tensor } {
+  const k = wasm();
+  const [rows, cols] = checkLabels('sparseCategoricalCrossentropy', logits, labels);
+  const loss = Tensor.empty([]);
+  const probs = Tensor.empty(logits.shape);
+  k.sparse_softmax_xent_forward_f32(loss.ptr, probs.ptr, logits.ptr, labels.ptr, rows, cols);
+  loss.recordBackward([logits], () =>
+    k.sparse_softmax_xent_backward_f32(logits.gradPtr(), probs.ptr, labels.ptr, loss.gradPtr(), rows, cols));
+  return { loss, probs };
+}
