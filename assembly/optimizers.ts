@@ -60,3 +60,98 @@ export function adam_update_f32(param: usize, grad: usize, m: usize, v: usize, n
     store<f32>(param + o, load<f32>(param + o) - lrt * mi / (Mathf.sqrt(vi) + epsilon));
   }
 }
+
+/** Nesterov momentum (Keras): velocity = momentum·velocity - lr·grad; param += momentum·velocity - lr·grad */
+export function sgd_nesterov_update_f32(param: usize, grad: usize, velocity: usize, n: i32, lr: f32, momentum: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(grad + o);
+    const v = momentum * load<f32>(velocity + o) - lr * g;
+    store<f32>(velocity + o, v);
+    store<f32>(param + o, load<f32>(param + o) + momentum * v - lr * g);
+  }
+}
+
+/** AdamW (Loshchilov & Hutter 2019): param -= lr·weightDecay·param (decoupled), then the Adam step. */
+export function adamw_update_f32(param: usize, grad: usize, m: usize, v: usize, n: i32,
+                                 lr: f32, beta1: f32, beta2: f32, epsilon: f32, step: i32, weightDecay: f32): void {
+  const keep: f32 = 1 - lr * weightDecay;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(param + o, load<f32>(param + o) * keep);
+  }
+  adam_update_f32(param, grad, m, v, n, lr, beta1, beta2, epsilon, step);
+}
+
+/**
+ * RMSprop (Keras): v = rho·v + (1 - rho)·g²; centered: mg = rho·mg + (1 - rho)·g, denominator v - mg² + eps,
+ * else v + eps; increment = lr·g / √denominator; with momentum: mom = momentum·mom + increment, param -= mom.
+ * mg and mom are 0 (null) when not used.
+ */
+export function rmsprop_update_f32(param: usize, grad: usize, v: usize, mg: usize, mom: usize, n: i32,
+                                   lr: f32, rho: f32, momentum: f32, epsilon: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(grad + o);
+    const vi = rho * load<f32>(v + o) + (1 - rho) * g * g;
+    store<f32>(v + o, vi);
+    let denominator = vi + epsilon;
+    if (mg != 0) {
+      const a = rho * load<f32>(mg + o) + (1 - rho) * g;
+      store<f32>(mg + o, a);
+      denominator = vi - a * a + epsilon;
+    }
+    const increment = lr * g / Mathf.sqrt(denominator);
+    if (mom != 0) {
+      const mi = momentum * load<f32>(mom + o) + increment;
+      store<f32>(mom + o, mi);
+      store<f32>(param + o, load<f32>(param + o) - mi);
+    } else {
+      store<f32>(param + o, load<f32>(param + o) - increment);
+    }
+  }
+}
+
+/** Adagrad (Keras): acc += g²; param -= lr·g / √(acc + eps). acc starts at initialAccumulatorValue. */
+export function adagrad_update_f32(param: usize, grad: usize, acc: usize, n: i32, lr: f32, epsilon: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(grad + o);
+    const a = load<f32>(acc + o) + g * g;
+    store<f32>(acc + o, a);
+    store<f32>(param + o, load<f32>(param + o) - lr * g / Mathf.sqrt(a + epsilon));
+  }
+}
+
+/** Σ inp² in f64 (for gradient norms). */
+export function sumsq_f32(inp: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = <f64>load<f32>(inp + (<usize>i << 2));
+    s += x * x;
+  }
+  return s;
+}
+
+/** inp = clamp(inp, -limit, limit), in place (clipValue). */
+export function clip_f32(inp: usize, n: i32, limit: f32): void {
+  const hi = f32x4.splat(limit), lo = f32x4.splat(-limit);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(inp + o, f32x4.min(f32x4.max(v128.load(inp + o), lo), hi));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(inp + o, min<f32>(max<f32>(load<f32>(inp + o), -limit), limit));
+  }
+}
+
+/** x^y and cos(x) by AssemblyScript's own Math, so learning-rate schedules agree on every engine. */
+export function math_pow(x: f64, y: f64): f64 {
+  return Math.pow(x, y);
+}
+
+export function math_cos(x: f64): f64 {
+  return Math.cos(x);
+}

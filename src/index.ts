@@ -15,7 +15,10 @@ export {
   type DenseConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec,
 } from './layers/index.js';
 export { conv2d, maxPool2d, avgPool2d, reshape, type Conv2dOptions, type PoolOptions, type Padding } from './ops/conv.js';
-export { optimizers, type Optimizer, type OptimizerName, type SgdConfig, type AdamConfig } from './optimizers.js';
+export {
+  optimizers, schedules, type Optimizer, type OptimizerName, type OptimizerConfig, type SgdConfig, type AdamConfig, type AdamwConfig,
+  type RmspropConfig, type AdagradConfig, type Schedule, type LearningRate, type OptimizerState, type Segment,
+} from './optimizers.js';
 export { setSeed } from './random.js';
 export { data, oneHot, type DataInput } from './data.js';
 export { readIdx, type IdxData } from './idx.js';

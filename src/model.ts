@@ -11,7 +11,7 @@ import { getInitializer } from './initializers.js';
 import type { Layer, WeightSpec } from './layers/layer.js';
 import { getLoss, type Loss, type LossName, type LossSpec } from './losses.js';
 import { checkMetricName, getMetric, type Metric, type MetricName } from './metrics.js';
-import { getOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
+import { getOptimizer, type Optimizer, type OptimizerName, type Segment } from './optimizers.js';
 import { Progress } from './progress.js';
 import { Rng, globalRng } from './random.js';
 import { Tensor, noGrad, tidy } from './tensor.js';
@@ -86,6 +86,7 @@ interface Built {
   grads: number; // byte address of the flat gradient buffer
   count: number; // parameters in all
   weights: Tensor[]; // views, in layer order
+  segments: Segment[]; // each weight's place in the flat buffers, for per-tensor clipping
 }
 
 interface Shapes {
@@ -209,7 +210,7 @@ export class Sequential {
             const { loss, pred } = compiled.loss.compute(this.forward(xb, true), yb);
             k.fill_f32(built.grads, built.count, 0);
             loss.backward();
-            compiled.optimizer.apply(built.params, built.grads, built.count);
+            compiled.optimizer.apply(built.params, built.grads, built.count, built.segments);
             return [loss.item(), ...compiled.metrics.map((m) => m.count(pred, yb))];
           });
           lossSum += result[0]! * size;
@@ -494,7 +495,9 @@ export class Sequential {
         return w;
       });
     });
-    this.built = { params, grads, count, weights };
+    let at = 0;
+    const segments = weights.map((w) => { const s = { offset: at, size: w.size }; at += w.size; return s; });
+    this.built = { params, grads, count, weights, segments };
     return this.built;
   }
 

@@ -1,14 +1,28 @@
 // Optimizers: each updates a model's one flat parameter buffer from its one flat gradient buffer in
-// a single kernel call; their state (velocity, moments) is flat too and lives in the arena.
+// a single kernel call; their state (velocity, moments) is flat too and lives in the arena. Every
+// optimizer takes a learning rate or a schedule, and one of clipValue, clipNorm (per weight tensor)
+// or globalClipNorm, applied to the gradients before the update, as Keras does.
 import { WasmgradError, lookup } from './errors.js';
 import { heap, wasm } from './wasm.js';
+
+/** A learning rate as a function of the step (counting from 0); see schedules.*. */
+export type Schedule = ((step: number) => number) & { readonly config?: Record<string, number | string | boolean> };
+
+/** A fixed learning rate or a schedule. */
+export type LearningRate = number | Schedule;
+
+/** A weight tensor's place in the flat buffers, in elements (for clipNorm). */
+export interface Segment {
+  offset: number;
+  size: number;
+}
 
 /** What compile() needs of an optimizer. */
 export interface Optimizer {
   /** The optimizer's name, as in summaries and messages. */
   readonly name: string;
-  /** Updates n parameters at byte address `params` from the gradients at `grads`. */
-  apply(params: number, grads: number, n: number): void;
+  /** Updates n parameters at byte address `params` from the gradients at `grads` (clipped in place first). */
+  apply(params: number, grads: number, n: number, segments?: readonly Segment[]): void;
   /** Frees the optimizer's state; the next apply() starts afresh. */
   dispose(): void;
   /** The options that rebuild this optimizer. */
@@ -25,18 +39,28 @@ export interface OptimizerState {
   slots: Record<string, Float32Array>;
 }
 
+/** Options every optimizer takes. */
+export interface OptimizerConfig {
+  /** Step size, or a schedule of it. */
+  learningRate?: LearningRate;
+  /** Clip every gradient element to [-clipValue, clipValue]. */
+  clipValue?: number;
+  /** Rescale each weight tensor's gradient to at most this L2 norm. */
+  clipNorm?: number;
+  /** Rescale all gradients together to at most this global L2 norm. */
+  globalClipNorm?: number;
+}
+
 /** Options of optimizers.sgd(). */
-export interface SgdConfig {
-  /** Step size (default 0.01). */
-  learningRate?: number;
+export interface SgdConfig extends OptimizerConfig {
   /** Momentum in [0, 1) (default 0: plain SGD). */
   momentum?: number;
+  /** Use Nesterov momentum (default false). */
+  nesterov?: boolean;
 }
 
 /** Options of optimizers.adam(). */
-export interface AdamConfig {
-  /** Step size (default 0.001). */
-  learningRate?: number;
+export interface AdamConfig extends OptimizerConfig {
   /** Decay of the first moment (default 0.9). */
   beta1?: number;
   /** Decay of the second moment (default 0.999). */
@@ -45,21 +69,46 @@ export interface AdamConfig {
   epsilon?: number;
 }
 
-// State buffers of n floats, zero-filled, bound to one parameter buffer; rebound (and zeroed) when
-// the optimizer is applied to another.
+/** Options of optimizers.adamw(). */
+export interface AdamwConfig extends AdamConfig {
+  /** Decoupled weight decay per step, times the learning rate (default 0.004, as Keras). */
+  weightDecay?: number;
+}
+
+/** Options of optimizers.rmsprop(). */
+export interface RmspropConfig extends OptimizerConfig {
+  /** Decay of the squared-gradient average (default 0.9). */
+  rho?: number;
+  /** Momentum (default 0). */
+  momentum?: number;
+  /** Divide by the gradient's variance rather than its second moment (default false). */
+  centered?: boolean;
+  /** Added for stability (default 1e-7). */
+  epsilon?: number;
+}
+
+/** Options of optimizers.adagrad(). */
+export interface AdagradConfig extends OptimizerConfig {
+  /** Starting value of the squared-gradient sums (default 0.1, as Keras). */
+  initialAccumulatorValue?: number;
+  /** Added for stability (default 1e-7). */
+  epsilon?: number;
+}
+
+// State buffers of n floats, bound to one parameter buffer; rebound (and refilled) when the
+// optimizer is applied to another.
 class State {
   private ptrs: number[] = [];
   private n = 0;
   private params = -1;
 
-  /** The `count` state buffers for these params; true in `fresh` when just made. */
-  get(params: number, n: number, count: number): { ptrs: number[]; fresh: boolean } {
+  /** The `count` state buffers for these params, made and filled with `initial` when new. */
+  get(params: number, n: number, count: number, initial = 0): { ptrs: number[]; fresh: boolean } {
     if (params === this.params && n === this.n && this.ptrs.length === count) return { ptrs: this.ptrs, fresh: false };
     this.dispose();
-    const arena = heap();
     for (let i = 0; i < count; i++) {
-      const p = arena.alloc(n * 4);
-      wasm().fill_f32(p, n, 0);
+      const p = heap().alloc(n * 4);
+      wasm().fill_f32(p, n, initial);
       this.ptrs.push(p);
     }
     this.n = n;
@@ -86,135 +135,281 @@ class State {
   }
 }
 
-function checkSlots(op: string, n: number, state: OptimizerState, names: string[]): Float32Array[] {
-  if (!Number.isSafeInteger(state.step) || state.step < 0) {
-    throw new WasmgradError('BAD_OPTIMIZER_STATE', `${op}: step must be a non-negative integer, got ${state.step}`);
-  }
-  return names.map((name) => {
-    const slot = state.slots[name];
-    if (!(slot instanceof Float32Array) || slot.length !== n) {
-      throw new WasmgradError('BAD_OPTIMIZER_STATE', `${op}: state ${name} must hold ${n} values, got ${slot?.length ?? 'none'}`);
-    }
-    return slot;
-  });
-}
-
-function positive(op: string, name: string, value: number): number {
+function positive(op: string, name: string, value: unknown): number {
   if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
     throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be a finite number > 0, got ${value}`);
   }
   return value;
 }
 
-function unitInterval(op: string, name: string, value: number): number {
+function nonNegative(op: string, name: string, value: unknown): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be a finite number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+function unitInterval(op: string, name: string, value: unknown): number {
   if (!(typeof value === 'number' && value >= 0 && value < 1)) {
     throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be in [0, 1), got ${value}`);
   }
   return value;
 }
 
-class Sgd implements Optimizer {
-  readonly name = 'sgd';
-  readonly learningRate: number;
-  readonly momentum: number;
-  private state = new State();
+// Learning rate, clipping and the step count, shared by every optimizer; subclasses do the update.
+abstract class BaseOptimizer implements Optimizer {
+  abstract readonly name: string;
+  protected readonly state = new State();
+  protected iterations = 0;
+  private readonly learningRate: LearningRate;
+  private readonly clip: { kind: 'clipValue' | 'clipNorm' | 'globalClipNorm'; value: number } | null;
 
-  constructor(config: SgdConfig) {
-    this.learningRate = positive('optimizers.sgd', 'learningRate', config.learningRate ?? 0.01);
-    this.momentum = unitInterval('optimizers.sgd', 'momentum', config.momentum ?? 0);
+  constructor(op: string, config: OptimizerConfig, defaultRate: number) {
+    const lr = config.learningRate ?? defaultRate;
+    this.learningRate = typeof lr === 'function' ? lr : positive(op, 'learningRate', lr);
+    const clips = (['clipValue', 'clipNorm', 'globalClipNorm'] as const).filter((k) => config[k] !== undefined);
+    if (clips.length > 1) throw new WasmgradError('INVALID_ARGUMENT', `${op}: set only one of clipValue, clipNorm and globalClipNorm, got ${clips.join(' and ')}`);
+    this.clip = clips[0] ? { kind: clips[0], value: positive(op, clips[0], config[clips[0]]) } : null;
   }
 
-  apply(params: number, grads: number, n: number): void {
-    if (this.momentum === 0) {
-      wasm().sgd_update_f32(params, grads, n, this.learningRate);
-    } else {
-      const [velocity] = this.state.get(params, n, 1).ptrs;
-      wasm().sgd_momentum_update_f32(params, grads, velocity!, n, this.learningRate, this.momentum);
+  /** The learning rate at the current step. */
+  currentLearningRate(): number {
+    if (typeof this.learningRate === 'number') return this.learningRate;
+    const lr = this.learningRate(this.iterations);
+    if (!(Number.isFinite(lr) && lr >= 0)) {
+      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: the learning-rate schedule gave ${lr} at step ${this.iterations}`);
     }
+    return lr;
   }
+
+  apply(params: number, grads: number, n: number, segments: readonly Segment[] = [{ offset: 0, size: n }]): void {
+    const k = wasm();
+    if (this.clip?.kind === 'clipValue') {
+      k.clip_f32(grads, n, this.clip.value);
+    } else if (this.clip?.kind === 'clipNorm') {
+      for (const s of segments) scaleToNorm(grads + s.offset * 4, s.size, Math.sqrt(k.sumsq_f32(grads + s.offset * 4, s.size)), this.clip.value);
+    } else if (this.clip?.kind === 'globalClipNorm') {
+      scaleToNorm(grads, n, Math.sqrt(k.sumsq_f32(grads, n)), this.clip.value);
+    }
+    const lr = this.currentLearningRate();
+    this.iterations++;
+    this.update(params, grads, n, lr, this.iterations);
+  }
+
+  /** One update with this learning rate; `step` counts from 1. */
+  protected abstract update(params: number, grads: number, n: number, lr: number, step: number): void;
+
+  /** Names of the state buffers, in the order update() asks State for them. */
+  protected abstract slotNames(): string[];
 
   dispose(): void {
     this.state.dispose();
   }
 
   getConfig(): Record<string, number> {
-    return { learningRate: this.learningRate, momentum: this.momentum };
+    if (typeof this.learningRate !== 'number') {
+      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: an optimizer with a learning-rate schedule cannot be saved yet`);
+    }
+    const config: Record<string, number> = { learningRate: this.learningRate, ...this.options() };
+    if (this.clip) config[this.clip.kind] = this.clip.value;
+    return config;
   }
 
+  /** The optimizer's own options for getConfig(). */
+  protected abstract options(): Record<string, number>;
+
   getState(): OptimizerState | null {
-    if (this.momentum === 0) return { step: 0, slots: {} };
-    const slots = this.state.read();
-    return slots ? { step: 0, slots: { velocity: slots[0]! } } : null;
+    const names = this.slotNames();
+    const slots = names.length > 0 ? this.state.read() : [];
+    if (!slots) return null;
+    return { step: this.iterations, slots: Object.fromEntries(names.map((name, i) => [name, slots[i]!])) };
   }
 
   setState(params: number, n: number, state: OptimizerState): void {
-    if (this.momentum === 0) return;
-    this.state.write(params, n, checkSlots('sgd', n, state, ['velocity']));
+    if (!Number.isSafeInteger(state.step) || state.step < 0) {
+      throw new WasmgradError('BAD_OPTIMIZER_STATE', `${this.name}: step must be a non-negative integer, got ${state.step}`);
+    }
+    const values = this.slotNames().map((name) => {
+      const slot = state.slots[name];
+      if (!(slot instanceof Float32Array) || slot.length !== n) {
+        throw new WasmgradError('BAD_OPTIMIZER_STATE', `${this.name}: state ${name} must hold ${n} values, got ${slot?.length ?? 'none'}`);
+      }
+      return slot;
+    });
+    if (values.length > 0) this.state.write(params, n, values);
+    this.iterations = state.step;
   }
 }
 
-class Adam implements Optimizer {
-  readonly name = 'adam';
-  readonly learningRate: number;
+function scaleToNorm(ptr: number, n: number, norm: number, limit: number): void {
+  if (norm > limit) wasm().scale_forward_f32(ptr, ptr, n, limit / norm);
+}
+
+class Sgd extends BaseOptimizer {
+  readonly name = 'sgd';
+  readonly momentum: number;
+  readonly nesterov: boolean;
+
+  constructor(config: SgdConfig) {
+    super('optimizers.sgd', config, 0.01);
+    this.momentum = unitInterval('optimizers.sgd', 'momentum', config.momentum ?? 0);
+    this.nesterov = config.nesterov ?? false;
+  }
+
+  protected update(params: number, grads: number, n: number, lr: number): void {
+    const k = wasm();
+    if (this.momentum === 0 && !this.nesterov) return k.sgd_update_f32(params, grads, n, lr);
+    const [velocity] = this.state.get(params, n, 1).ptrs;
+    if (this.nesterov) k.sgd_nesterov_update_f32(params, grads, velocity!, n, lr, this.momentum);
+    else k.sgd_momentum_update_f32(params, grads, velocity!, n, lr, this.momentum);
+  }
+
+  protected slotNames(): string[] {
+    return this.momentum === 0 && !this.nesterov ? [] : ['velocity'];
+  }
+
+  protected options(): Record<string, number> {
+    return { momentum: this.momentum, nesterov: this.nesterov ? 1 : 0 };
+  }
+}
+
+class Adam extends BaseOptimizer {
+  readonly name: string = 'adam';
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  private state = new State();
-  private step = 0;
 
-  constructor(config: AdamConfig) {
-    this.learningRate = positive('optimizers.adam', 'learningRate', config.learningRate ?? 0.001);
-    this.beta1 = unitInterval('optimizers.adam', 'beta1', config.beta1 ?? 0.9);
-    this.beta2 = unitInterval('optimizers.adam', 'beta2', config.beta2 ?? 0.999);
-    this.epsilon = positive('optimizers.adam', 'epsilon', config.epsilon ?? 1e-7);
+  constructor(config: AdamConfig, op = 'optimizers.adam') {
+    super(op, config, 0.001);
+    this.beta1 = unitInterval(op, 'beta1', config.beta1 ?? 0.9);
+    this.beta2 = unitInterval(op, 'beta2', config.beta2 ?? 0.999);
+    this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
-  apply(params: number, grads: number, n: number): void {
-    const { ptrs: [m, v], fresh } = this.state.get(params, n, 2);
-    if (fresh) this.step = 0;
-    this.step++;
-    wasm().adam_update_f32(params, grads, m!, v!, n, this.learningRate, this.beta1, this.beta2, this.epsilon, this.step);
+  protected update(params: number, grads: number, n: number, lr: number, step: number): void {
+    const [m, v] = this.state.get(params, n, 2).ptrs;
+    wasm().adam_update_f32(params, grads, m!, v!, n, lr, this.beta1, this.beta2, this.epsilon, step);
   }
 
-  dispose(): void {
-    this.state.dispose();
+  protected slotNames(): string[] {
+    return ['m', 'v'];
   }
 
-  getConfig(): Record<string, number> {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  protected options(): Record<string, number> {
+    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
+class AdamW extends Adam {
+  override readonly name = 'adamw';
+  readonly weightDecay: number;
+
+  constructor(config: AdamwConfig) {
+    super(config, 'optimizers.adamw');
+    this.weightDecay = nonNegative('optimizers.adamw', 'weightDecay', config.weightDecay ?? 0.004);
   }
 
-  getState(): OptimizerState | null {
-    const slots = this.state.read();
-    return slots ? { step: this.step, slots: { m: slots[0]!, v: slots[1]! } } : null;
+  protected override update(params: number, grads: number, n: number, lr: number, step: number): void {
+    const [m, v] = this.state.get(params, n, 2).ptrs;
+    wasm().adamw_update_f32(params, grads, m!, v!, n, lr, this.beta1, this.beta2, this.epsilon, step, this.weightDecay);
   }
 
-  setState(params: number, n: number, state: OptimizerState): void {
-    this.state.write(params, n, checkSlots('adam', n, state, ['m', 'v']));
-    this.step = state.step;
+  protected override options(): Record<string, number> {
+    return { ...super.options(), weightDecay: this.weightDecay };
+  }
+}
+
+class Rmsprop extends BaseOptimizer {
+  readonly name = 'rmsprop';
+  readonly rho: number;
+  readonly momentum: number;
+  readonly centered: boolean;
+  readonly epsilon: number;
+
+  constructor(config: RmspropConfig) {
+    super('optimizers.rmsprop', config, 0.001);
+    this.rho = unitInterval('optimizers.rmsprop', 'rho', config.rho ?? 0.9);
+    this.momentum = unitInterval('optimizers.rmsprop', 'momentum', config.momentum ?? 0);
+    this.centered = config.centered ?? false;
+    this.epsilon = positive('optimizers.rmsprop', 'epsilon', config.epsilon ?? 1e-7);
+  }
+
+  protected update(params: number, grads: number, n: number, lr: number): void {
+    const ptrs = this.state.get(params, n, this.slotNames().length).ptrs;
+    const names = this.slotNames();
+    const at = (name: string) => (names.includes(name) ? ptrs[names.indexOf(name)]! : 0);
+    wasm().rmsprop_update_f32(params, grads, at('velocity'), at('averageGradient'), at('momentum'), n, lr, this.rho, this.momentum, this.epsilon);
+  }
+
+  protected slotNames(): string[] {
+    return ['velocity', ...(this.centered ? ['averageGradient'] : []), ...(this.momentum > 0 ? ['momentum'] : [])];
+  }
+
+  protected options(): Record<string, number> {
+    return { rho: this.rho, momentum: this.momentum, centered: this.centered ? 1 : 0, epsilon: this.epsilon };
+  }
+}
+
+class Adagrad extends BaseOptimizer {
+  readonly name = 'adagrad';
+  readonly initialAccumulatorValue: number;
+  readonly epsilon: number;
+
+  constructor(config: AdagradConfig) {
+    super('optimizers.adagrad', config, 0.001);
+    this.initialAccumulatorValue = nonNegative('optimizers.adagrad', 'initialAccumulatorValue', config.initialAccumulatorValue ?? 0.1);
+    this.epsilon = positive('optimizers.adagrad', 'epsilon', config.epsilon ?? 1e-7);
+  }
+
+  protected update(params: number, grads: number, n: number, lr: number): void {
+    const [acc] = this.state.get(params, n, 1, this.initialAccumulatorValue).ptrs;
+    wasm().adagrad_update_f32(params, grads, acc!, n, lr, this.epsilon);
+  }
+
+  protected slotNames(): string[] {
+    return ['accumulator'];
+  }
+
+  protected options(): Record<string, number> {
+    return { initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
   }
 }
 
 /** Optimizer constructors, as in TF.js' tf.train / Keras' keras.optimizers. */
 export const optimizers = {
-  /** Stochastic gradient descent, with optional momentum (Keras' formulation). */
+  /** Stochastic gradient descent, with optional (Nesterov) momentum, Keras' formulation. */
   sgd: (config: SgdConfig = {}): Optimizer => new Sgd(config),
   /** Adam (Kingma & Ba, 2015). */
   adam: (config: AdamConfig = {}): Optimizer => new Adam(config),
+  /** Adam with decoupled weight decay (Loshchilov & Hutter, 2019). */
+  adamw: (config: AdamwConfig = {}): Optimizer => new AdamW(config),
+  /** RMSprop (Hinton's lecture 6e), optionally centered and with momentum. */
+  rmsprop: (config: RmspropConfig = {}): Optimizer => new Rmsprop(config),
+  /** Adagrad (Duchi et al., 2011). */
+  adagrad: (config: AdagradConfig = {}): Optimizer => new Adagrad(config),
 };
 
 const BY_NAME = {
   sgd: () => optimizers.sgd(),
   adam: () => optimizers.adam(),
+  adamw: () => optimizers.adamw(),
+  rmsprop: () => optimizers.rmsprop(),
+  adagrad: () => optimizers.adagrad(),
 };
 
 /** Names accepted as compile()'s `optimizer`. */
 export type OptimizerName = keyof typeof BY_NAME;
 
+// getConfig() stores booleans as 0/1 (the saved config is numbers only); turn them back.
+const bool = (c: Record<string, number>, key: string) => (c[key] === undefined ? undefined : c[key] === 1);
+
 /** Optimizer constructors by name, with options (for loading saved models). */
 export const OPTIMIZER_CONSTRUCTORS: Record<OptimizerName, (config: Record<string, number>) => Optimizer> = {
-  sgd: (config) => optimizers.sgd(config),
-  adam: (config) => optimizers.adam(config),
+  sgd: (c) => optimizers.sgd({ ...c, nesterov: bool(c, 'nesterov') }),
+  adam: (c) => optimizers.adam(c),
+  adamw: (c) => optimizers.adamw(c),
+  rmsprop: (c) => optimizers.rmsprop({ ...c, centered: bool(c, 'centered') }),
+  adagrad: (c) => optimizers.adagrad(c),
 };
 
 /** An optimizer from a name (with default settings) or as given. */
@@ -222,3 +417,59 @@ export function getOptimizer(spec: unknown): Optimizer {
   if (spec !== null && typeof spec === 'object' && typeof (spec as Optimizer).apply === 'function') return spec as Optimizer;
   return lookup('optimizer', BY_NAME, spec)();
 }
+
+function schedule(config: Record<string, number | string | boolean>, lr: (step: number) => number): Schedule {
+  return Object.assign((step: number) => lr(step), { config });
+}
+
+/** Learning-rate schedules (step counts from 0), computed with the module's own Math so every engine agrees. */
+export const schedules = {
+  /** initialLearningRate · decayRate^(step / decaySteps), the exponent floored when staircase. */
+  exponentialDecay: (c: { initialLearningRate: number; decaySteps: number; decayRate: number; staircase?: boolean }): Schedule => {
+    positive('schedules.exponentialDecay', 'initialLearningRate', c.initialLearningRate);
+    positive('schedules.exponentialDecay', 'decaySteps', c.decaySteps);
+    positive('schedules.exponentialDecay', 'decayRate', c.decayRate);
+    return schedule({ className: 'exponentialDecay', ...c }, (step) => {
+      const p = c.staircase ? Math.floor(step / c.decaySteps) : step / c.decaySteps;
+      return c.initialLearningRate * wasm().math_pow(c.decayRate, p);
+    });
+  },
+  /** initialLearningRate · factor^floor(step / stepSize). */
+  stepDecay: (c: { initialLearningRate: number; stepSize: number; factor?: number }): Schedule => {
+    positive('schedules.stepDecay', 'initialLearningRate', c.initialLearningRate);
+    positive('schedules.stepDecay', 'stepSize', c.stepSize);
+    const factor = positive('schedules.stepDecay', 'factor', c.factor ?? 0.5);
+    return schedule({ className: 'stepDecay', ...c, factor }, (step) => c.initialLearningRate * wasm().math_pow(factor, Math.floor(step / c.stepSize)));
+  },
+  /**
+   * Linear warm-up from 0 over warmupSteps, then cosine decay over decaySteps down to
+   * alpha · initialLearningRate (Loshchilov & Hutter, SGDR, 2017), as Keras' CosineDecay.
+   */
+  cosineDecay: (c: { initialLearningRate: number; decaySteps: number; warmupSteps?: number; alpha?: number }): Schedule => {
+    positive('schedules.cosineDecay', 'initialLearningRate', c.initialLearningRate);
+    positive('schedules.cosineDecay', 'decaySteps', c.decaySteps);
+    const warmup = nonNegative('schedules.cosineDecay', 'warmupSteps', c.warmupSteps ?? 0);
+    const alpha = nonNegative('schedules.cosineDecay', 'alpha', c.alpha ?? 0);
+    return schedule({ className: 'cosineDecay', ...c, warmupSteps: warmup, alpha }, (step) => {
+      if (step < warmup) return c.initialLearningRate * step / warmup;
+      const t = Math.min(step - warmup, c.decaySteps) / c.decaySteps;
+      const cosine = 0.5 * (1 + wasm().math_cos(Math.PI * t));
+      return c.initialLearningRate * ((1 - alpha) * cosine + alpha);
+    });
+  },
+  /**
+   * One-cycle (Smith & Topin, 2018): cosine from maxLearningRate/divFactor up to maxLearningRate over
+   * pctStart of totalSteps, then cosine down to maxLearningRate/(divFactor·finalDivFactor).
+   */
+  oneCycle: (c: { maxLearningRate: number; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule => {
+    positive('schedules.oneCycle', 'maxLearningRate', c.maxLearningRate);
+    positive('schedules.oneCycle', 'totalSteps', c.totalSteps);
+    const pct = unitInterval('schedules.oneCycle', 'pctStart', c.pctStart ?? 0.3);
+    const div = positive('schedules.oneCycle', 'divFactor', c.divFactor ?? 25);
+    const finalDiv = positive('schedules.oneCycle', 'finalDivFactor', c.finalDivFactor ?? 1e4);
+    const start = c.maxLearningRate / div, end = start / finalDiv, up = Math.max(1, Math.round(c.totalSteps * pct));
+    const anneal = (from: number, to: number, t: number) => to + (from - to) * 0.5 * (1 + wasm().math_cos(Math.PI * Math.min(Math.max(t, 0), 1)));
+    return schedule({ className: 'oneCycle', ...c, pctStart: pct, divFactor: div, finalDivFactor: finalDiv }, (step) =>
+      step < up ? anneal(start, c.maxLearningRate, step / up) : anneal(c.maxLearningRate, end, (step - up) / Math.max(1, c.totalSteps - up)));
+  },
+};

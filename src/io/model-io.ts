@@ -147,7 +147,8 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
   if (top.training !== null && top.training !== undefined) {
     const t = object(top.training, 'training', ['loss', 'metrics', 'optimizer']);
     const o = object(t.optimizer, 'training.optimizer', ['className', 'config']);
-    const oc = object(o.config, 'training.optimizer.config', ['learningRate', 'momentum', 'beta1', 'beta2', 'epsilon'], 'UNKNOWN_OPTION');
+    const oc = object(o.config, 'training.optimizer.config', ['learningRate', 'momentum', 'nesterov', 'beta1', 'beta2', 'epsilon',
+      'weightDecay', 'rho', 'centered', 'initialAccumulatorValue', 'clipValue', 'clipNorm', 'globalClipNorm'], 'UNKNOWN_OPTION');
     const loss = typeof t.loss === 'string' ? { name: t.loss } : object(t.loss, 'training.loss', ['name', 'fromLogits'], 'UNKNOWN_OPTION');
     if (typeof loss.name !== 'string' || !Object.prototype.hasOwnProperty.call(LOSSES, loss.name)) {
       throw fail('BAD_TRAINING_CONFIG', `training.loss ${JSON.stringify(loss.name)} is not a known loss`);
