@@ -27,4 +27,4 @@ export {
   sgd_update_f32, sgd_momentum_update_f32, adam_update_f32, sgd_nesterov_update_f32, adamw_update_f32, rmsprop_update_f32,
   adagrad_update_f32, sumsq_f32, clip_f32, math_pow, math_cos,
 } from "./optimizers";
-export { rng_seed, rng_uniform_f32, rng_normal_f32, rng_truncated_normal_f32, rng_shuffle_i32 } from "./random";
+export { rng_seed, rng_uniform_f32, rng_normal_f32, rng_truncated_normal_f32, rng_shuffle_i32, dropout_forward_f32 } from "./random";

@@ -74,3 +74,17 @@ export function rng_shuffle_i32(idx: usize, state: usize, n: i32): void {
     store<i32>(b, t);
   }
 }
+
+/**
+ * Inverted dropout: mask[i] = 1/(1 - rate) with probability 1 - rate, else 0; out = inp · mask.
+ * The mask is kept for the backward pass (dinp += dout · mask, mul_backward_f32).
+ */
+export function dropout_forward_f32(out: usize, mask: usize, inp: usize, state: usize, n: i32, rate: f32): void {
+  const keep: f32 = 1 / (1 - rate);
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const m: f32 = nextUnit(state) >= <f64>rate ? keep : 0;
+    store<f32>(mask + o, m);
+    store<f32>(out + o, load<f32>(inp + o) * m);
+  }
+}

@@ -207,7 +207,7 @@ export class Sequential {
             const rows = idx + step * batchSize * 4;
             k.gather_rows_f32(xb.ptr, X.ptr, rows, size, xCols);
             k.gather_rows_f32(yb.ptr, Y.ptr, rows, size, yCols);
-            const { loss, pred } = compiled.loss.compute(this.forward(xb, true), yb);
+            const { loss, pred } = compiled.loss.compute(this.forward(xb, true, rng ?? globalRng()), yb);
             k.fill_f32(built.grads, built.count, 0);
             loss.backward();
             compiled.optimizer.apply(built.params, built.grads, built.count, built.segments);
@@ -394,12 +394,16 @@ export class Sequential {
       heap().free(this.built.grads, this.built.count * 4);
       this.built = null;
     }
-    for (const layer of this.layers) layer.weights = [];
+    for (const layer of this.layers) {
+      layer.weights = [];
+      layer.dispose();
+    }
   }
 
-  private forward(x: Tensor, training: boolean): Tensor {
+  private forward(x: Tensor, training: boolean, rng: Rng | null = null): Tensor {
+    const context = { training, rng };
     let y = x;
-    for (const layer of this.layers) y = layer.call(y, training);
+    for (const layer of this.layers) y = layer.call(y, context);
     return y;
   }
 

@@ -35,6 +35,11 @@ export class Rng {
     wasm().rng_shuffle_i32(idx, this.ptr(), n);
   }
 
+  /** Inverted dropout of x into out, writing the mask (1/(1 - rate) or 0) for the backward pass. */
+  dropout(out: Tensor, mask: Tensor, x: Tensor, rate: number): void {
+    wasm().dropout_forward_f32(out.ptr, mask.ptr, x.ptr, this.ptr(), x.size, rate);
+  }
+
   /** Frees the state. */
   dispose(): void {
     if (this.state !== 0) heap().free(this.state, 16);

@@ -14,6 +14,7 @@
 // from a folder reads exactly two fixed file names inside it, so no path comes from the files.
 import { WasmgradError, type ErrorCode } from '../errors.js';
 import { Dense } from '../layers/dense.js';
+import { Dropout } from '../layers/dropout.js';
 import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D } from '../layers/conv.js';
 import type { Layer } from '../layers/layer.js';
 import { LOSSES, type LossSpec } from '../losses.js';
@@ -42,6 +43,7 @@ const LAYER_TYPES: Record<string, { options: string[]; make: (config: never) => 
   AveragePooling2D: { options: [...COMMON, 'poolSize', 'strides'], make: (c) => new AveragePooling2D(c) },
   GlobalAveragePooling2D: { options: COMMON, make: (c) => new GlobalAveragePooling2D(c) },
   Flatten: { options: COMMON, make: (c) => new Flatten(c) },
+  Dropout: { options: [...COMMON, 'rate', 'seed'], make: (c) => new Dropout(c) },
 };
 
 function fail(code: ErrorCode, message: string): WasmgradError {

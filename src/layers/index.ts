@@ -3,10 +3,12 @@ import {
   AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D, type Conv2dConfig, type Pooling2dConfig,
 } from './conv.js';
 import { Dense, type DenseConfig } from './dense.js';
+import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
 
-export { Layer, type LayerConfig, type WeightSpec } from './layer.js';
+export { Layer, type LayerConfig, type WeightSpec, type CallContext } from './layer.js';
 export { Dense, type DenseConfig } from './dense.js';
+export { Dropout, type DropoutConfig } from './dropout.js';
 export {
   Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, type Conv2dConfig, type Pooling2dConfig,
 } from './conv.js';
@@ -23,6 +25,8 @@ export const layers = {
   averagePooling2d: (config: Pooling2dConfig = {}): AveragePooling2D => new AveragePooling2D(config),
   /** Mean over height and width: [h, w, c] → [c]. */
   globalAveragePooling2d: (config: LayerConfig = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(config),
+  /** Drops a fraction of inputs during fit (inverted dropout); the identity at inference. */
+  dropout: (config: DropoutConfig): Dropout => new Dropout(config),
   /** [h, w, c] → [h·w·c]. */
   flatten: (config: LayerConfig = {}): Flatten => new Flatten(config),
 };

@@ -4,6 +4,7 @@
 import { getActivation, type ActivationName } from '../activations.js';
 import { WasmgradError } from '../errors.js';
 import { getInitializer, type InitializerName } from '../initializers.js';
+import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
 /** A weight a layer needs: its name within the layer, its shape and how to initialize it. */
@@ -22,6 +23,12 @@ export interface LayerConfig {
   inputShape?: number[];
   /** A unique name (default: the layer type and a counter, e.g. dense_1). */
   name?: string;
+}
+
+/** What a forward pass knows besides its input: whether it trains, and the generator for dropout. */
+export interface CallContext {
+  training: boolean;
+  rng: Rng | null;
 }
 
 const counters = new Map<string, number>();
@@ -53,7 +60,10 @@ export abstract class Layer {
   abstract build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] };
 
   /** The layer's forward pass on a batch, composed of ops (so autograd sees every step). */
-  abstract call(x: Tensor, training: boolean): Tensor;
+  abstract call(x: Tensor, context: CallContext): Tensor;
+
+  /** Frees what the layer holds besides its weights (the model frees those). */
+  dispose(): void {}
 
   /** The options that rebuild this layer (what a saved model stores). */
   getConfig(): Record<string, unknown> {
