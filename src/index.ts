@@ -33,3 +33,4 @@ export {
 export { memory } from './memory.js';
 export { loadModel, fromArtifacts, type ModelArtifacts } from './io/model-io.js';
 export { readSafetensors, writeSafetensors, type NamedTensor } from './io/safetensors.js';
+export { callbacks, earlyStopping, type EarlyStoppingConfig, type ModelCallback } from './callbacks.js';

@@ -57,8 +57,8 @@ export interface FitArgs {
   seed?: number;
   /** 1 prints a progress line per epoch to stderr in Node and Deno; 0 is silent (default 1). */
   verbose?: 0 | 1;
-  /** Hooks called during training. */
-  callbacks?: Callbacks;
+  /** Hooks called during training: an object of hooks, or a list of them (e.g. callbacks.earlyStopping()). */
+  callbacks?: Callbacks | Callbacks[];
 }
 
 /** What fit() returns: the logs of every epoch. */
@@ -182,7 +182,7 @@ export class Sequential {
       idx = heap().alloc(idxBytes);
       const identity = new Int32Array(nTrain).map((_, i) => i);
       const steps = Math.ceil(nTrain / batchSize);
-      const callbacks = args.callbacks ?? {};
+      const callbacks = combine(args.callbacks, this);
       const progress = (args.verbose ?? 1) === 1 ? new Progress(epochs, steps) : null;
       const history: History = { epoch: [], history: {} };
       const xCols = X.size / X.shape[0]!, yCols = Y.size / Y.shape[0]!;
@@ -526,6 +526,21 @@ export class Sequential {
     }
     return epochLogs(lossSum / n, compiled.metrics, correct, totals);
   }
+}
+
+// Several hook objects as one; those with setModel get the model first.
+function combine(given: Callbacks | Callbacks[] | undefined, model: Sequential): Callbacks {
+  const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
+  for (const c of list) (c as { setModel?: (m: Sequential) => void }).setModel?.(model);
+  const hook = <K extends keyof Callbacks>(name: K) => {
+    const fns = list.map((c) => c[name]).filter((f): f is NonNullable<Callbacks[K]> => typeof f === 'function');
+    if (fns.length === 0) return undefined;
+    return async (...args: unknown[]) => { for (const f of fns) await (f as (...a: unknown[]) => unknown)(...args); };
+  };
+  return {
+    onTrainBegin: hook('onTrainBegin'), onTrainEnd: hook('onTrainEnd'), onEpochBegin: hook('onEpochBegin'),
+    onEpochEnd: hook('onEpochEnd'), onBatchBegin: hook('onBatchBegin'), onBatchEnd: hook('onBatchEnd'),
+  } as Callbacks;
 }
 
 function epochLogs(loss: number, metrics: Metric[], correct: number[], totals: number[]): Logs {
