@@ -139,3 +139,25 @@ export function sum_backward_f32(dinp: usize, dout: usize, n: i32, alpha: f32): 
     store<f32>(dinp + o, load<f32>(dinp + o) + g);
   }
 }
+
+/** out = l1·Σ|w| + l2·Σw² (a scalar, summed in f64): the L1/L2 penalty on a weight. */
+export function l1l2_forward_f32(out: usize, w: usize, n: i32, l1: f32, l2: f32): void {
+  let a: f64 = 0, b: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = <f64>load<f32>(w + (<usize>i << 2));
+    a += Math.abs(x);
+    b += x * x;
+  }
+  store<f32>(out, <f32>(<f64>l1 * a + <f64>l2 * b));
+}
+
+/** dw += dout[0]·(l1·sign(w) + 2·l2·w) */
+export function l1l2_backward_f32(dw: usize, w: usize, dout: usize, n: i32, l1: f32, l2: f32): void {
+  const g = load<f32>(dout);
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(w + o);
+    const s: f32 = x > 0 ? 1 : x < 0 ? -1 : 0;
+    store<f32>(dw + o, load<f32>(dw + o) + g * (l1 * s + 2 * l2 * x));
+  }
+}

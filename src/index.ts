@@ -34,3 +34,4 @@ export { memory } from './memory.js';
 export { loadModel, fromArtifacts, type ModelArtifacts } from './io/model-io.js';
 export { readSafetensors, writeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { callbacks, earlyStopping, type EarlyStoppingConfig, type ModelCallback } from './callbacks.js';
+export { regularizers, type Regularizer } from './regularizers.js';

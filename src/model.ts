@@ -15,6 +15,8 @@ import { getOptimizer, type Optimizer, type OptimizerName, type Segment } from '
 import { Progress } from './progress.js';
 import { Rng, globalRng } from './random.js';
 import { Tensor, noGrad, tidy } from './tensor.js';
+import { add } from './ops/elementwise.js';
+import { penalty } from './regularizers.js';
 import { heap, wasm } from './wasm.js';
 import { modelToArtifacts, saveArtifacts, type ModelArtifacts } from './io/model-io.js';
 
@@ -207,7 +209,8 @@ export class Sequential {
             const rows = idx + step * batchSize * 4;
             k.gather_rows_f32(xb.ptr, X.ptr, rows, size, xCols);
             k.gather_rows_f32(yb.ptr, Y.ptr, rows, size, yCols);
-            const { loss, pred } = compiled.loss.compute(this.forward(xb, true, rng ?? globalRng()), yb);
+            const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, true, rng ?? globalRng()), yb);
+            const loss = this.withPenalties(dataLoss);
             k.fill_f32(built.grads, built.count, 0);
             loss.backward();
             compiled.optimizer.apply(built.params, built.grads, built.count, built.segments);
@@ -400,6 +403,15 @@ export class Sequential {
     }
   }
 
+  // The loss plus every weight's L1/L2 penalty (what fit minimizes and reports, as Keras).
+  private withPenalties(loss: Tensor): Tensor {
+    let total = loss;
+    this.layers.forEach((layer, i) => this.shapes!.specs[i]!.forEach((spec, j) => {
+      if (spec.regularizer) total = add(total, penalty(layer.weights[j]!, spec.regularizer));
+    }));
+    return total;
+  }
+
   private forward(x: Tensor, training: boolean, rng: Rng | null = null): Tensor {
     const context = { training, rng };
     let y = x;
@@ -515,7 +527,8 @@ export class Sequential {
       const result = tidy(() => noGrad(() => {
         const xb = Tensor.view(X.ptr + start * xCols * 4, [size, ...X.shape.slice(1)]);
         const yb = Tensor.view(Y.ptr + start * yCols * 4, [size, ...Y.shape.slice(1)]);
-        const { loss, pred } = compiled.loss.compute(this.forward(xb, false), yb);
+        const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, false), yb);
+        const loss = this.withPenalties(dataLoss);
         return [loss.item(), ...compiled.metrics.map((m) => m.count(pred, yb))];
       }));
       lossSum += result[0]! * size;

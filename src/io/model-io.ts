@@ -37,8 +37,8 @@ const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 // The layer types a file may name, with the options each accepts.
 const COMMON = ['name', 'inputShape'];
 const LAYER_TYPES: Record<string, { options: string[]; make: (config: never) => Layer }> = {
-  Dense: { options: [...COMMON, 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'], make: (c) => new Dense(c) },
-  Conv2D: { options: [...COMMON, 'filters', 'kernelSize', 'strides', 'padding', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'], make: (c) => new Conv2D(c) },
+  Dense: { options: [...COMMON, 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'], make: (c) => new Dense(c) },
+  Conv2D: { options: [...COMMON, 'filters', 'kernelSize', 'strides', 'padding', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'], make: (c) => new Conv2D(c) },
   MaxPooling2D: { options: [...COMMON, 'poolSize', 'strides'], make: (c) => new MaxPooling2D(c) },
   AveragePooling2D: { options: [...COMMON, 'poolSize', 'strides'], make: (c) => new AveragePooling2D(c) },
   GlobalAveragePooling2D: { options: COMMON, make: (c) => new GlobalAveragePooling2D(c) },
@@ -140,8 +140,10 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     names.add(config.name);
     if (i === 0 && config.inputShape === undefined) throw fail('BAD_LAYER_CONFIG', 'layers[0].config.inputShape is required');
     for (const [k, v] of Object.entries(config)) {
-      const plain = typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || (Array.isArray(v) && v.length <= 8 && v.every((d) => typeof d === 'number'));
-      if (!plain) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.${k} must be a number, string, boolean or short array of numbers`);
+      const regularizer = /Regularizer$/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)
+        && Object.entries(v).every(([rk, rv]) => (rk === 'l1' || rk === 'l2') && typeof rv === 'number');
+      const plain = regularizer || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || (Array.isArray(v) && v.length <= 8 && v.every((d) => typeof d === 'number'));
+      if (!plain) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.${k} must be a number, string, boolean, short array of numbers, or { l1, l2 } for a regularizer`);
     }
     return { type, config };
   });

@@ -2,6 +2,7 @@
 import type { ActivationName } from '../activations.js';
 import { WasmgradError, fmtShape } from '../errors.js';
 import type { InitializerName } from '../initializers.js';
+import type { Regularizer } from '../regularizers.js';
 import { conv2d, maxPool2d, avgPool2d, reshape, type Padding } from '../ops/conv.js';
 import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
@@ -53,6 +54,8 @@ export class Conv2D extends Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
+  readonly kernelRegularizer: Regularizer | undefined;
+  readonly biasRegularizer: Regularizer | undefined;
   private readonly activate: (x: Tensor) => Tensor;
 
   constructor(config: Conv2dConfig) {
@@ -67,8 +70,8 @@ export class Conv2D extends Layer {
     if (this.padding !== 'valid' && this.padding !== 'same') {
       throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
     }
-    ({ activation: this.activation, activate: this.activate, useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = kernelLayerOptions(config));
+    ({ activation: this.activation, activate: this.activate, useBias: this.useBias, kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer, kernelRegularizer: this.kernelRegularizer, biasRegularizer: this.biasRegularizer } = kernelLayerOptions(config));
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -78,15 +81,18 @@ export class Conv2D extends Layer {
     // Keras' fans for a convolution: receptive field × channels in, × filters out.
     const weights: WeightSpec[] = [{
       name: 'kernel', shape: [kh, kw, c, this.filters], initializer: this.kernelInitializer,
-      fanIn: kh * kw * c, fanOut: kh * kw * this.filters,
+      fanIn: kh * kw * c, fanOut: kh * kw * this.filters, regularizer: this.kernelRegularizer,
     }];
-    if (this.useBias) weights.push({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer, fanIn: this.filters, fanOut: this.filters });
+    if (this.useBias) weights.push({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer, fanIn: this.filters, fanOut: this.filters, regularizer: this.biasRegularizer });
     return { outputShape, weights };
   }
 
   protected options(): Record<string, unknown> {
-    const { filters, padding, activation, useBias, kernelInitializer, biasInitializer } = this;
-    return { filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding, activation, useBias, kernelInitializer, biasInitializer };
+    const { filters, padding, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer, biasRegularizer } = this;
+    return {
+      filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding, activation, useBias, kernelInitializer, biasInitializer,
+      ...(kernelRegularizer ? { kernelRegularizer } : {}), ...(biasRegularizer ? { biasRegularizer } : {}),
+    };
   }
 
   call(x: Tensor): Tensor {

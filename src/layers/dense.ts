@@ -2,6 +2,7 @@
 import type { ActivationName } from '../activations.js';
 import { WasmgradError, fmtShape } from '../errors.js';
 import type { InitializerName } from '../initializers.js';
+import type { Regularizer } from '../regularizers.js';
 import { add } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
 import type { Tensor } from '../tensor.js';
@@ -20,6 +21,8 @@ export class Dense extends Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
+  readonly kernelRegularizer: Regularizer | undefined;
+  readonly biasRegularizer: Regularizer | undefined;
   private readonly activate: (x: Tensor) => Tensor;
 
   constructor(config: DenseConfig) {
@@ -28,8 +31,8 @@ export class Dense extends Layer {
       throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: units must be a positive integer, got ${config.units}`);
     }
     this.units = config.units;
-    ({ activation: this.activation, activate: this.activate, useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = kernelLayerOptions(config));
+    ({ activation: this.activation, activate: this.activate, useBias: this.useBias, kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer, kernelRegularizer: this.kernelRegularizer, biasRegularizer: this.biasRegularizer } = kernelLayerOptions(config));
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -38,17 +41,17 @@ export class Dense extends Layer {
     }
     const inputs = inputShape[0]!;
     const weights: WeightSpec[] = [
-      { name: 'kernel', shape: [inputs, this.units], initializer: this.kernelInitializer, fanIn: inputs, fanOut: this.units },
+      { name: 'kernel', shape: [inputs, this.units], initializer: this.kernelInitializer, fanIn: inputs, fanOut: this.units, regularizer: this.kernelRegularizer },
     ];
     if (this.useBias) {
-      weights.push({ name: 'bias', shape: [this.units], initializer: this.biasInitializer, fanIn: this.units, fanOut: this.units });
+      weights.push({ name: 'bias', shape: [this.units], initializer: this.biasInitializer, fanIn: this.units, fanOut: this.units, regularizer: this.biasRegularizer });
     }
     return { outputShape: [this.units], weights };
   }
 
   protected options(): Record<string, unknown> {
-    const { units, activation, useBias, kernelInitializer, biasInitializer } = this;
-    return { units, activation, useBias, kernelInitializer, biasInitializer };
+    const { units, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer, biasRegularizer } = this;
+    return { units, activation, useBias, kernelInitializer, biasInitializer, ...(kernelRegularizer ? { kernelRegularizer } : {}), ...(biasRegularizer ? { biasRegularizer } : {}) };
   }
 
   call(x: Tensor): Tensor {

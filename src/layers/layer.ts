@@ -5,6 +5,7 @@ import { getActivation, type ActivationName } from '../activations.js';
 import { WasmgradError } from '../errors.js';
 import { getInitializer, type InitializerName } from '../initializers.js';
 import type { Rng } from '../random.js';
+import { checkRegularizer, type Regularizer } from '../regularizers.js';
 import type { Tensor } from '../tensor.js';
 
 /** A weight a layer needs: its name within the layer, its shape and how to initialize it. */
@@ -15,6 +16,8 @@ export interface WeightSpec {
   /** Fans for variance-scaling initializers. */
   fanIn: number;
   fanOut: number;
+  /** An L1/L2 penalty on this weight, added to the loss. */
+  regularizer?: Regularizer;
 }
 
 /** Options every layer takes. */
@@ -84,14 +87,23 @@ export interface KernelLayerConfig extends LayerConfig {
   kernelInitializer?: InitializerName;
   /** Initializer of the bias (default 'zeros'). */
   biasInitializer?: InitializerName;
+  /** Penalty on the kernel (regularizers.l1/l2/l1l2). */
+  kernelRegularizer?: Regularizer;
+  /** Penalty on the bias. */
+  biasRegularizer?: Regularizer;
 }
 
 /** The kernel-layer options with their defaults, each name checked against its registry. */
-export function kernelLayerOptions(config: KernelLayerConfig): Required<Omit<KernelLayerConfig, keyof LayerConfig>> & { activate: (x: Tensor) => Tensor } {
+export function kernelLayerOptions(config: KernelLayerConfig): Required<Omit<KernelLayerConfig, keyof LayerConfig | 'kernelRegularizer' | 'biasRegularizer'>>
+  & { activate: (x: Tensor) => Tensor; kernelRegularizer: Regularizer | undefined; biasRegularizer: Regularizer | undefined } {
   const activation = config.activation ?? 'linear';
   const kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
   const biasInitializer = config.biasInitializer ?? 'zeros';
   getInitializer(kernelInitializer);
   getInitializer(biasInitializer);
-  return { activation, activate: getActivation(activation), useBias: config.useBias ?? true, kernelInitializer, biasInitializer };
+  return {
+    activation, activate: getActivation(activation), useBias: config.useBias ?? true, kernelInitializer, biasInitializer,
+    kernelRegularizer: checkRegularizer('kernelRegularizer', config.kernelRegularizer),
+    biasRegularizer: checkRegularizer('biasRegularizer', config.biasRegularizer),
+  };
 }
