@@ -1,12 +1,9 @@
 // Convolution and pooling layers, channels-last like Keras: samples are [height, width, channels].
-import type { ActivationName } from '../activations.js';
 import { WasmgradError, fmtShape } from '../errors.js';
-import type { InitializerName } from '../initializers.js';
-import type { Regularizer } from '../regularizers.js';
 import { conv2d, maxPool2d, avgPool2d, reshape, type Padding } from '../ops/conv.js';
 import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, kernelLayerOptions, type KernelLayerConfig, type LayerConfig, type WeightSpec } from './layer.js';
+import { KernelLayer, Layer, type KernelLayerConfig, type LayerConfig, type WeightSpec } from './layer.js';
 
 type Pair = number | [number, number];
 
@@ -44,19 +41,12 @@ export interface Conv2dConfig extends KernelLayerConfig {
   padding?: Padding;
 }
 
-export class Conv2D extends Layer {
+export class Conv2D extends KernelLayer {
   readonly className = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
-  readonly activation: ActivationName;
-  readonly useBias: boolean;
-  readonly kernelInitializer: InitializerName;
-  readonly biasInitializer: InitializerName;
-  readonly kernelRegularizer: Regularizer | undefined;
-  readonly biasRegularizer: Regularizer | undefined;
-  private readonly activate: (x: Tensor) => Tensor;
 
   constructor(config: Conv2dConfig) {
     super(config, 'conv2d');
@@ -70,8 +60,6 @@ export class Conv2D extends Layer {
     if (this.padding !== 'valid' && this.padding !== 'same') {
       throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
     }
-    ({ activation: this.activation, activate: this.activate, useBias: this.useBias, kernelInitializer: this.kernelInitializer,
-      biasInitializer: this.biasInitializer, kernelRegularizer: this.kernelRegularizer, biasRegularizer: this.biasRegularizer } = kernelLayerOptions(config));
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -79,20 +67,11 @@ export class Conv2D extends Layer {
     const [kh, kw] = this.kernelSize, [sh, sw] = this.strides;
     const outputShape = [outLength(this.name, h, kh, sh, this.padding), outLength(this.name, w, kw, sw, this.padding), this.filters];
     // Keras' fans for a convolution: receptive field × channels in, × filters out.
-    const weights: WeightSpec[] = [{
-      name: 'kernel', shape: [kh, kw, c, this.filters], initializer: this.kernelInitializer,
-      fanIn: kh * kw * c, fanOut: kh * kw * this.filters, regularizer: this.kernelRegularizer,
-    }];
-    if (this.useBias) weights.push({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer, fanIn: this.filters, fanOut: this.filters, regularizer: this.biasRegularizer });
-    return { outputShape, weights };
+    return { outputShape, weights: this.kernelAndBias([kh, kw, c, this.filters], kh * kw * c, kh * kw * this.filters, this.filters) };
   }
 
   protected options(): Record<string, unknown> {
-    const { filters, padding, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer, biasRegularizer } = this;
-    return {
-      filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding, activation, useBias, kernelInitializer, biasInitializer,
-      ...(kernelRegularizer ? { kernelRegularizer } : {}), ...(biasRegularizer ? { biasRegularizer } : {}),
-    };
+    return { filters: this.filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding: this.padding, ...this.kernelOptions() };
   }
 
   call(x: Tensor): Tensor {

@@ -93,17 +93,42 @@ export interface KernelLayerConfig extends LayerConfig {
   biasRegularizer?: Regularizer;
 }
 
-/** The kernel-layer options with their defaults, each name checked against its registry. */
-export function kernelLayerOptions(config: KernelLayerConfig): Required<Omit<KernelLayerConfig, keyof LayerConfig | 'kernelRegularizer' | 'biasRegularizer'>>
-  & { activate: (x: Tensor) => Tensor; kernelRegularizer: Regularizer | undefined; biasRegularizer: Regularizer | undefined } {
-  const activation = config.activation ?? 'linear';
-  const kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
-  const biasInitializer = config.biasInitializer ?? 'zeros';
-  getInitializer(kernelInitializer);
-  getInitializer(biasInitializer);
-  return {
-    activation, activate: getActivation(activation), useBias: config.useBias ?? true, kernelInitializer, biasInitializer,
-    kernelRegularizer: checkRegularizer('kernelRegularizer', config.kernelRegularizer),
-    biasRegularizer: checkRegularizer('biasRegularizer', config.biasRegularizer),
-  };
+/**
+ * A layer with a kernel, an optional bias and an activation (dense, conv2d): holds those options,
+ * their checks and defaults, and makes the kernel and bias weight specs.
+ */
+export abstract class KernelLayer extends Layer {
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+  readonly kernelRegularizer: Regularizer | undefined;
+  readonly biasRegularizer: Regularizer | undefined;
+  protected readonly activate: (x: Tensor) => Tensor;
+
+  constructor(config: KernelLayerConfig, prefix: string) {
+    super(config, prefix);
+    this.activation = config.activation ?? 'linear';
+    this.activate = getActivation(this.activation);
+    this.useBias = config.useBias ?? true;
+    this.kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
+    this.biasInitializer = config.biasInitializer ?? 'zeros';
+    getInitializer(this.kernelInitializer);
+    getInitializer(this.biasInitializer);
+    this.kernelRegularizer = checkRegularizer(`${this.name}: kernelRegularizer`, config.kernelRegularizer);
+    this.biasRegularizer = checkRegularizer(`${this.name}: biasRegularizer`, config.biasRegularizer);
+  }
+
+  /** The kernel (Keras fans) and, with useBias, a bias of `units`. */
+  protected kernelAndBias(shape: number[], fanIn: number, fanOut: number, units: number): WeightSpec[] {
+    const weights: WeightSpec[] = [{ name: 'kernel', shape, initializer: this.kernelInitializer, fanIn, fanOut, regularizer: this.kernelRegularizer }];
+    if (this.useBias) weights.push({ name: 'bias', shape: [units], initializer: this.biasInitializer, fanIn: units, fanOut: units, regularizer: this.biasRegularizer });
+    return weights;
+  }
+
+  /** The shared options for getConfig(). */
+  protected kernelOptions(): Record<string, unknown> {
+    const { activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer, biasRegularizer } = this;
+    return { activation, useBias, kernelInitializer, biasInitializer, ...(kernelRegularizer ? { kernelRegularizer } : {}), ...(biasRegularizer ? { biasRegularizer } : {}) };
+  }
 }
