@@ -12,8 +12,9 @@ export {
 } from './ops/losses.js';
 export {
   layers, Layer, Dense, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-  type DenseConfig, type DropoutConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec,
+  BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig, type DenseConfig, type DropoutConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec,
 } from './layers/index.js';
+export { batchNorm, layerNorm, type BatchNormOptions } from './ops/normalization.js';
 export { conv2d, maxPool2d, avgPool2d, reshape, type Conv2dOptions, type PoolOptions, type Padding } from './ops/conv.js';
 export {
   optimizers, schedules, type Optimizer, type OptimizerName, type OptimizerConfig, type SgdConfig, type AdamConfig, type AdamwConfig,
@@ -26,7 +27,7 @@ export { loadMnist, toUnit, type MnistSplit } from './mnist.js';
 export type { ActivationName } from './activations.js';
 export { losses, type LossName, type LossConfig, type LossSpec } from './losses.js';
 export type { MetricName } from './metrics.js';
-export type { InitializerName } from './initializers.js';
+export { initializers, type InitializerName, type InitializerConfig, type InitializerSpec } from './initializers.js';
 export {
   Sequential, sequential, type CompileArgs, type FitArgs, type History, type Logs, type Callbacks, type EvaluateArgs,
 } from './model.js';

@@ -86,7 +86,8 @@ interface Compiled {
 interface Built {
   params: number; // byte address of the flat parameter buffer
   grads: number; // byte address of the flat gradient buffer
-  count: number; // parameters in all
+  count: number; // trainable parameters, at the start of params
+  total: number; // all parameters, trainable or not
   weights: Tensor[]; // views, in layer order
   segments: Segment[]; // each weight's place in the flat buffers, for per-tensor clipping
 }
@@ -323,10 +324,16 @@ export class Sequential {
     });
   }
 
-  /** The number of parameters (weights and biases) in all layers. */
+  /** The number of parameters (weights, biases and non-trainable state such as moving statistics) in all layers. */
   countParams(): number {
     const shapes = this.requireShapes('countParams');
     return shapes.specs.flat().reduce((n, s) => n + size(s.shape), 0);
+  }
+
+  /** The number of parameters the optimizer trains. */
+  countTrainableParams(): number {
+    const shapes = this.requireShapes('countTrainableParams');
+    return shapes.specs.flat().reduce((n, s) => n + (s.trainable === false ? 0 : size(s.shape)), 0);
   }
 
   /** A Keras-style table of the layers, their output shapes and parameter counts. */
@@ -340,7 +347,7 @@ export class Sequential {
     const widths = [29, 26, 10];
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' ').trimEnd();
     const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b + 1, -1));
-    const total = this.countParams();
+    const total = this.countParams(), trainable = this.countTrainableParams();
     return [
       'Model: "sequential"',
       rule('_'),
@@ -349,8 +356,8 @@ export class Sequential {
       ...rows.flatMap((r, i) => (i === 0 ? [line(r)] : [rule('_'), line(r)])),
       rule('='),
       `Total params: ${total}`,
-      `Trainable params: ${total}`,
-      'Non-trainable params: 0',
+      `Trainable params: ${trainable}`,
+      `Non-trainable params: ${total - trainable}`,
       rule('_'),
     ].join('\n');
   }
@@ -372,7 +379,7 @@ export class Sequential {
     return this.layers.flatMap((layer, i) => shapes.specs[i]!.map((spec) => ({ name: `${layer.name}/${spec.name}`, shape: spec.shape.slice() })));
   }
 
-  /** The flat parameter buffer's address and length (for optimizer state). */
+  /** The flat buffer of trainable parameters: its address and length (for optimizer state). */
   parameterBuffer(): { ptr: number; count: number } {
     const built = this.build(globalRng());
     return { ptr: built.params, count: built.count };
@@ -393,8 +400,8 @@ export class Sequential {
     this.compiled?.optimizer.dispose();
     if (this.built) {
       for (const w of this.built.weights) w.dispose();
-      heap().free(this.built.params, this.built.count * 4);
-      heap().free(this.built.grads, this.built.count * 4);
+      heap().free(this.built.params, Math.max(1, this.built.total) * 4);
+      heap().free(this.built.grads, Math.max(1, this.built.count) * 4);
       this.built = null;
     }
     for (const layer of this.layers) {
@@ -489,31 +496,40 @@ export class Sequential {
   }
 
   // Allocates and initializes the weights once, in one flat buffer (and one for their gradients).
+  // Trainable weights come first, so the optimizer updates [0, count); non-trainable state (batch
+  // norm's moving statistics) follows and has no gradient.
   private build(rng: Rng): Built {
     if (this.built) return this.built;
     const shapes = this.requireShapes('build');
     const all = shapes.specs.flat();
-    const count = all.reduce((n, s) => n + size(s.shape), 0);
+    const count = all.reduce((n, s) => n + (s.trainable === false ? 0 : size(s.shape)), 0);
+    const total = all.reduce((n, s) => n + size(s.shape), 0);
     const arena = heap();
-    const params = arena.alloc(Math.max(1, count) * 4);
+    const params = arena.alloc(Math.max(1, total) * 4);
     const grads = arena.alloc(Math.max(1, count) * 4);
     wasm().fill_f32(grads, count, 0);
     const weights: Tensor[] = [];
-    let offset = 0;
+    const segments: Segment[] = [];
+    let trainable = 0, fixed = count;
     this.layers.forEach((layer, i) => {
       layer.weights = shapes.specs[i]!.map((spec) => {
+        const train = spec.trainable !== false;
+        const offset = train ? trainable : fixed;
         const w = Tensor.view(params + offset * 4, spec.shape);
-        w.requiresGrad = true;
-        w.setGradView(grads + offset * 4);
+        if (train) {
+          w.requiresGrad = true;
+          w.setGradView(grads + offset * 4);
+          segments.push({ offset, size: w.size });
+          trainable += w.size;
+        } else {
+          fixed += w.size;
+        }
         getInitializer(spec.initializer)(w, spec.fanIn, spec.fanOut, rng);
-        offset += w.size;
         weights.push(w);
         return w;
       });
     });
-    let at = 0;
-    const segments = weights.map((w) => { const s = { offset: at, size: w.size }; at += w.size; return s; });
-    this.built = { params, grads, count, weights, segments };
+    this.built = { params, grads, count, total, weights, segments };
     return this.built;
   }
 

@@ -137,3 +137,33 @@ export function sparseSoftmaxCce(logits: Float64Array, labels: Float64Array, col
   for (let r = 0; r < labels.length; r++) s -= Math.log(p[r * cols + labels[r]!]!);
   return [s / labels.length];
 }
+
+/** Batch norm in training over [rows, cols]: per column, biased variance. Returns out, batch mean and variance. */
+export function batchNorm(x: Float64Array, g: Float64Array, b: Float64Array, cols: number, eps: number): { out: Float64Array; mean: Float64Array; variance: Float64Array } {
+  const rows = x.length / cols;
+  const mean = new Float64Array(cols), variance = new Float64Array(cols), out = new Float64Array(x.length);
+  for (let c = 0; c < cols; c++) {
+    let s = 0;
+    for (let r = 0; r < rows; r++) s += x[r * cols + c]!;
+    mean[c] = s / rows;
+    let q = 0;
+    for (let r = 0; r < rows; r++) q += (x[r * cols + c]! - mean[c]!) ** 2;
+    variance[c] = q / rows;
+    for (let r = 0; r < rows; r++) out[r * cols + c] = g[c]! * (x[r * cols + c]! - mean[c]!) / Math.sqrt(variance[c]! + eps) + b[c]!;
+  }
+  return { out, mean, variance };
+}
+
+/** Layer norm over the rows of [rows, cols]. */
+export function layerNorm(x: Float64Array, g: Float64Array, b: Float64Array, cols: number, eps: number): Float64Array {
+  const rows = x.length / cols, out = new Float64Array(x.length);
+  for (let r = 0; r < rows; r++) {
+    let s = 0, q = 0;
+    for (let c = 0; c < cols; c++) s += x[r * cols + c]!;
+    const m = s / cols;
+    for (let c = 0; c < cols; c++) q += (x[r * cols + c]! - m) ** 2;
+    const inv = 1 / Math.sqrt(q / cols + eps);
+    for (let c = 0; c < cols; c++) out[r * cols + c] = g[c]! * (x[r * cols + c]! - m) * inv + b[c]!;
+  }
+  return out;
+}

@@ -15,6 +15,7 @@
 import { WasmgradError, type ErrorCode } from '../errors.js';
 import { Dense } from '../layers/dense.js';
 import { Dropout } from '../layers/dropout.js';
+import { BatchNormalization, LayerNormalization } from '../layers/normalization.js';
 import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D } from '../layers/conv.js';
 import type { Layer } from '../layers/layer.js';
 import { LOSSES, type LossSpec } from '../losses.js';
@@ -44,6 +45,8 @@ const LAYER_TYPES: Record<string, { options: string[]; make: (config: never) => 
   GlobalAveragePooling2D: { options: COMMON, make: (c) => new GlobalAveragePooling2D(c) },
   Flatten: { options: COMMON, make: (c) => new Flatten(c) },
   Dropout: { options: [...COMMON, 'rate', 'seed'], make: (c) => new Dropout(c) },
+  BatchNormalization: { options: [...COMMON, 'momentum', 'epsilon'], make: (c) => new BatchNormalization(c) },
+  LayerNormalization: { options: [...COMMON, 'epsilon'], make: (c) => new LayerNormalization(c) },
 };
 
 function fail(code: ErrorCode, message: string): WasmgradError {
@@ -140,10 +143,12 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     names.add(config.name);
     if (i === 0 && config.inputShape === undefined) throw fail('BAD_LAYER_CONFIG', 'layers[0].config.inputShape is required');
     for (const [k, v] of Object.entries(config)) {
-      const regularizer = /Regularizer$/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)
-        && Object.entries(v).every(([rk, rv]) => (rk === 'l1' || rk === 'l2') && typeof rv === 'number');
-      const plain = regularizer || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || (Array.isArray(v) && v.length <= 8 && v.every((d) => typeof d === 'number'));
-      if (!plain) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.${k} must be a number, string, boolean, short array of numbers, or { l1, l2 } for a regularizer`);
+      // Regularizers ({ l1, l2 }) and configured initializers ({ name, ...numbers }): flat and small;
+      // the layer's constructor checks their keys and values.
+      const small = /(Regularizer|Initializer)$/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)
+        && Object.keys(v).length <= 5 && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string');
+      const plain = small || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || (Array.isArray(v) && v.length <= 8 && v.every((d) => typeof d === 'number'));
+      if (!plain) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.${k} must be a number, string, boolean, short array of numbers, or a regularizer or initializer object`);
     }
     return { type, config };
   });

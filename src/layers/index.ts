@@ -5,10 +5,16 @@ import {
 import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
+import {
+  BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
+} from './normalization.js';
 
 export { Layer, type LayerConfig, type WeightSpec, type CallContext } from './layer.js';
 export { Dense, type DenseConfig } from './dense.js';
 export { Dropout, type DropoutConfig } from './dropout.js';
+export {
+  BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
+} from './normalization.js';
 export {
   Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, type Conv2dConfig, type Pooling2dConfig,
 } from './conv.js';
@@ -27,6 +33,10 @@ export const layers = {
   globalAveragePooling2d: (config: LayerConfig = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(config),
   /** Drops a fraction of inputs during fit (inverted dropout); the identity at inference. */
   dropout: (config: DropoutConfig): Dropout => new Dropout(config),
+  /** Normalizes each channel by the batch's statistics in fit, by moving averages of them at inference. */
+  batchNormalization: (config: BatchNormalizationConfig = {}): BatchNormalization => new BatchNormalization(config),
+  /** Normalizes each sample over its last axis. */
+  layerNormalization: (config: LayerNormalizationConfig = {}): LayerNormalization => new LayerNormalization(config),
   /** [h, w, c] → [h·w·c]. */
   flatten: (config: LayerConfig = {}): Flatten => new Flatten(config),
 };

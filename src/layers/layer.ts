@@ -3,7 +3,7 @@
 // and hands them back as `weights`.
 import { getActivation, type ActivationName } from '../activations.js';
 import { WasmgradError } from '../errors.js';
-import { getInitializer, type InitializerName } from '../initializers.js';
+import { getInitializer, type InitializerSpec } from '../initializers.js';
 import type { Rng } from '../random.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
 import type { Tensor } from '../tensor.js';
@@ -12,12 +12,14 @@ import type { Tensor } from '../tensor.js';
 export interface WeightSpec {
   name: string;
   shape: number[];
-  initializer: InitializerName;
+  initializer: InitializerSpec;
   /** Fans for variance-scaling initializers. */
   fanIn: number;
   fanOut: number;
   /** An L1/L2 penalty on this weight, added to the loss. */
   regularizer?: Regularizer;
+  /** False for state the optimizer must not touch (batch norm's moving statistics). */
+  trainable?: boolean;
 }
 
 /** Options every layer takes. */
@@ -84,9 +86,9 @@ export interface KernelLayerConfig extends LayerConfig {
   /** Whether to add a bias (default true). */
   useBias?: boolean;
   /** Initializer of the kernel (default 'glorotUniform'). */
-  kernelInitializer?: InitializerName;
+  kernelInitializer?: InitializerSpec;
   /** Initializer of the bias (default 'zeros'). */
-  biasInitializer?: InitializerName;
+  biasInitializer?: InitializerSpec;
   /** Penalty on the kernel (regularizers.l1/l2/l1l2). */
   kernelRegularizer?: Regularizer;
   /** Penalty on the bias. */
@@ -100,8 +102,8 @@ export interface KernelLayerConfig extends LayerConfig {
 export abstract class KernelLayer extends Layer {
   readonly activation: ActivationName;
   readonly useBias: boolean;
-  readonly kernelInitializer: InitializerName;
-  readonly biasInitializer: InitializerName;
+  readonly kernelInitializer: InitializerSpec;
+  readonly biasInitializer: InitializerSpec;
   readonly kernelRegularizer: Regularizer | undefined;
   readonly biasRegularizer: Regularizer | undefined;
   protected readonly activate: (x: Tensor) => Tensor;
@@ -113,8 +115,8 @@ export abstract class KernelLayer extends Layer {
     this.useBias = config.useBias ?? true;
     this.kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
     this.biasInitializer = config.biasInitializer ?? 'zeros';
-    getInitializer(this.kernelInitializer);
-    getInitializer(this.biasInitializer);
+    getInitializer(this.kernelInitializer, `${this.name}: kernelInitializer`);
+    getInitializer(this.biasInitializer, `${this.name}: biasInitializer`);
     this.kernelRegularizer = checkRegularizer(`${this.name}: kernelRegularizer`, config.kernelRegularizer);
     this.biasRegularizer = checkRegularizer(`${this.name}: biasRegularizer`, config.biasRegularizer);
   }
