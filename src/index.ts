@@ -26,7 +26,7 @@ export { readIdx, type IdxData } from './idx.js';
 export { loadMnist, toUnit, type MnistSplit } from './mnist.js';
 export type { ActivationName } from './activations.js';
 export { losses, type LossName, type LossConfig, type LossSpec } from './losses.js';
-export type { MetricName } from './metrics.js';
+export { metrics, confusionMatrix, type MetricName } from './metrics.js';
 export { initializers, type InitializerName, type InitializerConfig, type InitializerSpec } from './initializers.js';
 export {
   Sequential, sequential, type CompileArgs, type FitArgs, type History, type Logs, type Callbacks, type EvaluateArgs,

@@ -1,53 +1,107 @@
-// Metrics compile() accepts. 'accuracy' is chosen from the loss and output width the way TF.js
-// does: sparse for sparse categorical cross-entropy, binary (threshold 0.5) for binary cross-entropy or
-// a single output, categorical (argmax) otherwise. Counting runs in the module; the host only divides.
-import { lookup } from './errors.js';
+// Metrics compile() accepts, and confusionMatrix. Each metric adds a batch's counts to a small
+// accumulator (counting runs in the module) and turns the epoch's counts into a number; the host
+// only adds and divides. The kind of classification is chosen from the loss and output width the
+// way Keras does: sparse for sparse categorical cross-entropy, binary (threshold 0.5) for binary
+// cross-entropy or a single output, categorical (argmax) otherwise. precision, recall and f1 are
+// of the positive class for binary outputs and macro-averaged over classes otherwise.
+import { WasmgradError, fmtShape, lookup } from './errors.js';
 import type { LossName } from './losses.js';
-import type { Tensor } from './tensor.js';
-import { wasm } from './wasm.js';
+import { Tensor, tidy } from './tensor.js';
+import { toSamples, type DataInput } from './data.js';
+import { heap, wasm } from './wasm.js';
 
-/** Counts the correct predictions of a batch: (pred, target) → number correct, out of `total`. */
+/** A metric: per batch it adds counts to `acc` (`slots` numbers); result() turns them into the value. */
 export interface Metric {
   name: string;
-  count(pred: Tensor, target: Tensor): number;
-  /** How many predictions a batch of `rows` samples of `cols` outputs holds. */
-  total(rows: number, cols: number): number;
+  slots: number;
+  update(acc: Float64Array, pred: Tensor, target: Tensor): void;
+  result(acc: Float64Array): number;
 }
 
-function binaryAccuracy(name: string): Metric {
+type Kind = 'binary' | 'categorical' | 'sparse';
+const LABEL = 0, ARGMAX = 1, THRESHOLD = 2;
+
+// Adds pred's and target's confusion counts ([true][predicted], classes²) to acc.
+function addConfusion(acc: Float64Array, pred: Tensor, target: Tensor, kind: Kind, classes: number): void {
+  const k = wasm();
+  const bytes = classes * classes * 4, counts = heap().alloc(bytes);
+  try {
+    new Int32Array(heap().memory.buffer, counts, classes * classes).fill(0);
+    const cols = pred.shape[pred.shape.length - 1] ?? 1;
+    if (kind === 'binary') k.confusion_add_i32(counts, pred.ptr, 1, THRESHOLD, target.ptr, 1, THRESHOLD, pred.size, 2);
+    else k.confusion_add_i32(counts, pred.ptr, cols, ARGMAX, target.ptr, kind === 'sparse' ? 1 : cols, kind === 'sparse' ? LABEL : ARGMAX, pred.size / cols, classes);
+    const view = new Int32Array(heap().memory.buffer, counts, classes * classes);
+    for (let i = 0; i < view.length; i++) acc[i] = acc[i]! + view[i]!;
+  } finally {
+    heap().free(counts, bytes);
+  }
+}
+
+// Per-class precision, recall and F1 from a [true][predicted] count matrix (0 where undefined, as scikit-learn).
+function perClass(acc: Float64Array, classes: number, c: number): { p: number; r: number; f: number } {
+  let predicted = 0, actual = 0;
+  for (let i = 0; i < classes; i++) {
+    predicted += acc[i * classes + c]!;
+    actual += acc[c * classes + i]!;
+  }
+  const tp = acc[c * classes + c]!;
+  const p = predicted > 0 ? tp / predicted : 0, r = actual > 0 ? tp / actual : 0;
+  return { p, r, f: p + r > 0 ? 2 * p * r / (p + r) : 0 };
+}
+
+function classMetric(name: string, pick: 'p' | 'r' | 'f', kind: Kind, units: number): Metric {
+  const classes = kind === 'binary' ? 2 : units;
   return {
     name,
-    count: (pred, target) => wasm().binary_match_count_f32(pred.ptr, target.ptr, pred.size, 0.5),
-    total: (rows, cols) => rows * cols,
+    slots: classes * classes,
+    update: (acc, pred, target) => addConfusion(acc, pred, target, kind, classes),
+    result: (acc) => {
+      if (kind === 'binary') return perClass(acc, 2, 1)[pick];
+      let s = 0;
+      for (let c = 0; c < classes; c++) s += perClass(acc, classes, c)[pick];
+      return s / classes;
+    },
   };
 }
 
-function categoricalAccuracy(name: string): Metric {
+function accuracy(kind: Kind, units: number): Metric {
+  const k = wasm();
   return {
-    name,
-    count: (pred, target) => {
-      const cols = pred.shape[pred.shape.length - 1]!;
-      return wasm().argmax_match_count_f32(pred.ptr, target.ptr, pred.size / cols, cols);
+    name: 'accuracy',
+    slots: 2,
+    update: (acc, pred, target) => {
+      const cols = pred.shape[pred.shape.length - 1] ?? 1;
+      acc[0]! += kind === 'binary' ? k.binary_match_count_f32(pred.ptr, target.ptr, pred.size, 0.5)
+        : kind === 'sparse' ? k.sparse_match_count_f32(pred.ptr, target.ptr, pred.size / cols, cols)
+          : k.argmax_match_count_f32(pred.ptr, target.ptr, pred.size / cols, cols);
+      acc[1]! += kind === 'binary' ? pred.size : pred.size / units;
     },
-    total: (rows) => rows,
+    result: (acc) => acc[0]! / acc[1]!,
   };
 }
 
-function sparseAccuracy(name: string): Metric {
+function errorMetric(name: string, power: 1 | 2, kind: Kind): Metric {
+  if (kind === 'sparse') {
+    throw new WasmgradError('INVALID_ARGUMENT', `metric '${name}' compares outputs with targets of the same shape; sparseCategoricalCrossentropy's targets are labels`);
+  }
   return {
     name,
-    count: (pred, labels) => {
-      const cols = pred.shape[pred.shape.length - 1]!;
-      return wasm().sparse_match_count_f32(pred.ptr, labels.ptr, pred.size / cols, cols);
+    slots: 2,
+    update: (acc, pred, target) => {
+      acc[0]! += wasm().error_sum_f32(pred.ptr, target.ptr, pred.size, power);
+      acc[1]! += pred.size;
     },
-    total: (rows) => rows,
+    result: (acc) => acc[0]! / acc[1]!,
   };
 }
 
 const METRICS = {
-  accuracy: (loss: LossName, units: number): Metric =>
-    loss === 'sparseCategoricalCrossentropy' ? sparseAccuracy('accuracy')
-      : loss === 'binaryCrossentropy' || units === 1 ? binaryAccuracy('accuracy') : categoricalAccuracy('accuracy'),
+  accuracy: (kind: Kind, units: number) => accuracy(kind, units),
+  precision: (kind: Kind, units: number) => classMetric('precision', 'p', kind, units),
+  recall: (kind: Kind, units: number) => classMetric('recall', 'r', kind, units),
+  f1: (kind: Kind, units: number) => classMetric('f1', 'f', kind, units),
+  mae: (kind: Kind) => errorMetric('mae', 1, kind),
+  mse: (kind: Kind) => errorMetric('mse', 2, kind),
 };
 
 /** Names accepted in compile()'s `metrics`. */
@@ -55,10 +109,56 @@ export type MetricName = keyof typeof METRICS;
 
 /** The metric called `name` for this loss and output width. */
 export function getMetric(name: unknown, loss: LossName, units: number): Metric {
-  return lookup('metric', METRICS, name)(loss, units);
+  const kind: Kind = loss === 'sparseCategoricalCrossentropy' ? 'sparse'
+    : loss === 'binaryCrossentropy' || units === 1 ? 'binary' : 'categorical';
+  return lookup('metric', METRICS, name)(kind, units);
 }
 
 /** Checks a metric name without building it. */
 export function checkMetricName(name: unknown): void {
   lookup('metric', METRICS, name);
 }
+
+/** The names of the metrics compile() knows. */
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+
+/**
+ * The confusion matrix: counts[t][p] of samples whose true class is t and predicted class p. Each of
+ * yTrue and yPred is integer labels ([n] or [n, 1]) or scores / one-hot rows ([n, classes], argmax
+ * taken). `numClasses` defaults to the width of the score rows, or the largest label + 1.
+ */
+export function confusionMatrix(yTrue: DataInput, yPred: DataInput, numClasses?: number): number[][] {
+  return tidy(() => {
+    const made: Tensor[] = [];
+    const t = toSamples('confusionMatrix', 'yTrue', yTrue, made), p = toSamples('confusionMatrix', 'yPred', yPred, made);
+    if (t.shape[0] !== p.shape[0]) {
+      throw new WasmgradError('SHAPE_MISMATCH', `confusionMatrix: yTrue has ${t.shape[0]} samples but yPred has ${p.shape[0]}; they must match`);
+    }
+    const cols = (x: Tensor) => x.size / x.shape[0]!;
+    const isLabels = (x: Tensor) => cols(x) === 1;
+    const maxLabel = (x: Tensor) => Math.floor(x.toArray().reduce((m, v) => Math.max(m, v), 0));
+    const classes = numClasses ?? Math.max(isLabels(t) ? maxLabel(t) + 1 : cols(t), isLabels(p) ? maxLabel(p) + 1 : cols(p));
+    if (!Number.isInteger(classes) || classes < 1) throw new WasmgradError('INVALID_ARGUMENT', `confusionMatrix: numClasses must be a positive integer, got ${classes}`);
+    for (const [name, x] of [['yTrue', t], ['yPred', p]] as const) {
+      if (isLabels(x)) {
+        const bad = wasm().label_check_f32(x.ptr, x.size, classes);
+        if (bad >= 0) throw new WasmgradError('INVALID_LABEL', `confusionMatrix: ${name}[${bad}] is ${x.toArray()[bad]}; labels must be integers in [0, ${classes})`);
+      } else if (cols(x) !== classes) {
+        throw new WasmgradError('SHAPE_MISMATCH', `confusionMatrix: ${name} rows must have ${classes} scores (numClasses), got shape ${fmtShape(x.shape)}`);
+      }
+    }
+    const bytes = classes * classes * 4, counts = heap().alloc(bytes);
+    try {
+      new Int32Array(heap().memory.buffer, counts, classes * classes).fill(0);
+      wasm().confusion_add_i32(counts, p.ptr, cols(p), isLabels(p) ? LABEL : ARGMAX, t.ptr, cols(t), isLabels(t) ? LABEL : ARGMAX, t.shape[0]!, classes);
+      const view = new Int32Array(heap().memory.buffer, counts, classes * classes);
+      return Array.from({ length: classes }, (_, r) => Array.from(view.subarray(r * classes, (r + 1) * classes)));
+    } finally {
+      heap().free(counts, bytes);
+      for (const x of made) x.dispose();
+    }
+  });
+}
+
+/** Metric helpers. */
+export const metrics = { confusionMatrix };

@@ -199,7 +199,7 @@ export class Sequential {
         if (args.shuffle ?? true) (rng ?? globalRng()).shuffle(idx, nTrain);
         else new Int32Array(heap().memory.buffer, idx, nTrain).set(identity);
         let lossSum = 0;
-        const correct = compiled.metrics.map(() => 0), totals = compiled.metrics.map(() => 0);
+        const accs = compiled.metrics.map((m) => new Float64Array(m.slots));
         let seen = 0;
         for (let step = 0; step < steps && !this.stopTraining; step++) {
           const size = Math.min(batchSize, nTrain - step * batchSize);
@@ -215,15 +215,12 @@ export class Sequential {
             k.fill_f32(built.grads, built.count, 0);
             loss.backward();
             compiled.optimizer.apply(built.params, built.grads, built.count, built.segments);
-            return [loss.item(), ...compiled.metrics.map((m) => m.count(pred, yb))];
+            compiled.metrics.forEach((m, i) => m.update(accs[i]!, pred, yb));
+            return loss.item();
           });
-          lossSum += result[0]! * size;
+          lossSum += result * size;
           seen += size;
-          compiled.metrics.forEach((m, i) => {
-            correct[i] = correct[i]! + result[i + 1]!;
-            totals[i] = totals[i]! + m.total(size, yCols);
-          });
-          const logs = epochLogs(lossSum / seen, compiled.metrics, correct, totals);
+          const logs = epochLogs(lossSum / seen, compiled.metrics, accs);
           progress?.batchEnd(step, logs);
           if (callbacks.onBatchEnd) await callbacks.onBatchEnd(step, { batch: step, size, ...logs });
           if (performance.now() - lastYield > YIELD_MS) {
@@ -231,7 +228,7 @@ export class Sequential {
             lastYield = performance.now();
           }
         }
-        const logs = epochLogs(lossSum / seen, compiled.metrics, correct, totals);
+        const logs = epochLogs(lossSum / seen, compiled.metrics, accs);
         if (valX && valY) {
           const val = this.evaluateTensors(valX, valY, batchSize);
           for (const [name, v] of Object.entries(val)) logs[`val_${name}`] = v;
@@ -537,7 +534,7 @@ export class Sequential {
     const compiled = this.requireCompiled('evaluate');
     const n = X.shape[0]!, xCols = X.size / n, yCols = Y.size / n;
     let lossSum = 0;
-    const correct = compiled.metrics.map(() => 0), totals = compiled.metrics.map(() => 0);
+    const accs = compiled.metrics.map((m) => new Float64Array(m.slots));
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);
       const result = tidy(() => noGrad(() => {
@@ -545,15 +542,12 @@ export class Sequential {
         const yb = Tensor.view(Y.ptr + start * yCols * 4, [size, ...Y.shape.slice(1)]);
         const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, false), yb);
         const loss = this.withPenalties(dataLoss);
-        return [loss.item(), ...compiled.metrics.map((m) => m.count(pred, yb))];
+        compiled.metrics.forEach((m, i) => m.update(accs[i]!, pred, yb));
+        return loss.item();
       }));
-      lossSum += result[0]! * size;
-      compiled.metrics.forEach((m, i) => {
-        correct[i] = correct[i]! + result[i + 1]!;
-        totals[i] = totals[i]! + m.total(size, yCols);
-      });
+      lossSum += result * size;
     }
-    return epochLogs(lossSum / n, compiled.metrics, correct, totals);
+    return epochLogs(lossSum / n, compiled.metrics, accs);
   }
 }
 
@@ -572,9 +566,9 @@ function combine(given: Callbacks | Callbacks[] | undefined, model: Sequential):
   } as Callbacks;
 }
 
-function epochLogs(loss: number, metrics: Metric[], correct: number[], totals: number[]): Logs {
+function epochLogs(loss: number, metrics: Metric[], accs: Float64Array[]): Logs {
   const logs: Logs = { loss };
-  metrics.forEach((m, i) => { logs[m.name] = correct[i]! / totals[i]!; });
+  metrics.forEach((m, i) => { logs[m.name] = m.result(accs[i]!); });
   return logs;
 }
 

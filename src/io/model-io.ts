@@ -19,6 +19,7 @@ import { BatchNormalization, LayerNormalization } from '../layers/normalization.
 import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D } from '../layers/conv.js';
 import type { Layer } from '../layers/layer.js';
 import { LOSSES, type LossSpec } from '../losses.js';
+import { METRIC_NAMES } from '../metrics.js';
 import { OPTIMIZER_CONSTRUCTORS } from '../optimizers.js';
 import { Sequential } from '../model.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
@@ -163,7 +164,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
       throw fail('BAD_TRAINING_CONFIG', `training.loss ${JSON.stringify(loss.name)} is not a known loss`);
     }
     if (loss.fromLogits !== undefined && typeof loss.fromLogits !== 'boolean') throw fail('BAD_TRAINING_CONFIG', 'training.loss.fromLogits must be a boolean');
-    if (!Array.isArray(t.metrics) || t.metrics.some((m) => m !== 'accuracy')) throw fail('BAD_TRAINING_CONFIG', `training.metrics must be an array of known metric names, got ${JSON.stringify(t.metrics)}`);
+    if (!Array.isArray(t.metrics) || t.metrics.some((m) => !METRIC_NAMES.includes(m))) throw fail('BAD_TRAINING_CONFIG', `training.metrics must be an array of known metric names, got ${JSON.stringify(t.metrics)}`);
     if (typeof o.className !== 'string' || !Object.prototype.hasOwnProperty.call(OPTIMIZER_CONSTRUCTORS, o.className)) {
       throw fail('BAD_TRAINING_CONFIG', `training.optimizer.className ${JSON.stringify(o.className)} is not a known optimizer`);
     }
