@@ -32,6 +32,7 @@ export {
   Sequential, sequential, type CompileArgs, type FitArgs, type History, type Logs, type Callbacks, type EvaluateArgs,
 } from './model.js';
 export { memory } from './memory.js';
+export { setCheckNumerics } from './numerics.js';
 export { loadModel, fromArtifacts, type ModelArtifacts } from './io/model-io.js';
 export { readSafetensors, writeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { callbacks, earlyStopping, type EarlyStoppingConfig, type ModelCallback } from './callbacks.js';

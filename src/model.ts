@@ -17,6 +17,7 @@ import { Rng, globalRng } from './random.js';
 import { Tensor, noGrad, tidy } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { penalty } from './regularizers.js';
+import { assertFinite, checkNumericsEnabled, watchGradient } from './numerics.js';
 import { heap, wasm } from './wasm.js';
 import { modelToArtifacts, saveArtifacts, type ModelArtifacts } from './io/model-io.js';
 
@@ -61,6 +62,8 @@ export interface FitArgs {
   verbose?: 0 | 1;
   /** Hooks called during training: an object of hooks, or a list of them (e.g. callbacks.earlyStopping()). */
   callbacks?: Callbacks | Callbacks[];
+  /** Stop at the first NaN or Infinity, naming the layer and pass that made it (default: setCheckNumerics). */
+  checkNumerics?: boolean;
 }
 
 /** What fit() returns: the logs of every epoch. */
@@ -178,6 +181,7 @@ export class Sequential {
         [valX, valY] = [rowView(X, nTrain, nVal, made), rowView(Y, nTrain, nVal, made)];
       }
       if (args.seed !== undefined) rng = new Rng(args.seed);
+      const check = args.checkNumerics ?? checkNumericsEnabled();
       const built = this.build(rng ?? globalRng());
 
       const k = wasm();
@@ -210,8 +214,10 @@ export class Sequential {
             const rows = idx + step * batchSize * 4;
             k.gather_rows_f32(xb.ptr, X.ptr, rows, size, xCols);
             k.gather_rows_f32(yb.ptr, Y.ptr, rows, size, yCols);
-            const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, true, rng ?? globalRng()), yb);
+            const at = check ? `(epoch ${epoch + 1}, batch ${step + 1})` : undefined;
+            const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, true, rng ?? globalRng(), at), yb);
             const loss = this.withPenalties(dataLoss);
+            if (at) assertFinite(loss.ptr, 1, `the loss '${compiled.lossName}' ${at}`);
             k.fill_f32(built.grads, built.count, 0);
             loss.backward();
             compiled.optimizer.apply(built.params, built.grads, built.count, built.segments);
@@ -416,10 +422,23 @@ export class Sequential {
     return total;
   }
 
-  private forward(x: Tensor, training: boolean, rng: Rng | null = null): Tensor {
+  // With `check` (check-numerics mode, see numerics.ts), each layer's output is scanned after its
+  // forward pass, and its input gradient and weight gradients after its backward pass.
+  private forward(x: Tensor, training: boolean, rng: Rng | null = null, check?: string): Tensor {
     const context = { training, rng };
     let y = x;
-    for (const layer of this.layers) y = layer.call(y, context);
+    for (const layer of this.layers) {
+      const who = `${layer.name} (${layer.className})`;
+      if (check) {
+        const input = y;
+        y = watchGradient(input, (g) => {
+          assertFinite(g, input.size, `${who} in the backward pass ${check}: the gradient of its input`);
+          for (const w of layer.weights) if (w.grad) assertFinite(w.grad.ptr, w.size, `${who} in the backward pass ${check}: the gradient of a weight`);
+        });
+      }
+      y = layer.call(y, context);
+      if (check) assertFinite(y.ptr, y.size, `${who} in the forward pass ${check}`);
+    }
     return y;
   }
 

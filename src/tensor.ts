@@ -129,10 +129,11 @@ export class Tensor {
 
   /**
    * Records how to carry this tensor's gradient back to `inputs`, if any of them needs one.
-   * `backward` accumulates into the inputs' gradients (input.gradPtr()).
+   * `backward` accumulates into the inputs' gradients (input.gradPtr()). With `always`, it is recorded
+   * even when no input needs a gradient (a node that only watches the gradient going by).
    */
-  recordBackward(inputs: readonly Tensor[], backward: () => void): this {
-    if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+  recordBackward(inputs: readonly Tensor[], backward: () => void, always = false): this {
+    if (gradEnabled && (always || inputs.some((t) => t.requiresGrad))) {
       this.requiresGrad = true;
       this.parents = inputs;
       this.backwardFn = backward;
