@@ -8,6 +8,7 @@ import {
   softmaxCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
 } from './ops/losses.js';
 import type { Tensor } from './tensor.js';
+import type { Samples } from './data.js';
 import { wasm } from './wasm.js';
 
 /** A loss and the probabilities the metrics should read. */
@@ -76,7 +77,7 @@ export interface Loss {
   /** The shape of one target sample for an output sample shape. */
   targetShape(output: readonly number[]): number[];
   /** Throws if the targets hold values the loss cannot take (out-of-range labels), before training starts. */
-  checkTargets(op: string, targets: Tensor, output: readonly number[]): void;
+  checkTargets(op: string, targets: Samples, output: readonly number[]): void;
 }
 
 /** The loss a spec names; throws UNKNOWN_NAME or INVALID_ARGUMENT naming what is wrong. */
@@ -97,10 +98,12 @@ export function getLoss(spec: unknown): Loss {
     checkTargets: (op, targets, output) => {
       if (!sparse) return;
       const classes = output[output.length - 1] ?? 1;
-      const bad = wasm().label_check_f32(targets.ptr, targets.size, classes);
-      if (bad >= 0) {
-        throw new WasmgradError('INVALID_LABEL', `${op}: y holds ${targets.toArray()[bad]} at sample ${bad}; sparseCategoricalCrossentropy needs integer class labels in [0, ${classes})`);
-      }
+      targets.scan((t, first) => {
+        const bad = wasm().label_check_f32(t.ptr, t.size, classes);
+        if (bad >= 0) {
+          throw new WasmgradError('INVALID_LABEL', `${op}: y holds ${t.toArray()[bad]} at sample ${first + bad}; sparseCategoricalCrossentropy needs integer class labels in [0, ${classes})`);
+        }
+      });
     },
   };
 }

@@ -6,7 +6,8 @@
 // updates all parameters in one pass. Everything a step allocates is freed at its end, so the
 // arena reaches a steady state after the first step.
 import { WasmgradError, fmtShape } from './errors.js';
-import { toSamples, type DataInput } from './data.js';
+import { Samples, type DataInput } from './data.js';
+import type { Scaler } from './preprocessing.js';
 import { getInitializer } from './initializers.js';
 import type { Layer, WeightSpec } from './layers/layer.js';
 import { getLoss, type Loss, type LossName, type LossSpec } from './losses.js';
@@ -109,6 +110,8 @@ export class Sequential {
   readonly layers: readonly Layer[];
   /** Set to true (e.g. from a callback) to stop fit() after the current batch. */
   stopTraining = false;
+  /** Fitted scalers that go with the model (e.g. scalers.x for its inputs); save() stores them, loadModel restores them. */
+  scalers: Record<string, Scaler> = {};
   private shapes: Shapes | null = null;
   private built: Built | null = null;
   private compiled: Compiled | null = null;
@@ -165,8 +168,8 @@ export class Sequential {
     let idx = 0, idxBytes = 0;
     try {
       const [X, Y] = this.checkData('fit', x, y, made);
-      let valX: Tensor | null = null, valY: Tensor | null = null;
-      let nTrain = X.shape[0]!;
+      let valX: Samples | null = null, valY: Samples | null = null;
+      let nTrain = X.n;
       if (args.validationData) {
         if (!Array.isArray(args.validationData) || args.validationData.length !== 2) {
           throw new WasmgradError('INVALID_ARGUMENT', 'fit: validationData must be [x, y]');
@@ -178,7 +181,7 @@ export class Sequential {
           throw new WasmgradError('INVALID_ARGUMENT', `fit: validationSplit ${split} of ${nTrain} samples leaves ${nVal} for validation and ${nTrain - nVal} for training; both need at least one`);
         }
         nTrain -= nVal;
-        [valX, valY] = [rowView(X, nTrain, nVal, made), rowView(Y, nTrain, nVal, made)];
+        [valX, valY] = [X.rows(nTrain, nVal), Y.rows(nTrain, nVal)];
       }
       if (args.seed !== undefined) rng = new Rng(args.seed);
       const check = args.checkNumerics ?? checkNumericsEnabled();
@@ -192,7 +195,6 @@ export class Sequential {
       const callbacks = combine(args.callbacks, this);
       const progress = (args.verbose ?? 1) === 1 ? new Progress(epochs, steps) : null;
       const history: History = { epoch: [], history: {} };
-      const xCols = X.size / X.shape[0]!, yCols = Y.size / Y.shape[0]!;
       let lastYield = performance.now();
       this.stopTraining = false;
 
@@ -209,11 +211,11 @@ export class Sequential {
           const size = Math.min(batchSize, nTrain - step * batchSize);
           if (callbacks.onBatchBegin) await callbacks.onBatchBegin(step, { batch: step, size });
           const result = tidy(() => {
-            const xb = Tensor.empty([size, ...X.shape.slice(1)]);
-            const yb = Tensor.empty([size, ...Y.shape.slice(1)]);
+            const xb = Tensor.empty([size, ...X.sampleShape]);
+            const yb = Tensor.empty([size, ...Y.sampleShape]);
             const rows = idx + step * batchSize * 4;
-            k.gather_rows_f32(xb.ptr, X.ptr, rows, size, xCols);
-            k.gather_rows_f32(yb.ptr, Y.ptr, rows, size, yCols);
+            X.gather(xb, rows, size);
+            Y.gather(yb, rows, size);
             const at = check ? `(epoch ${epoch + 1}, batch ${step + 1})` : undefined;
             const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, true, rng ?? globalRng(), at), yb);
             const loss = this.withPenalties(dataLoss);
@@ -272,19 +274,19 @@ export class Sequential {
     const batchSize = integerArg('predict', 'batchSize', args.batchSize ?? 32, 1);
     const made: Tensor[] = [];
     try {
-      const X = toSamples('predict', 'x', x, made);
+      const X = Samples.of('predict', 'x', x, made);
       const shapes = this.checkInput('predict', X);
       this.keepShapes(shapes);
       this.build(globalRng());
-      const n = X.shape[0]!;
+      const n = X.n;
       const outShape = shapes.outputs[shapes.outputs.length - 1]!;
       const out = Tensor.empty([n, ...outShape]);
-      const outCols = out.size / n, xCols = X.size / n;
+      const outCols = out.size / n;
       try {
         for (let start = 0; start < n; start += batchSize) {
           const size = Math.min(batchSize, n - start);
           tidy(() => noGrad(() => {
-            const y = this.forward(Tensor.view(X.ptr + start * xCols * 4, [size, ...X.shape.slice(1)]), false);
+            const y = this.forward(X.batch(start, size), false);
             const bytes = new Uint8Array(heap().memory.buffer);
             bytes.copyWithin(out.ptr + start * outCols * 4, y.ptr, y.ptr + size * outCols * 4);
           }));
@@ -470,12 +472,12 @@ export class Sequential {
 
   // Shapes for this input: the model's, or inferred from x when the first layer has no inputShape
   // (kept only once all checks pass, see keepShapes).
-  private checkInput(op: string, X: Tensor): Shapes {
-    const shapes = this.shapes ?? this.inferShapes(X.shape.slice(1));
-    const sample = X.shape.slice(1);
+  private checkInput(op: string, X: Samples): Shapes {
+    const shapes = this.shapes ?? this.inferShapes(X.sampleShape);
+    const sample = X.sampleShape;
     const want = shapes.input;
     if (sample.length !== want.length || sample.some((d, i) => d !== want[i])) {
-      throw new WasmgradError('SHAPE_MISMATCH', `${op}: the model takes samples of shape ${fmtShape(want)} (x of shape [n, ${want.join(', ')}]), got x of shape ${fmtShape(X.shape)}`);
+      throw new WasmgradError('SHAPE_MISMATCH', `${op}: the model takes samples of shape ${fmtShape(want)} (x of shape [n, ${want.join(', ')}]), got x of shape ${fmtShape([X.n, ...sample])}`);
     }
     return shapes;
   }
@@ -487,24 +489,21 @@ export class Sequential {
   }
 
   // x and y as checked tensors of samples; y of shape [n] is taken as [n, 1] for one output.
-  private checkData(op: string, x: DataInput, y: DataInput, made: Tensor[], what = ''): [Tensor, Tensor] {
-    const X = toSamples(op, `${what}x`, x, made);
-    let Y = toSamples(op, `${what}y`, y, made);
-    if (X.shape[0] !== Y.shape[0]) {
-      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}x has ${X.shape[0]} samples but ${what}y has ${Y.shape[0]}; they must match`);
+  private checkData(op: string, x: DataInput, y: DataInput, made: Tensor[], what = ''): [Samples, Samples] {
+    const X = Samples.of(op, `${what}x`, x, made);
+    let Y = Samples.of(op, `${what}y`, y, made);
+    if (X.n !== Y.n) {
+      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}x has ${X.n} samples but ${what}y has ${Y.n}; they must match`);
     }
     const shapes = this.checkInput(op, X);
     const out = shapes.outputs[shapes.outputs.length - 1]!;
     const want = this.compiled?.loss.targetShape(out) ?? out;
-    if (Y.shape.length === 1 && want.length === 1 && want[0] === 1) {
-      Y = Tensor.view(Y.ptr, [Y.shape[0]!, 1]);
-      made.push(Y);
-    }
-    const ys = Y.shape.slice(1);
+    if (Y.sampleShape.length === 0 && want.length === 1 && want[0] === 1) Y = Y.reshaped([1]);
+    const ys = Y.sampleShape;
     if (ys.length !== want.length || ys.some((d, i) => d !== want[i])) {
-      const hint = Y.shape.length === 1 && (out[0] ?? 1) > 1 && this.compiled?.lossName === 'categoricalCrossentropy'
+      const hint = ys.length === 0 && (out[0] ?? 1) > 1 && this.compiled?.lossName === 'categoricalCrossentropy'
         ? ' (for integer class labels use sparseCategoricalCrossentropy, or one-hot encode them with data.oneHot)' : '';
-      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}y must have shape [n, ${want.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape(Y.shape)}${hint}`);
+      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}y must have shape [n, ${want.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape([Y.n, ...ys])}${hint}`);
     }
     this.compiled?.loss.checkTargets(op, Y, out);
     this.keepShapes(shapes);
@@ -549,16 +548,15 @@ export class Sequential {
     return this.built;
   }
 
-  private evaluateTensors(X: Tensor, Y: Tensor, batchSize: number): Logs {
+  private evaluateTensors(X: Samples, Y: Samples, batchSize: number): Logs {
     const compiled = this.requireCompiled('evaluate');
-    const n = X.shape[0]!, xCols = X.size / n, yCols = Y.size / n;
+    const n = X.n;
     let lossSum = 0;
     const accs = compiled.metrics.map((m) => new Float64Array(m.slots));
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);
       const result = tidy(() => noGrad(() => {
-        const xb = Tensor.view(X.ptr + start * xCols * 4, [size, ...X.shape.slice(1)]);
-        const yb = Tensor.view(Y.ptr + start * yCols * 4, [size, ...Y.shape.slice(1)]);
+        const xb = X.batch(start, size), yb = Y.batch(start, size);
         const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, false), yb);
         const loss = this.withPenalties(dataLoss);
         compiled.metrics.forEach((m, i) => m.update(accs[i]!, pred, yb));
@@ -589,14 +587,6 @@ function epochLogs(loss: number, metrics: Metric[], accs: Float64Array[]): Logs 
   const logs: Logs = { loss };
   metrics.forEach((m, i) => { logs[m.name] = m.result(accs[i]!); });
   return logs;
-}
-
-// Rows [start, start + count) of t as a view (no copy); pushed to `made` for disposal.
-function rowView(t: Tensor, start: number, count: number, made: Tensor[]): Tensor {
-  const cols = t.size / t.shape[0]!;
-  const v = Tensor.view(t.ptr + start * cols * 4, [count, ...t.shape.slice(1)]);
-  made.push(v);
-  return v;
 }
 
 function integerArg(op: string, name: string, value: number, min: number): number {

@@ -22,6 +22,7 @@ import { LOSSES, type LossSpec } from '../losses.js';
 import { METRIC_NAMES } from '../metrics.js';
 import { OPTIMIZER_CONSTRUCTORS } from '../optimizers.js';
 import { Sequential } from '../model.js';
+import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
 
 /** A saved model: topology JSON and safetensors bytes. */
@@ -66,6 +67,8 @@ export function modelToArtifacts(model: Sequential, options: { includeOptimizer?
       optimizer: { className: training.optimizer.name, config: training.optimizer.getConfig() },
     },
   };
+  const scalers = Object.entries(model.scalers);
+  if (scalers.length > 0) topology.scalers = Object.fromEntries(scalers.map(([name, s]) => [name, s.getState()]));
   if (options.includeOptimizer) {
     if (!training) throw new WasmgradError('NOT_COMPILED', 'toArtifacts: includeOptimizer needs a compiled model');
     const state = training.optimizer.getState();
@@ -124,7 +127,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     throw fail('TOPOLOGY_NOT_JSON', `topology is not JSON (${(e as Error).message})`);
   }
   checkKeys(topology, 'topology');
-  const top = object(topology, 'topology', ['format', 'formatVersion', 'layers', 'training', 'optimizerState']);
+  const top = object(topology, 'topology', ['format', 'formatVersion', 'layers', 'training', 'optimizerState', 'scalers']);
   if (top.format !== FORMAT || top.formatVersion !== FORMAT_VERSION) {
     throw fail('UNKNOWN_FORMAT', `format must be "${FORMAT}" version ${FORMAT_VERSION}, got ${JSON.stringify(top.format)} version ${JSON.stringify(top.formatVersion)}`);
   }
@@ -178,6 +181,22 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) throw fail('BAD_OPTIMIZER_STATE', `optimizerState.step must be a non-negative integer, got ${JSON.stringify(s.step)}`);
     if (!Array.isArray(s.slots) || s.slots.length > 4 || s.slots.some((n) => typeof n !== 'string' || !NAME.test(n))) throw fail('BAD_OPTIMIZER_STATE', 'optimizerState.slots must be a short list of names');
     optimizerState = { step: s.step as number, slots: s.slots as string[] };
+  }
+
+  const scalers: Record<string, Scaler> = {};
+  if (top.scalers !== undefined) {
+    const entries = Object.entries(object(top.scalers, 'scalers', Object.keys(top.scalers ?? {})));
+    if (entries.length > 16) throw fail('BAD_TOPOLOGY', 'scalers: at most 16');
+    for (const [name, state] of entries) {
+      if (!NAME.test(name)) throw fail('BAD_TOPOLOGY', `scalers: bad name ${JSON.stringify(name)}`);
+      const st = object(state, `scalers.${name}`, ['kind', 'center', 'scale', 'featureRange']);
+      if (!Array.isArray(st.center) || st.center.length > 1 << 20) throw fail('BAD_TOPOLOGY', `scalers.${name}.center must be an array of at most 2^20 numbers`);
+      try {
+        scalers[name] = scalerFromState(st as unknown as ScalerState);
+      } catch (e) {
+        throw fail('BAD_TOPOLOGY', `scalers.${name}: ${(e as Error).message}`);
+      }
+    }
   }
 
   // The weights file, fully checked, before any arena allocation.
@@ -237,6 +256,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     model.dispose();
     throw e;
   }
+  model.scalers = scalers;
   return model;
 }
 
