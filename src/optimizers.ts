@@ -25,13 +25,16 @@ export interface Optimizer {
   apply(params: number, grads: number, n: number, segments?: readonly Segment[]): void;
   /** Frees the optimizer's state; the next apply() starts afresh. */
   dispose(): void;
-  /** The options that rebuild this optimizer. */
-  getConfig(): Record<string, number>;
+  /** The options that rebuild this optimizer (a schedule as its config, { className, ... }). */
+  getConfig(): OptimizerSavedConfig;
   /** A copy of the state (step count and named flat buffers), or null before the first step. */
   getState(): OptimizerState | null;
   /** Restores a state from getState() for n parameters at byte address `params`. */
   setState(params: number, n: number, state: OptimizerState): void;
 }
+
+/** A saved optimizer config: numbers, and learningRate may be a schedule's config. */
+export type OptimizerSavedConfig = Record<string, number | Record<string, number | string | boolean>>;
 
 /** An optimizer's state: steps taken and its flat buffers by name. */
 export interface OptimizerState {
@@ -206,11 +209,12 @@ abstract class BaseOptimizer implements Optimizer {
     this.state.dispose();
   }
 
-  getConfig(): Record<string, number> {
-    if (typeof this.learningRate !== 'number') {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: an optimizer with a learning-rate schedule cannot be saved yet`);
+  getConfig(): OptimizerSavedConfig {
+    const lr = this.learningRate;
+    if (typeof lr !== 'number' && !lr.config) {
+      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: a learning-rate schedule written as a plain function cannot be saved; use one of schedules.*`);
     }
-    const config: Record<string, number> = { learningRate: this.learningRate, ...this.options() };
+    const config: OptimizerSavedConfig = { learningRate: typeof lr === 'number' ? lr : { ...lr.config! }, ...this.options() };
     if (this.clip) config[this.clip.kind] = this.clip.value;
     return config;
   }
@@ -420,6 +424,13 @@ export function getOptimizer(spec: unknown): Optimizer {
 
 function schedule(config: Record<string, number | string | boolean>, lr: (step: number) => number): Schedule {
   return Object.assign((step: number) => lr(step), { config });
+}
+
+/** The schedule a saved config ({ className, ...options }) describes; throws for anything else. */
+export function scheduleFromConfig(config: Record<string, unknown>): Schedule {
+  const { className, ...options } = config;
+  const make = lookup('schedule', schedules, className) as (c: unknown) => Schedule;
+  return make(options);
 }
 
 /** Learning-rate schedules (step counts from 0), computed with the module's own Math so every engine agrees. */

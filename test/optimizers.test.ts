@@ -145,6 +145,11 @@ test('every optimizer saves with its options and state, and resumes bit for bit'
     () => optimizers.adamw({ learningRate: 0.01, weightDecay: 0.01, clipNorm: 1 }),
     () => optimizers.rmsprop({ learningRate: 0.01, centered: true, momentum: 0.5, globalClipNorm: 2 }),
     () => optimizers.adagrad({ learningRate: 0.1, initialAccumulatorValue: 0.2 }),
+    // Schedules are saved as their config and resume at the saved step.
+    () => optimizers.adam({ learningRate: schedules.cosineDecay({ initialLearningRate: 0.05, decaySteps: 12, warmupSteps: 3 }) }),
+    () => optimizers.sgd({ learningRate: schedules.exponentialDecay({ initialLearningRate: 0.5, decaySteps: 2, decayRate: 0.5, staircase: true }), momentum: 0.9 }),
+    () => optimizers.rmsprop({ learningRate: schedules.oneCycle({ maxLearningRate: 0.05, totalSteps: 12 }) }),
+    () => optimizers.adagrad({ learningRate: schedules.stepDecay({ initialLearningRate: 0.1, stepSize: 4 }) }),
   ];
   for (const make of makers) {
     const model = sequential([layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
@@ -159,4 +164,11 @@ test('every optimizer saves with its options and state, and resumes bit for bit'
     model.dispose();
     resumed.dispose();
   }
+});
+
+test('a schedule written as a plain function cannot be saved, and says so', () => {
+  const model = sequential([layers.dense({ units: 1, inputShape: [2] })]);
+  model.compile({ optimizer: optimizers.sgd({ learningRate: (step: number) => 0.1 / (1 + step) }), loss: 'meanSquaredError' });
+  expect(() => model.toArtifacts()).toThrow(/plain function cannot be saved; use one of schedules/);
+  model.dispose();
 });

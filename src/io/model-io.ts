@@ -20,7 +20,7 @@ import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D
 import type { Layer } from '../layers/layer.js';
 import { LOSSES, type LossSpec } from '../losses.js';
 import { METRIC_NAMES } from '../metrics.js';
-import { OPTIMIZER_CONSTRUCTORS } from '../optimizers.js';
+import { OPTIMIZER_CONSTRUCTORS, scheduleFromConfig } from '../optimizers.js';
 import { Sequential } from '../model.js';
 import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
@@ -171,7 +171,18 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     if (typeof o.className !== 'string' || !Object.prototype.hasOwnProperty.call(OPTIMIZER_CONSTRUCTORS, o.className)) {
       throw fail('BAD_TRAINING_CONFIG', `training.optimizer.className ${JSON.stringify(o.className)} is not a known optimizer`);
     }
-    for (const [k, v] of Object.entries(oc)) if (typeof v !== 'number') throw fail('BAD_TRAINING_CONFIG', `training.optimizer.config.${k} must be a number`);
+    for (const [k, v] of Object.entries(oc)) {
+      if (typeof v === 'number') continue;
+      // A learning-rate schedule's config: { className, ...numbers and booleans }, rebuilt (and checked) by schedules.*.
+      const flat = k === 'learningRate' && v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 8
+        && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string');
+      if (!flat) throw fail('BAD_TRAINING_CONFIG', `training.optimizer.config.${k} must be a number${k === 'learningRate' ? ' or a schedule { className, ... }' : ''}`);
+      try {
+        oc[k] = scheduleFromConfig(v as Record<string, unknown>);
+      } catch (e) {
+        throw fail('BAD_TRAINING_CONFIG', `training.optimizer.config.learningRate: ${(e as Error).message}`);
+      }
+    }
     training = { loss: t.loss as LossSpec, metrics: t.metrics as string[], optimizer: { className: o.className, config: oc as Record<string, number> } };
   }
   let optimizerState: { step: number; slots: string[] } | null = null;
