@@ -11,8 +11,8 @@ export {
   sigmoidCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
 } from './ops/losses.js';
 export {
-  layers, Layer, Dense, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-  BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig, type DenseConfig, type DropoutConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec,
+  layers, Layer, Dense, Activation, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
+  BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig, type DenseConfig, type ActivationConfig, type DropoutConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec,
 } from './layers/index.js';
 export { batchNorm, layerNorm, type BatchNormOptions } from './ops/normalization.js';
 export { conv2d, maxPool2d, avgPool2d, reshape, type Conv2dOptions, type PoolOptions, type Padding } from './ops/conv.js';

@@ -15,6 +15,7 @@
 import { WasmgradError, type ErrorCode } from '../errors.js';
 import { Dense } from '../layers/dense.js';
 import { Dropout } from '../layers/dropout.js';
+import { Activation } from '../layers/activation.js';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization.js';
 import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D } from '../layers/conv.js';
 import type { Layer } from '../layers/layer.js';
@@ -47,6 +48,7 @@ const LAYER_TYPES: Record<string, { options: string[]; make: (config: never) => 
   GlobalAveragePooling2D: { options: COMMON, make: (c) => new GlobalAveragePooling2D(c) },
   Flatten: { options: COMMON, make: (c) => new Flatten(c) },
   Dropout: { options: [...COMMON, 'rate', 'seed'], make: (c) => new Dropout(c) },
+  Activation: { options: [...COMMON, 'activation'], make: (c) => new Activation(c) },
   BatchNormalization: { options: [...COMMON, 'momentum', 'epsilon'], make: (c) => new BatchNormalization(c) },
   LayerNormalization: { options: [...COMMON, 'epsilon'], make: (c) => new LayerNormalization(c) },
 };

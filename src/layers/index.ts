@@ -2,6 +2,7 @@
 import {
   AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D, type Conv2dConfig, type Pooling2dConfig,
 } from './conv.js';
+import { Activation, type ActivationConfig } from './activation.js';
 import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
@@ -11,6 +12,7 @@ import {
 
 export { Layer, type LayerConfig, type WeightSpec, type CallContext } from './layer.js';
 export { Dense, type DenseConfig } from './dense.js';
+export { Activation, type ActivationConfig } from './activation.js';
 export { Dropout, type DropoutConfig } from './dropout.js';
 export {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
@@ -31,6 +33,8 @@ export const layers = {
   averagePooling2d: (config: Pooling2dConfig = {}): AveragePooling2D => new AveragePooling2D(config),
   /** Mean over height and width: [h, w, c] → [c]. */
   globalAveragePooling2d: (config: LayerConfig = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(config),
+  /** Applies an activation function on its own (e.g. after batchNormalization). */
+  activation: (config: ActivationConfig): Activation => new Activation(config),
   /** Drops a fraction of inputs during fit (inverted dropout); the identity at inference. */
   dropout: (config: DropoutConfig): Dropout => new Dropout(config),
   /** Normalizes each channel by the batch's statistics in fit, by moving averages of them at inference. */
