@@ -156,7 +156,8 @@ export function argmax_match_count_f32(pred: usize, target: usize, rows: i32, co
   return count;
 }
 
-function argmax(p: usize, cols: i32): i32 {
+/** Index of the largest of cols values at p (the first wins ties). */
+export function argmax(p: usize, cols: i32): i32 {
   let best = 0;
   let bestValue = load<f32>(p);
   for (let c = 1; c < cols; c++) {

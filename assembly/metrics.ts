@@ -1,5 +1,6 @@
 // Metric counts: confusion matrices and error sums. The host accumulates them over an epoch and
 // divides.
+import { argmax } from "./losses";
 
 // The class of a row: its label (kind 0), its argmax (kind 1), or pred ≥ 0.5 for one column (kind 2).
 function classOf(p: usize, cols: i32, kind: i32): i32 {
@@ -7,14 +8,7 @@ function classOf(p: usize, cols: i32, kind: i32): i32 {
     const t = load<f32>(p);
     return t >= 0 && t < <f32>0x7fffffff && Mathf.floor(t) == t ? <i32>t : -1;
   }
-  if (kind == 2) return load<f32>(p) >= 0.5 ? 1 : 0;
-  let best = 0;
-  let bestValue = load<f32>(p);
-  for (let c = 1; c < cols; c++) {
-    const v = load<f32>(p + (<usize>c << 2));
-    if (v > bestValue) { bestValue = v; best = c; }
-  }
-  return best;
+  return kind == 2 ? (load<f32>(p) >= 0.5 ? 1 : 0) : argmax(p, cols);
 }
 
 /**

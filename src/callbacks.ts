@@ -1,5 +1,5 @@
 // Callbacks made by the library (fit also takes plain objects of hooks).
-import { WasmgradError } from './errors.js';
+import { invalid } from './errors.js';
 import type { Callbacks, Logs, Sequential } from './model.js';
 
 /** Options of callbacks.earlyStopping(). */
@@ -26,7 +26,7 @@ export function earlyStopping(config: EarlyStoppingConfig = {}): ModelCallback {
   const monitor = config.monitor ?? 'val_loss';
   const patience = config.patience ?? 0;
   const minDelta = Math.abs(config.minDelta ?? 0);
-  if (!Number.isInteger(patience) || patience < 0) throw new WasmgradError('INVALID_ARGUMENT', `earlyStopping: patience must be an integer >= 0, got ${patience}`);
+  if (!Number.isInteger(patience) || patience < 0) throw invalid(`earlyStopping: patience must be an integer >= 0, got ${patience}`);
   const mode = config.mode ?? 'auto';
   const higherIsBetter = mode === 'max' || (mode === 'auto' && /acc|precision|recall|f1/.test(monitor));
   let model: Sequential | null = null;
@@ -37,7 +37,7 @@ export function earlyStopping(config: EarlyStoppingConfig = {}): ModelCallback {
     onEpochEnd: (_epoch: number, logs: Logs) => {
       const value = logs[monitor];
       if (value === undefined) {
-        throw new WasmgradError('INVALID_ARGUMENT', `earlyStopping: fit logs have no '${monitor}' (they have ${Object.keys(logs).join(', ')}); give validation data for val_ logs`);
+        throw invalid(`earlyStopping: fit logs have no '${monitor}' (they have ${Object.keys(logs).join(', ')}); give validation data for val_ logs`);
       }
       const score = higherIsBetter ? -value : value;
       if (score < best - minDelta) {

@@ -1,5 +1,5 @@
 // Turning what users pass to fit/evaluate/predict into tensors, and small data helpers.
-import { WasmgradError, fmtShape } from './errors.js';
+import { WasmgradError, fmtShape, invalid, shapeError } from './errors.js';
 import { Tensor, tensor, tidy, type NestedArray } from './tensor.js';
 import { readIdx } from './idx.js';
 import { loadMnist, toUnit } from './mnist.js';
@@ -8,36 +8,6 @@ import { heap, wasm } from './wasm.js';
 
 /** What fit, evaluate and predict accept as x or y: a Tensor, nested arrays, or flat data with a shape. */
 export type DataInput = Tensor | NestedArray | { data: Float32Array | ArrayLike<number>; shape: readonly number[] };
-
-/**
- * `value` as a tensor of samples (rows), checked to be non-empty and finite. Tensors made here are
- * pushed to `made` so the caller can dispose them; a Tensor passed in is used as it is.
- */
-export function toSamples(op: string, name: string, value: DataInput, made: Tensor[]): Tensor {
-  let t: Tensor;
-  if (value instanceof Tensor) {
-    t = value;
-  } else if (Array.isArray(value)) {
-    t = tensor(value as NestedArray);
-    made.push(t);
-  } else if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
-    const data = value.data instanceof Float32Array ? value.data : Float32Array.from(value.data);
-    t = tensor(data, value.shape);
-    made.push(t);
-  } else {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be a Tensor, nested arrays or { data, shape }, got ${value === null ? 'null' : typeof value}`);
-  }
-  if (t.shape.length === 0 || t.shape[0] === 0 || t.size === 0) {
-    throw new WasmgradError('EMPTY_INPUT', `${op}: ${name} has no samples (shape ${fmtShape(t.shape)})`);
-  }
-  const bad = wasm().nonfinite_index_f32(t.ptr, t.size);
-  if (bad >= 0) {
-    const cols = t.size / t.shape[0]!;
-    const value = new Float32Array(heap().memory.buffer, t.ptr + bad * 4, 1)[0];
-    throw new WasmgradError('NON_FINITE', `${op}: ${name} holds ${value} at sample ${Math.floor(bad / cols)}, element ${bad % cols}; every value must be finite`);
-  }
-  return t;
-}
 
 // Host data is checked and fed in chunks of at most this many bytes.
 const CHUNK_BYTES = 1 << 20;
@@ -64,23 +34,31 @@ export class Samples {
 
   /** `value` as checked samples: non-empty and finite. Tensors made from nested arrays go to `made`. */
   static of(op: string, name: string, value: DataInput, made: Tensor[]): Samples {
-    if (value !== null && typeof value === 'object' && !(value instanceof Tensor) && !Array.isArray(value) && 'data' in value && 'shape' in value) {
-      const shape = Array.isArray(value.shape) ? value.shape.slice() : [];
-      const size = shape.reduce((a, b) => a * b, 1);
-      if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0) || value.data?.length !== size) {
-        throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${name}.shape must be non-negative integers whose product is data.length (${value.data?.length}), got ${JSON.stringify(value.shape)}`);
+    let shape: number[], t: Tensor | null = null, host: Float32Array | null = null;
+    if (value instanceof Tensor) {
+      t = value;
+    } else if (Array.isArray(value)) {
+      made.push(t = tensor(value as NestedArray));
+    } else if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
+      shape = Array.isArray(value.shape) ? value.shape.slice() : [];
+      if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0) || value.data?.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw shapeError(`${op}: ${name}.shape must be non-negative integers whose product is data.length (${value.data?.length}), got ${JSON.stringify(value.shape)}`);
       }
-      const data = value.data instanceof Float32Array ? value.data : Float32Array.from(value.data);
-      const s = new Samples(shape[0]!, shape.slice(1), null, data, 0);
-      s.checkNonEmpty(op, name);
-      s.scan((t, row) => {
-        const bad = wasm().nonfinite_index_f32(t.ptr, t.size);
-        if (bad >= 0) s.nonFinite(op, name, row * s.cols + bad, t.toArray()[bad]!);
-      });
-      return s;
+      host = value.data instanceof Float32Array ? value.data : Float32Array.from(value.data);
+    } else {
+      throw invalid(`${op}: ${name} must be a Tensor, nested arrays or { data, shape }, got ${value === null ? 'null' : typeof value}`);
     }
-    const t = toSamples(op, name, value, made);
-    return new Samples(t.shape[0]!, t.shape.slice(1), t, null, 0);
+    shape = t ? t.shape.slice() : shape!;
+    const s = new Samples(shape[0] ?? 0, shape.slice(1), t, host, 0);
+    if (s.n === 0 || s.cols === 0) throw new WasmgradError('EMPTY_INPUT', `${op}: ${name} has no samples (shape ${fmtShape(shape)})`);
+    s.scan((c, row) => {
+      const bad = wasm().nonfinite_index_f32(c.ptr, c.size);
+      if (bad >= 0) {
+        const at = row * s.cols + bad;
+        throw new WasmgradError('NON_FINITE', `${op}: ${name} holds ${c.toArray()[bad]} at sample ${Math.floor(at / s.cols)}, element ${at % s.cols}; every value must be finite`);
+      }
+    });
+    return s;
   }
 
   /** The same samples seen with another sample shape of the same size. */
@@ -125,26 +103,18 @@ export class Samples {
       tidy(() => fn(this.batch(start, Math.min(per, this.n - start)), start));
     }
   }
-
-  private checkNonEmpty(op: string, name: string): void {
-    if (this.n === 0 || this.cols === 0) throw new WasmgradError('EMPTY_INPUT', `${op}: ${name} has no samples (shape ${fmtShape([this.n, ...this.sampleShape])})`);
-  }
-
-  private nonFinite(op: string, name: string, at: number, value: number): never {
-    throw new WasmgradError('NON_FINITE', `${op}: ${name} holds ${value} at sample ${Math.floor(at / this.cols)}, element ${at % this.cols}; every value must be finite`);
-  }
 }
 
 /** One-hot rows: labels (integers in [0, depth)) → a [labels.length, depth] tensor. */
 export function oneHot(labels: ArrayLike<number>, depth: number): Tensor {
   if (!Number.isInteger(depth) || depth <= 0) {
-    throw new WasmgradError('INVALID_ARGUMENT', `oneHot: depth must be a positive integer, got ${depth}`);
+    throw invalid(`oneHot: depth must be a positive integer, got ${depth}`);
   }
   const out = new Float32Array(labels.length * depth);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
     if (!Number.isInteger(label) || label < 0 || label >= depth) {
-      throw new WasmgradError('INVALID_ARGUMENT', `oneHot: label ${i} is ${label}; expected an integer in [0, ${depth})`);
+      throw invalid(`oneHot: label ${i} is ${label}; expected an integer in [0, ${depth})`);
     }
     out[i * depth + label] = 1;
   }

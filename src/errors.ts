@@ -42,3 +42,13 @@ export function lookup<T>(what: string, registry: Readonly<Record<string, T>>, n
   throw new WasmgradError('UNKNOWN_NAME',
     `unknown ${what} ${JSON.stringify(name)}; expected one of ${Object.keys(registry).map((k) => `'${k}'`).join(', ')}`);
 }
+
+/** A WasmgradError with code INVALID_ARGUMENT. */
+export function invalid(message: string): WasmgradError {
+  return new WasmgradError('INVALID_ARGUMENT', message);
+}
+
+/** A WasmgradError with code SHAPE_MISMATCH. */
+export function shapeError(message: string): WasmgradError {
+  return new WasmgradError('SHAPE_MISMATCH', message);
+}

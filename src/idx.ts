@@ -1,7 +1,7 @@
 // IDX files (the format of MNIST): a 4-byte magic (0, 0, type, rank), rank big-endian u32
 // dimensions, then the values big-endian. Works on bytes, so it runs in every runtime.
 // Format: http://yann.lecun.com/exdb/mnist/ (bottom of the page).
-import { WasmgradError } from './errors.js';
+import { WasmgradError, invalid } from './errors.js';
 
 /** A decoded IDX file: its shape and its values. */
 export interface IdxData {
@@ -20,7 +20,7 @@ const TYPES: Record<number, [size: number, read: (v: DataView, at: number) => nu
 
 /** Decodes an IDX file; throws WasmgradError('INVALID_ARGUMENT') naming what is wrong with it. */
 export function readIdx(bytes: Uint8Array): IdxData {
-  const bad = (why: string) => new WasmgradError('INVALID_ARGUMENT', `readIdx: ${why}`);
+  const bad = (why: string) => invalid(`readIdx: ${why}`);
   if (bytes.length < 4) throw bad(`${bytes.length} bytes is too short for the 4-byte header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes[0] !== 0 || bytes[1] !== 0) throw bad(`magic must start with two zero bytes, got ${bytes[0]}, ${bytes[1]}`);

@@ -4,7 +4,7 @@
 // Orthogonal follows Keras too: a random normal matrix, orthonormalized (QR), over the weight seen as
 // [prod(shape[:-1]), shape[-1]]. Configured ones (initializers.randomNormal(...)) are plain objects, so
 // a saved model stores them; with a seed they draw from their own generator.
-import { WasmgradError, lookup } from './errors.js';
+import { lookup, invalid } from './errors.js';
 import { Rng } from './random.js';
 import type { Tensor } from './tensor.js';
 import { wasm } from './wasm.js';
@@ -68,16 +68,16 @@ function configured(op: string, c: Record<string, unknown>): InitializerConfig {
   const kind = lookup('initializer', CONFIGURED, c.name);
   const allowed = ['name', ...kind.keys, ...(c.name === 'constant' ? [] : ['seed'])];
   for (const [k, v] of Object.entries(c)) {
-    if (!allowed.includes(k)) throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${c.name} takes ${allowed.slice(1).join(', ')}, got ${k}`);
+    if (!allowed.includes(k)) throw invalid(`${op}: ${c.name} takes ${allowed.slice(1).join(', ')}, got ${k}`);
     if (k !== 'name' && !(typeof v === 'number' && Number.isFinite(v)) || k === 'seed' && !Number.isSafeInteger(v)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${c.name}'s ${k} must be a finite number${k === 'seed' ? ' (a safe integer)' : ''}, got ${v}`);
+      throw invalid(`${op}: ${c.name}'s ${k} must be a finite number${k === 'seed' ? ' (a safe integer)' : ''}, got ${v}`);
     }
   }
-  for (const k of kind.keys) if (c[k] === undefined) throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${c.name} needs ${k}`);
+  for (const k of kind.keys) if (c[k] === undefined) throw invalid(`${op}: ${c.name} needs ${k}`);
   if (c.name === 'randomUniform' && !((c.minval as number) < (c.maxval as number))) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: randomUniform needs minval < maxval, got ${c.minval} and ${c.maxval}`);
+    throw invalid(`${op}: randomUniform needs minval < maxval, got ${c.minval} and ${c.maxval}`);
   }
-  if (c.name === 'randomNormal' && !((c.stddev as number) >= 0)) throw new WasmgradError('INVALID_ARGUMENT', `${op}: randomNormal's stddev must be >= 0, got ${c.stddev}`);
+  if (c.name === 'randomNormal' && !((c.stddev as number) >= 0)) throw invalid(`${op}: randomNormal's stddev must be >= 0, got ${c.stddev}`);
   return { ...c } as InitializerConfig;
 }
 

@@ -2,7 +2,7 @@
 // output of a softmax or sigmoid works from that op's input (the logits): the fused kernels are
 // stable where log(softmax) is not, and their gradient is exact. `fromLogits: true` says the model's
 // output already is logits.
-import { WasmgradError, lookup } from './errors.js';
+import { WasmgradError, lookup, invalid } from './errors.js';
 import {
   binaryCrossentropy, categoricalCrossentropy, hinge, huber, meanAbsoluteError, meanSquaredError, sigmoidCrossEntropy,
   softmaxCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
@@ -87,7 +87,7 @@ export function getLoss(spec: unknown): Loss {
   const make = lookup('loss', LOSSES, config.name);
   const fromLogits = config.fromLogits ?? false;
   if (typeof fromLogits !== 'boolean' || (fromLogits && !CROSS_ENTROPIES.includes(config.name))) {
-    throw new WasmgradError('INVALID_ARGUMENT', `loss ${config.name}: fromLogits must be a boolean, and applies to cross-entropies only`);
+    throw invalid(`loss ${config.name}: fromLogits must be a boolean, and applies to cross-entropies only`);
   }
   const sparse = config.name === 'sparseCategoricalCrossentropy';
   return {

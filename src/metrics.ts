@@ -4,10 +4,10 @@
 // way Keras does: sparse for sparse categorical cross-entropy, binary (threshold 0.5) for binary
 // cross-entropy or a single output, categorical (argmax) otherwise. precision, recall and f1 are
 // of the positive class for binary outputs and macro-averaged over classes otherwise.
-import { WasmgradError, fmtShape, lookup } from './errors.js';
+import { WasmgradError, fmtShape, lookup, invalid, shapeError } from './errors.js';
 import type { LossName } from './losses.js';
 import { Tensor, tidy } from './tensor.js';
-import { toSamples, type DataInput } from './data.js';
+import { Samples, type DataInput } from './data.js';
 import { heap, wasm } from './wasm.js';
 
 /** A metric: per batch it adds counts to `acc` (`slots` numbers); result() turns them into the value. */
@@ -21,20 +21,25 @@ export interface Metric {
 type Kind = 'binary' | 'categorical' | 'sparse';
 const LABEL = 0, ARGMAX = 1, THRESHOLD = 2;
 
-// Adds pred's and target's confusion counts ([true][predicted], classes²) to acc.
-function addConfusion(acc: Float64Array, pred: Tensor, target: Tensor, kind: Kind, classes: number): void {
-  const k = wasm();
+// Confusion counts [true][predicted] (classes²) of rows of pred and target, each read as labels,
+// argmax or threshold (the kinds of assembly/metrics.ts).
+function countConfusion(pred: Tensor, predCols: number, predKind: number, target: Tensor, targetCols: number, targetKind: number, rows: number, classes: number): Int32Array {
   const bytes = classes * classes * 4, counts = heap().alloc(bytes);
   try {
     new Int32Array(heap().memory.buffer, counts, classes * classes).fill(0);
-    const cols = pred.shape[pred.shape.length - 1] ?? 1;
-    if (kind === 'binary') k.confusion_add_i32(counts, pred.ptr, 1, THRESHOLD, target.ptr, 1, THRESHOLD, pred.size, 2);
-    else k.confusion_add_i32(counts, pred.ptr, cols, ARGMAX, target.ptr, kind === 'sparse' ? 1 : cols, kind === 'sparse' ? LABEL : ARGMAX, pred.size / cols, classes);
-    const view = new Int32Array(heap().memory.buffer, counts, classes * classes);
-    for (let i = 0; i < view.length; i++) acc[i] = acc[i]! + view[i]!;
+    wasm().confusion_add_i32(counts, pred.ptr, predCols, predKind, target.ptr, targetCols, targetKind, rows, classes);
+    return new Int32Array(heap().memory.buffer, counts, classes * classes).slice();
   } finally {
     heap().free(counts, bytes);
   }
+}
+
+// Adds a batch's confusion counts to acc.
+function addConfusion(acc: Float64Array, pred: Tensor, target: Tensor, kind: Kind, classes: number): void {
+  const cols = pred.shape[pred.shape.length - 1] ?? 1;
+  const counts = kind === 'binary' ? countConfusion(pred, 1, THRESHOLD, target, 1, THRESHOLD, pred.size, 2)
+    : countConfusion(pred, cols, ARGMAX, target, kind === 'sparse' ? 1 : cols, kind === 'sparse' ? LABEL : ARGMAX, pred.size / cols, classes);
+  counts.forEach((v, i) => { acc[i]! += v; });
 }
 
 // Per-class precision, recall and F1 from a [true][predicted] count matrix (0 where undefined, as scikit-learn).
@@ -82,7 +87,7 @@ function accuracy(kind: Kind, units: number): Metric {
 
 function errorMetric(name: string, power: 1 | 2, kind: Kind): Metric {
   if (kind === 'sparse') {
-    throw new WasmgradError('INVALID_ARGUMENT', `metric '${name}' compares outputs with targets of the same shape; sparseCategoricalCrossentropy's targets are labels`);
+    throw invalid(`metric '${name}' compares outputs with targets of the same shape; sparseCategoricalCrossentropy's targets are labels`);
   }
   return {
     name,
@@ -129,34 +134,29 @@ export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
  */
 export function confusionMatrix(yTrue: DataInput, yPred: DataInput, numClasses?: number): number[][] {
   return tidy(() => {
-    const made: Tensor[] = [];
-    const t = toSamples('confusionMatrix', 'yTrue', yTrue, made), p = toSamples('confusionMatrix', 'yPred', yPred, made);
+    const made: Tensor[] = []; // nested arrays made into tensors: tidy disposes them
+    const [t, p] = ([['yTrue', yTrue], ['yPred', yPred]] as const).map(([name, v]) => {
+      const s = Samples.of('confusionMatrix', name, v, made);
+      return s.batch(0, s.n);
+    }) as [Tensor, Tensor];
     if (t.shape[0] !== p.shape[0]) {
-      throw new WasmgradError('SHAPE_MISMATCH', `confusionMatrix: yTrue has ${t.shape[0]} samples but yPred has ${p.shape[0]}; they must match`);
+      throw shapeError(`confusionMatrix: yTrue has ${t.shape[0]} samples but yPred has ${p.shape[0]}; they must match`);
     }
     const cols = (x: Tensor) => x.size / x.shape[0]!;
     const isLabels = (x: Tensor) => cols(x) === 1;
     const maxLabel = (x: Tensor) => Math.floor(x.toArray().reduce((m, v) => Math.max(m, v), 0));
     const classes = numClasses ?? Math.max(isLabels(t) ? maxLabel(t) + 1 : cols(t), isLabels(p) ? maxLabel(p) + 1 : cols(p));
-    if (!Number.isInteger(classes) || classes < 1) throw new WasmgradError('INVALID_ARGUMENT', `confusionMatrix: numClasses must be a positive integer, got ${classes}`);
+    if (!Number.isInteger(classes) || classes < 1) throw invalid(`confusionMatrix: numClasses must be a positive integer, got ${classes}`);
     for (const [name, x] of [['yTrue', t], ['yPred', p]] as const) {
       if (isLabels(x)) {
         const bad = wasm().label_check_f32(x.ptr, x.size, classes);
         if (bad >= 0) throw new WasmgradError('INVALID_LABEL', `confusionMatrix: ${name}[${bad}] is ${x.toArray()[bad]}; labels must be integers in [0, ${classes})`);
       } else if (cols(x) !== classes) {
-        throw new WasmgradError('SHAPE_MISMATCH', `confusionMatrix: ${name} rows must have ${classes} scores (numClasses), got shape ${fmtShape(x.shape)}`);
+        throw shapeError(`confusionMatrix: ${name} rows must have ${classes} scores (numClasses), got shape ${fmtShape(x.shape)}`);
       }
     }
-    const bytes = classes * classes * 4, counts = heap().alloc(bytes);
-    try {
-      new Int32Array(heap().memory.buffer, counts, classes * classes).fill(0);
-      wasm().confusion_add_i32(counts, p.ptr, cols(p), isLabels(p) ? LABEL : ARGMAX, t.ptr, cols(t), isLabels(t) ? LABEL : ARGMAX, t.shape[0]!, classes);
-      const view = new Int32Array(heap().memory.buffer, counts, classes * classes);
-      return Array.from({ length: classes }, (_, r) => Array.from(view.subarray(r * classes, (r + 1) * classes)));
-    } finally {
-      heap().free(counts, bytes);
-      for (const x of made) x.dispose();
-    }
+    const view = countConfusion(p, cols(p), isLabels(p) ? LABEL : ARGMAX, t, cols(t), isLabels(t) ? LABEL : ARGMAX, t.shape[0]!, classes);
+    return Array.from({ length: classes }, (_, r) => Array.from(view.subarray(r * classes, (r + 1) * classes)));
   });
 }
 

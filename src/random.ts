@@ -1,6 +1,6 @@
 // Seeded random numbers, drawn inside the module (assembly/random.ts) so they are the same on every
 // engine. One generator is global (setSeed); fit({ seed }) makes its own.
-import { WasmgradError } from './errors.js';
+import { WasmgradError, invalid } from './errors.js';
 import type { Tensor } from './tensor.js';
 import { heap, wasm } from './wasm.js';
 
@@ -68,7 +68,7 @@ export function globalRng(): Rng {
 
 function splitSeed(seed: number): [number, number] {
   if (!Number.isSafeInteger(seed)) {
-    throw new WasmgradError('INVALID_ARGUMENT', `seed: expected a safe integer, got ${seed}`);
+    throw invalid(`seed: expected a safe integer, got ${seed}`);
   }
   const bits = BigInt.asUintN(64, BigInt(seed));
   return [Number(bits & 0xffffffffn), Number(bits >> 32n)];

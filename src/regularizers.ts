@@ -1,6 +1,6 @@
 // L1/L2 weight penalties (kernelRegularizer / biasRegularizer), added to the loss fit minimizes and
 // reports, as in Keras.
-import { WasmgradError } from './errors.js';
+import { invalid } from './errors.js';
 import { Tensor } from './tensor.js';
 import { wasm } from './wasm.js';
 
@@ -12,7 +12,7 @@ export interface Regularizer {
 
 function factor(op: string, name: string, value: unknown): number {
   if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: ${name} must be a finite number >= 0, got ${value}`);
+    throw invalid(`${op}: ${name} must be a finite number >= 0, got ${value}`);
   }
   return value;
 }
@@ -32,7 +32,7 @@ export const regularizers = {
 export function checkRegularizer(op: string, r: unknown): Regularizer | undefined {
   if (r === undefined) return undefined;
   if (r === null || typeof r !== 'object' || Object.keys(r).some((k) => k !== 'l1' && k !== 'l2')) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: a regularizer is { l1, l2 } (see regularizers.l1, .l2, .l1l2), got ${JSON.stringify(r)}`);
+    throw invalid(`${op}: a regularizer is { l1, l2 } (see regularizers.l1, .l2, .l1l2), got ${JSON.stringify(r)}`);
   }
   const { l1 = 0, l2 = 0 } = r as Partial<Regularizer>;
   return { l1: factor(op, 'l1', l1), l2: factor(op, 'l2', l2) };

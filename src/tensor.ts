@@ -1,7 +1,7 @@
 // Tensor: a float32, row-major block in the arena, plus what autograd needs: the inputs it was made
 // from and the closure that carries gradients back to them (micrograd's design: the backward rule
 // is written next to its forward, in the op that makes the tensor).
-import { WasmgradError, fmtShape } from './errors.js';
+import { WasmgradError, fmtShape, invalid, shapeError } from './errors.js';
 import { heap, wasm } from './wasm.js';
 
 /** Nested arrays of numbers, as in tensor([[1, 2], [3, 4]]). */
@@ -101,7 +101,7 @@ export class Tensor {
 
   /** The one value of a single-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new WasmgradError('SHAPE_MISMATCH', `item: expected a tensor of one element, got shape ${fmtShape(this.shape)}`);
+    if (this.size !== 1) throw shapeError(`item: expected a tensor of one element, got shape ${fmtShape(this.shape)}`);
     return new Float32Array(heap().memory.buffer, this.ptr, 1)[0]!;
   }
 
@@ -144,10 +144,10 @@ export class Tensor {
   /** Computes d(this)/d(t) for every tensor t with requiresGrad that this one depends on, adding into t.grad. */
   backward(): void {
     if (this.size !== 1) {
-      throw new WasmgradError('SHAPE_MISMATCH', `backward: expected a scalar (one element) to start from, got shape ${fmtShape(this.shape)}`);
+      throw shapeError(`backward: expected a scalar (one element) to start from, got shape ${fmtShape(this.shape)}`);
     }
     if (!this.requiresGrad) {
-      throw new WasmgradError('INVALID_ARGUMENT', `backward: tensor #${this.id} does not depend on any tensor with requiresGrad`);
+      throw invalid(`backward: tensor #${this.id} does not depend on any tensor with requiresGrad`);
     }
     const order = topologicalOrder(this);
     wasm().fill_f32(this.gradPtr(), 1, 1);
@@ -191,7 +191,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
 function checkShape(shape: readonly number[]): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new WasmgradError('INVALID_ARGUMENT', `shape ${fmtShape(shape)}: every dimension must be a non-negative integer`);
+      throw invalid(`shape ${fmtShape(shape)}: every dimension must be a non-negative integer`);
     }
   }
 }
@@ -211,13 +211,13 @@ export function tensor(values: TensorLike, shape?: readonly number[], options: {
     flat = new Float32Array(inferred.reduce((a, b) => a * b, 1));
     flatten(values, flat, 0);
   } else {
-    throw new WasmgradError('INVALID_ARGUMENT', `tensor: expected a number, nested arrays or a Float32Array, got ${describe(values)}`);
+    throw invalid(`tensor: expected a number, nested arrays or a Float32Array, got ${describe(values)}`);
   }
   const finalShape = shape ?? inferred;
   checkShape(finalShape);
   const size = finalShape.reduce((a, b) => a * b, 1);
   if (size !== flat.length) {
-    throw new WasmgradError('SHAPE_MISMATCH', `tensor: shape ${fmtShape(finalShape)} needs ${size} values, got ${flat.length}`);
+    throw shapeError(`tensor: shape ${fmtShape(finalShape)} needs ${size} values, got ${flat.length}`);
   }
   const t = Tensor.empty(finalShape);
   new Float32Array(heap().memory.buffer, t.ptr, size).set(flat);
@@ -243,17 +243,17 @@ function nestedShape(values: NestedArray): number[] {
 
 function flatten(values: NestedArray, out: Float32Array, at: number, depth = 0, shape = nestedShape(values)): number {
   if (values.length !== shape[0]) {
-    throw new WasmgradError('SHAPE_MISMATCH', `tensor: ragged nested array: expected length ${shape[0]} at depth ${depth}, got ${values.length}`);
+    throw shapeError(`tensor: ragged nested array: expected length ${shape[0]} at depth ${depth}, got ${values.length}`);
   }
   for (const v of values) {
     if (typeof v === 'number') {
-      if (shape.length !== 1) throw new WasmgradError('SHAPE_MISMATCH', `tensor: ragged nested array: a number at depth ${depth} where arrays were expected`);
+      if (shape.length !== 1) throw shapeError(`tensor: ragged nested array: a number at depth ${depth} where arrays were expected`);
       out[at++] = v;
     } else if (Array.isArray(v)) {
-      if (shape.length < 2) throw new WasmgradError('SHAPE_MISMATCH', `tensor: ragged nested array: an array at depth ${depth + 1} where numbers were expected`);
+      if (shape.length < 2) throw shapeError(`tensor: ragged nested array: an array at depth ${depth + 1} where numbers were expected`);
       at = flatten(v, out, at, depth + 1, shape.slice(1));
     } else {
-      throw new WasmgradError('INVALID_ARGUMENT', `tensor: expected numbers, got ${describe(v)} at depth ${depth + 1}`);
+      throw invalid(`tensor: expected numbers, got ${describe(v)} at depth ${depth + 1}`);
     }
   }
   return at;
@@ -278,7 +278,7 @@ export function tidy<T>(fn: () => T): T {
   scopes.pop();
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
-    throw new WasmgradError('INVALID_ARGUMENT', 'tidy: fn must be synchronous; it returned a Promise');
+    throw invalid('tidy: fn must be synchronous; it returned a Promise');
   }
   const keep = new Set<Tensor>();
   collectTensors(result, keep);

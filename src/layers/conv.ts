@@ -1,5 +1,5 @@
 // Convolution and pooling layers, channels-last like Keras: samples are [height, width, channels].
-import { WasmgradError, fmtShape } from '../errors.js';
+import { fmtShape, invalid, shapeError } from '../errors.js';
 import { conv2d, maxPool2d, avgPool2d, reshape, type Padding } from '../ops/conv.js';
 import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
@@ -10,14 +10,14 @@ type Pair = number | [number, number];
 function pair(layer: string, name: string, v: Pair): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${layer}: ${name} must be a positive integer or two of them, got ${JSON.stringify(v)}`);
+    throw invalid(`${layer}: ${name} must be a positive integer or two of them, got ${JSON.stringify(v)}`);
   }
   return p;
 }
 
 function image(layer: string, inputShape: readonly number[]): [number, number, number] {
   if (inputShape.length !== 3) {
-    throw new WasmgradError('SHAPE_MISMATCH', `${layer}: takes samples of shape [height, width, channels], got ${fmtShape(inputShape)}`);
+    throw shapeError(`${layer}: takes samples of shape [height, width, channels], got ${fmtShape(inputShape)}`);
   }
   return inputShape as [number, number, number];
 }
@@ -25,7 +25,7 @@ function image(layer: string, inputShape: readonly number[]): [number, number, n
 // Output length along one axis, as TensorFlow computes it.
 function outLength(layer: string, n: number, k: number, s: number, padding: Padding): number {
   const out = padding === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
-  if (out <= 0) throw new WasmgradError('SHAPE_MISMATCH', `${layer}: a window of ${k} does not fit an input of ${n} with '${padding}' padding`);
+  if (out <= 0) throw shapeError(`${layer}: a window of ${k} does not fit an input of ${n} with '${padding}' padding`);
   return out;
 }
 
@@ -51,14 +51,14 @@ export class Conv2D extends KernelLayer {
   constructor(config: Conv2dConfig) {
     super(config, 'conv2d');
     if (!Number.isInteger(config.filters) || config.filters <= 0) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: filters must be a positive integer, got ${config.filters}`);
+      throw invalid(`${this.name}: filters must be a positive integer, got ${config.filters}`);
     }
     this.filters = config.filters;
     this.kernelSize = pair(this.name, 'kernelSize', config.kernelSize);
     this.strides = pair(this.name, 'strides', config.strides ?? 1);
     this.padding = config.padding ?? 'valid';
     if (this.padding !== 'valid' && this.padding !== 'same') {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
+      throw invalid(`${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
     }
   }
 

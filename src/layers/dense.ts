@@ -1,5 +1,5 @@
 // dense: out = activation(x · kernel + bias), kernel [inputs × units], bias [units].
-import { WasmgradError, fmtShape } from '../errors.js';
+import { fmtShape, invalid, shapeError } from '../errors.js';
 import { add } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
 import type { Tensor } from '../tensor.js';
@@ -18,14 +18,14 @@ export class Dense extends KernelLayer {
   constructor(config: DenseConfig) {
     super(config, 'dense');
     if (!Number.isInteger(config.units) || config.units <= 0) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: units must be a positive integer, got ${config.units}`);
+      throw invalid(`${this.name}: units must be a positive integer, got ${config.units}`);
     }
     this.units = config.units;
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
     if (inputShape.length !== 1) {
-      throw new WasmgradError('SHAPE_MISMATCH', `${this.name}: dense takes samples of shape [features], got ${fmtShape(inputShape)}`);
+      throw shapeError(`${this.name}: dense takes samples of shape [features], got ${fmtShape(inputShape)}`);
     }
     const inputs = inputShape[0]!;
     return { outputShape: [this.units], weights: this.kernelAndBias([inputs, this.units], inputs, this.units, this.units) };

@@ -1,6 +1,6 @@
 // dropout: during fit, zero each input with probability `rate` and scale the rest by 1/(1 - rate)
 // (inverted dropout, Srivastava et al. 2014); at inference, the identity.
-import { WasmgradError } from '../errors.js';
+import { invalid } from '../errors.js';
 import { Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
@@ -23,11 +23,11 @@ export class Dropout extends Layer {
   constructor(config: DropoutConfig) {
     super(config, 'dropout');
     if (!(typeof config.rate === 'number' && config.rate >= 0 && config.rate < 1)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: rate must be in [0, 1), got ${config.rate}`);
+      throw invalid(`${this.name}: rate must be in [0, 1), got ${config.rate}`);
     }
     this.rate = config.rate;
     if (config.seed !== undefined && !Number.isSafeInteger(config.seed)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: seed must be a safe integer, got ${config.seed}`);
+      throw invalid(`${this.name}: seed must be a safe integer, got ${config.seed}`);
     }
     this.seed = config.seed;
   }
@@ -48,7 +48,7 @@ export class Dropout extends Layer {
   call(x: Tensor, context: CallContext): Tensor {
     if (!context.training || this.rate === 0) return x;
     const rng = this.seed !== undefined ? (this.rng ??= new Rng(this.seed)) : context.rng;
-    if (!rng) throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: training needs a random generator`);
+    if (!rng) throw invalid(`${this.name}: training needs a random generator`);
     const out = Tensor.empty(x.shape), mask = Tensor.empty(x.shape);
     rng.dropout(out, mask, x, this.rate);
     const k = wasm();

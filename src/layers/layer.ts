@@ -2,7 +2,7 @@
 // floats itself. The model owns the memory: it allocates every layer's weights in one flat buffer
 // and hands them back as `weights`.
 import { getActivation, type ActivationName } from '../activations.js';
-import { WasmgradError } from '../errors.js';
+import { invalid } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
 import type { Rng } from '../random.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
@@ -52,7 +52,7 @@ export abstract class Layer {
     this.name = config.name ?? `${prefix}_${n}`;
     if (config.inputShape !== undefined) {
       if (!Array.isArray(config.inputShape) || config.inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
-        throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: inputShape must be an array of positive integers, got ${JSON.stringify(config.inputShape)}`);
+        throw invalid(`${this.name}: inputShape must be an array of positive integers, got ${JSON.stringify(config.inputShape)}`);
       }
     }
     this.inputShape = config.inputShape?.slice() ?? null;

@@ -1,7 +1,7 @@
 // batchNormalization and layerNormalization: normalize over the last axis (channels), then scale
 // by gamma and shift by beta. Batch norm keeps moving statistics for inference as non-trainable
 // weights (the optimizer never touches them; they are saved with the model).
-import { WasmgradError, fmtShape } from '../errors.js';
+import { fmtShape, invalid, shapeError } from '../errors.js';
 import { batchNorm, layerNorm } from '../ops/normalization.js';
 import type { Tensor } from '../tensor.js';
 import { Layer, type CallContext, type LayerConfig, type WeightSpec } from './layer.js';
@@ -22,14 +22,14 @@ export interface LayerNormalizationConfig extends LayerConfig {
 
 function epsilonArg(layer: string, value: unknown): number {
   if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${layer}: epsilon must be a finite number > 0, got ${value}`);
+    throw invalid(`${layer}: epsilon must be a finite number > 0, got ${value}`);
   }
   return value;
 }
 
 function channelSpecs(layer: string, inputShape: readonly number[], extra: boolean): WeightSpec[] {
   const c = inputShape[inputShape.length - 1];
-  if (c === undefined) throw new WasmgradError('SHAPE_MISMATCH', `${layer}: needs samples with a channel axis, got ${fmtShape(inputShape)}`);
+  if (c === undefined) throw shapeError(`${layer}: needs samples with a channel axis, got ${fmtShape(inputShape)}`);
   const spec = (name: string, initializer: 'ones' | 'zeros', trainable = true): WeightSpec => ({ name, shape: [c], initializer, fanIn: c, fanOut: c, trainable });
   const specs = [spec('gamma', 'ones'), spec('beta', 'zeros')];
   if (extra) specs.push(spec('moving_mean', 'zeros', false), spec('moving_variance', 'ones', false));
@@ -45,7 +45,7 @@ export class BatchNormalization extends Layer {
     super(config, 'batch_normalization');
     this.momentum = config.momentum ?? 0.99;
     if (!(typeof this.momentum === 'number' && this.momentum >= 0 && this.momentum < 1)) {
-      throw new WasmgradError('INVALID_ARGUMENT', `${this.name}: momentum must be in [0, 1), got ${config.momentum}`);
+      throw invalid(`${this.name}: momentum must be in [0, 1), got ${config.momentum}`);
     }
     this.epsilon = epsilonArg(this.name, config.epsilon ?? 1e-3);
   }

@@ -1,5 +1,5 @@
 // Activation ops: relu, leakyRelu, sigmoid, tanh (elementwise) and softmax (over the last axis).
-import { WasmgradError } from '../errors.js';
+import { shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
 
@@ -73,7 +73,7 @@ export function softmax(x: Tensor): Tensor {
   const k = wasm();
   const cols = x.shape[x.shape.length - 1];
   if (cols === undefined || cols === 0) {
-    throw new WasmgradError('SHAPE_MISMATCH', `softmax: x needs a non-empty last axis, got shape [${x.shape.join(', ')}]`);
+    throw shapeError(`softmax: x needs a non-empty last axis, got shape [${x.shape.join(', ')}]`);
   }
   const rows = x.size / cols;
   const out = Tensor.empty(x.shape);

@@ -1,7 +1,7 @@
 // conv2d, maxPool2d, avgPool2d and reshape, channels-last ([batch, height, width, channels]).
 // conv2d is im2col + the packed GEMM: forward cols·W, backward dW += colsᵀ·dout and
 // dinp += col2im(dout·Wᵀ). The cols buffer is kept until backward (it is the saved input).
-import { WasmgradError, fmtShape } from '../errors.js';
+import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
 import { gemm } from './matmul.js';
@@ -22,7 +22,7 @@ interface Geometry { oh: number; ow: number; pt: number; pl: number }
 // Output size and top/left padding, as TensorFlow computes them.
 function geometry(op: string, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padding: Padding): Geometry {
   if (padding !== 'valid' && padding !== 'same') {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+    throw invalid(`${op}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
   }
   if (padding === 'same') {
     const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
@@ -31,14 +31,14 @@ function geometry(op: string, h: number, w: number, kh: number, kw: number, sh: 
   }
   const oh = Math.floor((h - kh) / sh) + 1, ow = Math.floor((w - kw) / sw) + 1;
   if (oh <= 0 || ow <= 0) {
-    throw new WasmgradError('SHAPE_MISMATCH', `${op}: a ${kh}×${kw} window does not fit a ${h}×${w} input with 'valid' padding`);
+    throw shapeError(`${op}: a ${kh}×${kw} window does not fit a ${h}×${w} input with 'valid' padding`);
   }
   return { oh, ow, pt: 0, pl: 0 };
 }
 
 function checkStrides(op: string, strides: readonly number[]): [number, number] {
   if (strides.length !== 2 || strides.some((s) => !Number.isInteger(s) || s <= 0)) {
-    throw new WasmgradError('INVALID_ARGUMENT', `${op}: strides must be two positive integers, got ${JSON.stringify(strides)}`);
+    throw invalid(`${op}: strides must be two positive integers, got ${JSON.stringify(strides)}`);
   }
   return [strides[0]!, strides[1]!];
 }
@@ -47,12 +47,12 @@ function checkStrides(op: string, strides: readonly number[]): [number, number] 
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
   const k = wasm();
   if (x.shape.length !== 4 || filter.shape.length !== 4) {
-    throw new WasmgradError('SHAPE_MISMATCH', `conv2d: x must be [batch, height, width, channels] and filter [kh, kw, channels, filters], got x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`);
+    throw shapeError(`conv2d: x must be [batch, height, width, channels] and filter [kh, kw, channels, filters], got x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`);
   }
   const [batch, h, w, c] = x.shape as [number, number, number, number];
   const [kh, kw, fc, f] = filter.shape as [number, number, number, number];
   if (fc !== c) {
-    throw new WasmgradError('SHAPE_MISMATCH', `conv2d: filter ${fmtShape(filter.shape)} expects ${fc} input channels, x ${fmtShape(x.shape)} has ${c}`);
+    throw shapeError(`conv2d: filter ${fmtShape(filter.shape)} expects ${fc} input channels, x ${fmtShape(x.shape)} has ${c}`);
   }
   const [sh, sw] = checkStrides('conv2d', options.strides ?? [1, 1]);
   const { oh, ow, pt, pl } = geometry('conv2d', h, w, kh, kw, sh, sw, options.padding ?? 'valid');
@@ -95,7 +95,7 @@ export interface PoolOptions {
 
 function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
   if (x.shape.length !== 4) {
-    throw new WasmgradError('SHAPE_MISMATCH', `${op}: x must be [batch, height, width, channels], got ${fmtShape(x.shape)}`);
+    throw shapeError(`${op}: x must be [batch, height, width, channels], got ${fmtShape(x.shape)}`);
   }
   const [batch, h, w, c] = x.shape as [number, number, number, number];
   const [ph, pw] = checkStrides(op, options.poolSize);
@@ -130,7 +130,7 @@ export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   if (size !== x.size) {
-    throw new WasmgradError('SHAPE_MISMATCH', `reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${size} elements)`);
+    throw shapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${size} elements)`);
   }
   const out = Tensor.empty(shape);
   new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, x.ptr, x.ptr + x.size * 4);

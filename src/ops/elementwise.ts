@@ -1,7 +1,7 @@
 // add, sub, mul and the full reductions sum and mean.
 // add and sub broadcast b over the rows of a when b's shape is a trailing part of a's (a bias
 // [units] over [batch, units], or a scalar over anything); mul takes equal shapes.
-import { WasmgradError, fmtShape } from '../errors.js';
+import { WasmgradError, fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
 
@@ -39,8 +39,7 @@ function broadcastCols(op: string, a: Tensor, b: Tensor): number {
   const as = a.shape, bs = b.shape;
   const trailing = bs.length <= as.length && bs.every((d, i) => d === as[as.length - bs.length + i]);
   if (!trailing && !(b.size === 1 && bs.every((d) => d === 1))) {
-    throw new WasmgradError('SHAPE_MISMATCH',
-      `${op}: b's shape ${fmtShape(bs)} must equal a's shape ${fmtShape(as)} or its trailing dimensions`);
+    throw shapeError(`${op}: b's shape ${fmtShape(bs)} must equal a's shape ${fmtShape(as)} or its trailing dimensions`);
   }
   return b.size;
 }
@@ -49,7 +48,7 @@ function broadcastCols(op: string, a: Tensor, b: Tensor): number {
 export function mul(a: Tensor, b: Tensor): Tensor {
   const k = wasm();
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new WasmgradError('SHAPE_MISMATCH', `mul: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} must have the same shape`);
+    throw shapeError(`mul: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} must have the same shape`);
   }
   const out = Tensor.empty(a.shape);
   k.mul_forward_f32(out.ptr, a.ptr, b.ptr, a.size);

@@ -1,6 +1,6 @@
 // Loss ops: each returns a scalar tensor (mean over the batch, as Keras reduces) whose backward
 // reaches the prediction, or the logits for the fused forms. Targets get no gradient.
-import { WasmgradError, fmtShape } from '../errors.js';
+import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
 
@@ -9,7 +9,7 @@ const EPSILON = 1e-7;
 
 function checkSameShape(op: string, pred: Tensor, target: Tensor): void {
   if (pred.shape.length !== target.shape.length || pred.shape.some((d, i) => d !== target.shape[i])) {
-    throw new WasmgradError('SHAPE_MISMATCH', `${op}: target shape ${fmtShape(target.shape)} must equal prediction shape ${fmtShape(pred.shape)}`);
+    throw shapeError(`${op}: target shape ${fmtShape(target.shape)} must equal prediction shape ${fmtShape(pred.shape)}`);
   }
 }
 
@@ -42,7 +42,7 @@ export function meanAbsoluteError(pred: Tensor, target: Tensor): Tensor {
 export function huber(pred: Tensor, target: Tensor, delta = 1): Tensor {
   const k = wasm();
   checkSameShape('huber', pred, target);
-  if (!(delta > 0)) throw new WasmgradError('INVALID_ARGUMENT', `huber: delta must be > 0, got ${delta}`);
+  if (!(delta > 0)) throw invalid(`huber: delta must be > 0, got ${delta}`);
   const loss = Tensor.empty([]);
   k.huber_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size, delta);
   return loss.recordBackward([pred], () =>
@@ -112,7 +112,7 @@ export function sigmoidCrossEntropy(logits: Tensor, target: Tensor): { loss: Ten
 function checkLabels(op: string, pred: Tensor, labels: Tensor): [number, number] {
   const [rows, cols] = rowsCols(pred);
   if (labels.size !== rows || labels.shape[0] !== pred.shape[0]) {
-    throw new WasmgradError('SHAPE_MISMATCH', `${op}: labels of shape ${fmtShape(labels.shape)} must hold one class index per row of the prediction ${fmtShape(pred.shape)}`);
+    throw shapeError(`${op}: labels of shape ${fmtShape(labels.shape)} must hold one class index per row of the prediction ${fmtShape(pred.shape)}`);
   }
   const bad = wasm().label_check_f32(labels.ptr, rows, cols);
   if (bad >= 0) {

@@ -1,7 +1,7 @@
 // matmul: out[M×N] = op(a)·op(b) for 2-D a and b, op being the identity or a transpose.
 // All four forms run on the one packed GEMM (assembly/gemm.ts); the backward of each form is two
 // GEMMs of other forms, accumulating into the gradients.
-import { WasmgradError, fmtShape } from '../errors.js';
+import { fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm, type Kernels } from '../wasm.js';
 
@@ -21,13 +21,12 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const k = wasm();
   const ta = options.transposeA ?? false, tb = options.transposeB ?? false;
   if (a.shape.length !== 2 || b.shape.length !== 2) {
-    throw new WasmgradError('SHAPE_MISMATCH', `matmul: a and b must be 2-D, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}`);
+    throw shapeError(`matmul: a and b must be 2-D, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}`);
   }
   const [m, ka] = ta ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [kb, n] = tb ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
   if (ka !== kb) {
-    throw new WasmgradError('SHAPE_MISMATCH',
-      `matmul: inner dimensions differ: op(a) is ${m}×${ka} and op(b) is ${kb}×${n} (a ${fmtShape(a.shape)}` +
+    throw shapeError(`matmul: inner dimensions differ: op(a) is ${m}×${ka} and op(b) is ${kb}×${n} (a ${fmtShape(a.shape)}` +
       `${ta ? ' transposed' : ''}, b ${fmtShape(b.shape)}${tb ? ' transposed' : ''})`);
   }
   const out = Tensor.empty([m, n]);

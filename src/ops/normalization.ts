@@ -1,15 +1,15 @@
 // Batch and layer normalization over the last axis: x is seen as [rows, channels]. Batch norm
 // normalizes each channel over the rows (batch × height × width), layer norm each row over its
 // channels; both then scale by γ and shift by β (one per channel).
-import { WasmgradError, fmtShape } from '../errors.js';
+import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
 
 function channels(op: string, x: Tensor, params: Record<string, Tensor>): number {
   const c = x.shape[x.shape.length - 1];
-  if (x.shape.length < 2 || c === undefined) throw new WasmgradError('SHAPE_MISMATCH', `${op}: x must have a batch axis and a channel axis, got ${fmtShape(x.shape)}`);
+  if (x.shape.length < 2 || c === undefined) throw shapeError(`${op}: x must have a batch axis and a channel axis, got ${fmtShape(x.shape)}`);
   for (const [name, t] of Object.entries(params)) {
-    if (t.size !== c) throw new WasmgradError('SHAPE_MISMATCH', `${op}: ${name} must have shape [${c}] (x's last axis), got ${fmtShape(t.shape)}`);
+    if (t.size !== c) throw shapeError(`${op}: ${name} must have shape [${c}] (x's last axis), got ${fmtShape(t.shape)}`);
   }
   return c;
 }
@@ -41,7 +41,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Te
     if (!options.training) {
       k.batchnorm_infer_f32(out.ptr, x.ptr, gamma.ptr, beta.ptr, movingMean.ptr, movingVariance.ptr, rows, c, eps, work);
       return out.recordBackward([x, gamma, beta], () => {
-        throw new WasmgradError('INVALID_ARGUMENT', 'batchNorm: inference mode (training: false) has no backward pass');
+        throw invalid('batchNorm: inference mode (training: false) has no backward pass');
       });
     }
     const statsBytes = c * 8, stats = heap().alloc(statsBytes);
