@@ -20,7 +20,8 @@
 // Measured here (bench/run.ts and a kernel-level comparison): packing A wins for wide products
 // (64×128×784: 10.0 vs 8.5 GFLOP/s), reading in place wins for narrow ones such as a convolution
 // with 6 filters (25×6×50176 Aᵀ·B: 4.1 vs 3.3). The workspace (host-allocated,
-// gemm_workspace_bytes) holds the packed B block, the packed A block and one MR×NR edge tile.
+// gemm_workspace_bytes) holds the packed B block and the packed A block. Edge tiles (fewer than
+// MR rows or NR columns left) run the same micro-kernel and store only their part of the tile.
 
 // @ts-ignore: decorator
 @inline const MR = 4;
@@ -45,7 +46,7 @@ export function gemm_workspace_bytes(m: i32, n: i32, k: i32): i32 {
   const kc = min(k, KC);
   const nc = roundUp(min(n, NC), NR);
   const mc = roundUp(min(m, MC), MR);
-  return (kc * nc + mc * kc + MR * NR) << 2;
+  return (kc * nc + mc * kc) << 2;
 }
 
 // B stored K×N (ldb = N): panel[k][j] = B[pc + k][jc + jr + j]; contiguous rows, two v128 per k.
@@ -161,7 +162,7 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
 // its row stride in bytes.
 // @ts-ignore: decorator
 @inline function micro_4x8(c: usize, ldc: usize, a: usize, o1: usize, o2: usize, o3: usize, cs: usize,
-                           pb: usize, kc: i32, accumulate: bool, packed: bool): void {
+                           pb: usize, kc: i32, accumulate: bool, packed: bool, mr: i32, nr: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -185,16 +186,54 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
     a += packed ? <usize>(MR << 2) : cs;
     pb += NR << 2;
   }
-  if (accumulate) {
-    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
-    c10 = f32x4.add(c10, v128.load(c + ldc)); c11 = f32x4.add(c11, v128.load(c + ldc, 16));
-    c20 = f32x4.add(c20, v128.load(c + ldc * 2)); c21 = f32x4.add(c21, v128.load(c + ldc * 2, 16));
-    c30 = f32x4.add(c30, v128.load(c + ldc * 3)); c31 = f32x4.add(c31, v128.load(c + ldc * 3, 16));
+  if (mr == MR && nr == NR) {
+    if (accumulate) {
+      c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c + ldc)); c11 = f32x4.add(c11, v128.load(c + ldc, 16));
+      c20 = f32x4.add(c20, v128.load(c + ldc * 2)); c21 = f32x4.add(c21, v128.load(c + ldc * 2, 16));
+      c30 = f32x4.add(c30, v128.load(c + ldc * 3)); c31 = f32x4.add(c31, v128.load(c + ldc * 3, 16));
+    }
+    v128.store(c, c00); v128.store(c, c01, 16);
+    v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+    v128.store(c + ldc * 2, c20); v128.store(c + ldc * 2, c21, 16);
+    v128.store(c + ldc * 3, c30); v128.store(c + ldc * 3, c31, 16);
+  } else {
+    // An edge tile: only its mr rows and nr columns are written.
+    store_row(c, c00, c01, nr, accumulate);
+    if (mr > 1) store_row(c + ldc, c10, c11, nr, accumulate);
+    if (mr > 2) store_row(c + ldc * 2, c20, c21, nr, accumulate);
+    if (mr > 3) store_row(c + ldc * 3, c30, c31, nr, accumulate);
   }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
-  v128.store(c + ldc * 2, c20); v128.store(c + ldc * 2, c21, 16);
-  v128.store(c + ldc * 3, c30); v128.store(c + ldc * 3, c31, 16);
+}
+
+// Stores the first nr (1 .. 8) of the 8 values lo:hi at p, or adds them to what is there.
+// @ts-ignore: decorator
+@inline function store_row(p: usize, lo: v128, hi: v128, nr: i32, accumulate: bool): void {
+  if (nr >= 4) {
+    v128.store(p, accumulate ? f32x4.add(lo, v128.load(p)) : lo);
+    if (nr > 4) store_part(p + 16, hi, nr - 4, accumulate);
+  } else {
+    store_part(p, lo, nr, accumulate);
+  }
+}
+
+// Stores the first n (1 .. 4) lanes of v at p, or adds them to what is there.
+// @ts-ignore: decorator
+@inline function store_part(p: usize, v: v128, n: i32, accumulate: bool): void {
+  if (n == 4) {
+    v128.store(p, accumulate ? f32x4.add(v, v128.load(p)) : v);
+    return;
+  }
+  if (accumulate) v = f32x4.add(v, n == 1 ? v128.load32_zero(p) : v128.load64_zero(p));
+  if (n == 1) {
+    v128.store32_lane(p, v, 0);
+  } else {
+    v128.store64_lane(p, v, 0);
+    if (n == 3) {
+      // load64_zero added lanes 0 and 1 only.
+      store<f32>(p + 8, accumulate ? f32x4.extract_lane(v, 2) + load<f32>(p + 8) : f32x4.extract_lane(v, 2));
+    }
+  }
 }
 
 function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
@@ -207,7 +246,6 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   const kcMax = min(k, KC);
   const pb = work;
   const pa = pb + (<usize>kcMax * roundUp(min(n, NC), NR) << 2);
-  const tile = pa + (<usize>kcMax * roundUp(min(m, MC), MR) << 2);
   const packA = n >= PACK_A_MIN_N;
   const lda = transA ? m : k;
   // Element (i, p) of op(A) is at a + i·rs + p·cs (in a packed strip: at strip + i·4 + p·16).
@@ -229,8 +267,8 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
           else pack_a(pa, a, lda, ic, pc, mc, kc);
         }
         const c0 = out + ldc * ic + (<usize>jc << 2);
-        if (packA) panels_packed(c0, ldc, pa, pb, mc, nc, kc, acc, tile);
-        else panels_direct(c0, ldc, a + rs * ic + cs * pc, rs, cs, pb, mc, nc, kc, acc, tile);
+        if (packA) panels_packed(c0, ldc, pa, pb, mc, nc, kc, acc);
+        else panels_direct(c0, ldc, a + rs * ic + cs * pc, rs, cs, pb, mc, nc, kc, acc);
       }
     }
   }
@@ -238,17 +276,17 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
 
 // The jr/ir loops over one block, in two copies (packed A or A in place) so that each holds one
 // inlined micro-kernel: with both in one loop body V8 ran the packed case 30-40% slower here.
-function panels_packed(c0: usize, ldc: usize, pa: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool, tile: usize): void {
-  panels(c0, ldc, pa, 4, <usize>(MR << 2), pb, mc, nc, kc, acc, tile, true);
+function panels_packed(c0: usize, ldc: usize, pa: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool): void {
+  panels(c0, ldc, pa, 4, <usize>(MR << 2), pb, mc, nc, kc, acc, true);
 }
 
-function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool, tile: usize): void {
-  panels(c0, ldc, a, rs, cs, pb, mc, nc, kc, acc, tile, false);
+function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool): void {
+  panels(c0, ldc, a, rs, cs, pb, mc, nc, kc, acc, false);
 }
 
 // @ts-ignore: decorator
 @inline function panels(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize,
-                        mc: i32, nc: i32, kc: i32, acc: bool, tile: usize, packed: bool): void {
+                        mc: i32, nc: i32, kc: i32, acc: bool, packed: bool): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = min(NR, nc - jr);
     const bp = pb + (<usize>jr * kc << 2);
@@ -258,19 +296,12 @@ function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb
       const ap = packed ? a + (<usize>ir * kc << 2) : a + rs * ir;
       const cp = c0 + ldc * ir + (<usize>jr << 2);
       if (mr == MR && nr == NR) {
-        micro_4x8(cp, ldc, ap, rs, rs * 2, rs * 3, cs, bp, kc, acc, packed);
+        micro_4x8(cp, ldc, ap, rs, rs * 2, rs * 3, cs, bp, kc, acc, packed, MR, NR);
       } else {
-        // Unpacked, rows past M read row 0 again (in bounds); their results are dropped.
+        // Unpacked, rows past M read row 0 again (in bounds); their results are not stored.
         const pad = packed || mr == MR;
         const o1: usize = pad || mr > 1 ? rs : 0, o2: usize = pad || mr > 2 ? rs * 2 : 0, o3: usize = pad || mr > 3 ? rs * 3 : 0;
-        micro_4x8(tile, NR << 2, ap, o1, o2, o3, cs, bp, kc, false, packed);
-        for (let i = 0; i < mr; i++) {
-          for (let j = 0; j < nr; j++) {
-            const d = cp + ldc * i + (<usize>j << 2);
-            const v = load<f32>(tile + (<usize>(i * NR + j) << 2));
-            store<f32>(d, acc ? load<f32>(d) + v : v);
-          }
-        }
+        micro_4x8(cp, ldc, ap, o1, o2, o3, cs, bp, kc, acc, packed, mr, nr);
       }
     }
   }
