@@ -16,12 +16,21 @@ export interface Result {
   max: number;
 }
 
+/**
+ * Collects garbage before a timed run (with node --expose-gc, as `npm run bench` starts it), so no
+ * contender pays for the garbage another one left: TF.js allocates heavily in JS.
+ */
+export function settle(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Runs every contender `warmup` times, then `reps` rounds of each in turn; returns rates (units/s). */
 export async function interleave(contenders: Contender[], reps: number, warmup = 1): Promise<Result[]> {
   for (const c of contenders) for (let i = 0; i < warmup; i++) await c.run();
   const rates = contenders.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
     for (const [i, c] of contenders.entries()) {
+      settle();
       const t0 = performance.now();
       const units = await c.run();
       rates[i]!.push(units / ((performance.now() - t0) / 1000));

@@ -16,7 +16,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import asc from 'assemblyscript/asc';
 import * as wg from '../src/index.js';
 import { heap, wasm } from '../src/wasm.js';
-import { machine, rng } from './lib.js';
+import { machine, rng, settle } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -256,6 +256,7 @@ if (want('fit')) {
   for (let rep = -1; rep < REPS; rep++) {
     for (const [i, [, run, be]] of runs.entries()) {
       await tf.setBackend(be);
+      settle();
       const t0 = performance.now();
       await run();
       if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);
@@ -371,6 +372,7 @@ if (want('lenet')) {
   const times: number[][] = runs.map(() => []);
   for (let rep = -1; rep < REPS; rep++) {
     for (const [i, [, run]] of runs.entries()) {
+      settle();
       const t0 = performance.now();
       await run();
       if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);
