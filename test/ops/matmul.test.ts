@@ -5,10 +5,14 @@ import * as ref from '../ref.js';
 
 // The packed GEMM has a 4×8 register tile, K blocks of 256, M blocks of 128 and N blocks of 1024:
 // these shapes hit full tiles, edge tiles in M and N, K shorter than and across a K block,
-// several M blocks and several N blocks.
+// several M blocks and several N blocks. In the backward case 130×5·5×3, the gradient of b is
+// aᵀ·dout with K = 130 rows: the narrow path, accumulating.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 8, 1], [4, 8, 4], [3, 5, 7], [5, 9, 3], [8, 16, 2], [17, 13, 19],
   [33, 70, 300], [130, 9, 5], [5, 1030, 3], [3, 300, 2], [64, 10, 128], [2, 3, 513],
+  // The narrow path (Aᵀ·B, N ≤ 8, K ≥ 128, M ≥ 4): every column count, M a multiple of 4 or not
+  // (the last strip overlaps), K across blocks; B read in place (N = 1, 2, 3, 4, 6, 8) or padded.
+  [4, 1, 128], [5, 2, 300], [7, 3, 129], [25, 6, 600], [9, 4, 257], [6, 5, 200], [13, 7, 140], [16, 8, 513],
 ];
 const FORMS = [[false, false], [false, true], [true, false], [true, true]] as const;
 
@@ -27,7 +31,7 @@ describe('matmul forward against the float64 reference', () => {
 });
 
 describe('matmul backward against central differences', () => {
-  for (const [m, n, k] of [[1, 1, 1], [3, 5, 7], [5, 9, 4], [2, 3, 9]] as [number, number, number][]) {
+  for (const [m, n, k] of [[1, 1, 1], [3, 5, 7], [5, 9, 4], [2, 3, 9], [130, 3, 5]] as [number, number, number][]) {
     for (const [ta, tb] of FORMS) {
       test(`${m}×${k} · ${k}×${n}${ta ? ' transposeA' : ''}${tb ? ' transposeB' : ''}`, () => {
         gradcheck(
