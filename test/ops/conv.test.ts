@@ -11,6 +11,13 @@ const CASES: Case[] = [
   { x: [1, 6, 6, 2], f: [5, 5, 2, 3], s: [1, 1], p: 'same' },
   { x: [3, 4, 4, 5], f: [1, 1, 5, 7], s: [1, 1], p: 'valid' }, // 1×1: no im2col
   { x: [1, 8, 9, 1], f: [4, 4, 1, 2], s: [3, 2], p: 'same' },
+  // One channel at stride 1 (LeNet's first layer): filter counts around the narrow GEMM path's
+  // column counts, 'same' with even and odd windows (asymmetric padding), windows as large as the image.
+  { x: [2, 7, 6, 1], f: [5, 5, 1, 6], s: [1, 1], p: 'same' },
+  { x: [2, 5, 9, 1], f: [3, 4, 1, 5], s: [1, 1], p: 'valid' },
+  { x: [1, 4, 3, 1], f: [2, 3, 1, 9], s: [1, 1], p: 'same' },
+  { x: [3, 3, 5, 1], f: [5, 5, 1, 3], s: [1, 1], p: 'same' },
+  { x: [1, 5, 5, 1], f: [5, 5, 1, 4], s: [1, 1], p: 'valid' },
 ];
 
 describe('conv2d against the float64 reference', () => {
