@@ -86,10 +86,38 @@ function pack_b(dst: usize, b: usize, ldb: i32, jc: i32, pc: i32, nc: i32, kc: i
   }
 }
 
-// B stored N×K (ldb = K), i.e. op(B) = Bᵀ: panel[k][j] = B[jc + jr + j][pc + k].
+// Four rows at p, p + rb, p + 2rb, p + 3rb, 4 floats each, transposed: d[k·stride + i] = row_i[k].
+// @ts-ignore: decorator
+@inline function transpose4(d: usize, stride: usize, p: usize, rb: usize): void {
+  const x0 = v128.load(p), x1 = v128.load(p + rb), x2 = v128.load(p + rb * 2), x3 = v128.load(p + rb * 3);
+  const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f64>(t0, t1, 0, 2));
+  v128.store(d + stride, v128.shuffle<f64>(t0, t1, 1, 3));
+  v128.store(d + stride * 2, v128.shuffle<f64>(t2, t3, 0, 2));
+  v128.store(d + stride * 3, v128.shuffle<f64>(t2, t3, 1, 3));
+}
+
+// B stored N×K (ldb = K), i.e. op(B) = Bᵀ: panel[k][j] = B[jc + jr + j][pc + k]. Full panels
+// transpose 4×4 blocks in registers, four k at a time; the rest goes element by element.
 function pack_b_t(dst: usize, b: usize, ldb: i32, jc: i32, pc: i32, nc: i32, kc: i32): void {
+  const rb = <usize>ldb << 2;
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = min(NR, nc - jr);
+    if (nr == NR && kc >= 4) {
+      const r0 = b + ((<usize>(jc + jr) * ldb + pc) << 2);
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const d = dst + (<usize>k * NR << 2);
+        transpose4(d, NR << 2, r0 + (<usize>k << 2), rb); // columns 0-3
+        transpose4(d + 16, NR << 2, r0 + rb * 4 + (<usize>k << 2), rb); // columns 4-7
+      }
+      for (; k < kc; k++) {
+        for (let j = 0; j < NR; j++) store<f32>(dst + ((<usize>k * NR + j) << 2), load<f32>(r0 + rb * j + (<usize>k << 2)));
+      }
+      dst += <usize>kc * NR << 2;
+      continue;
+    }
     for (let j = 0; j < NR; j++) {
       let d = dst + (j << 2);
       if (j < nr) {
