@@ -203,27 +203,28 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
 // its row stride in bytes.
 // @ts-ignore: decorator
 @inline function micro_4x8(c: usize, ldc: usize, a: usize, o1: usize, o2: usize, o3: usize, cs: usize,
-                           pb: usize, kc: i32, accumulate: bool, packed: bool, mr: i32, nr: i32): void {
+                           pb: usize, kc: i32, accumulate: bool, packed: bool, mr: i32, nr: i32, half: bool = false): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
+    // half (a literal): an edge panel of at most 4 columns, computed as 4×4.
     const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
+    const b1 = half ? b0 : v128.load(pb, 16);
     let x = v128.load32_splat(a);
     c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    if (!half) c01 = f32x4.add(c01, f32x4.mul(x, b1));
     // Packed strips (packed is a literal at each call site) use immediate offsets: no address adds.
     x = packed ? v128.load32_splat(a, 4) : v128.load32_splat(a + o1);
     c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    if (!half) c11 = f32x4.add(c11, f32x4.mul(x, b1));
     x = packed ? v128.load32_splat(a, 8) : v128.load32_splat(a + o2);
     c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    if (!half) c21 = f32x4.add(c21, f32x4.mul(x, b1));
     x = packed ? v128.load32_splat(a, 12) : v128.load32_splat(a + o3);
     c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    if (!half) c31 = f32x4.add(c31, f32x4.mul(x, b1));
     a += packed ? <usize>(MR << 2) : cs;
     pb += NR << 2;
   }
@@ -428,7 +429,8 @@ function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb
         // Unpacked, rows past M read row 0 again (in bounds); their results are not stored.
         const pad = packed || mr == MR;
         const o1: usize = pad || mr > 1 ? rs : 0, o2: usize = pad || mr > 2 ? rs * 2 : 0, o3: usize = pad || mr > 3 ? rs * 3 : 0;
-        micro_4x8(cp, ldc, ap, o1, o2, o3, cs, bp, kc, acc, packed, mr, nr);
+        if (nr <= 4) micro_4x8(cp, ldc, ap, o1, o2, o3, cs, bp, kc, acc, packed, mr, nr, true);
+        else micro_4x8(cp, ldc, ap, o1, o2, o3, cs, bp, kc, acc, packed, mr, nr);
       }
     }
   }
