@@ -42,6 +42,34 @@ export async function interleave(contenders: Contender[], reps: number, warmup =
   });
 }
 
+/** Time per call, in seconds, as a median with its range. */
+export interface CallStats {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Seconds per call of each run: one warm-up round, then `reps` rounds in which the runs take turns
+ * (garbage collected before each); `before` runs untimed ahead of its run (e.g. switching backends).
+ */
+export async function timeCalls(runs: { run: () => unknown; before?: () => unknown }[], reps: number): Promise<CallStats[]> {
+  const times = runs.map(() => [] as number[]);
+  for (let rep = -1; rep < reps; rep++) {
+    for (const [i, r] of runs.entries()) {
+      await r.before?.();
+      settle();
+      const t0 = performance.now();
+      await r.run();
+      if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);
+    }
+  }
+  return times.map((t) => {
+    const s = t.slice().sort((a, b) => a - b);
+    return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
+  });
+}
+
 /** A line describing this machine: CPU model, cores, Node version. */
 export function machine(): string {
   const cpus = os.cpus();

@@ -16,7 +16,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import asc from 'assemblyscript/asc';
 import * as wg from '../src/index.js';
 import { heap, wasm } from '../src/wasm.js';
-import { machine, rng, settle } from './lib.js';
+import { machine, rng, timeCalls } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -247,22 +247,12 @@ if (want('fit')) {
     tfModels[be] = { model: m, x, y, n };
   }
   // fit is async: time whole fits, one call per sample.
-  const times: number[][] = [[], [], []];
   const runs: [number, () => Promise<unknown>, string][] = [
     [N, () => model.fit(X, Y, { epochs: 1, batchSize: 64, verbose: 0 }), 'wasm'],
     [tfModels.wasm!.n, () => tfModels.wasm!.model.fit(tfModels.wasm!.x, tfModels.wasm!.y, { epochs: 1, batchSize: 64, verbose: 0 }), 'wasm'],
     [tfModels.cpu!.n, () => tfModels.cpu!.model.fit(tfModels.cpu!.x, tfModels.cpu!.y, { epochs: 1, batchSize: 64, verbose: 0 }), 'cpu'],
   ];
-  for (let rep = -1; rep < REPS; rep++) {
-    for (const [i, [, run, be]] of runs.entries()) {
-      await tf.setBackend(be);
-      settle();
-      const t0 = performance.now();
-      await run();
-      if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);
-    }
-  }
-  const stats = times.map((t) => { const s = t.slice().sort((a, b) => a - b); return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! }; });
+  const stats = await timeCalls(runs.map(([, run, be]) => ({ run, before: () => tf.setBackend(be) })), REPS);
   const sps = runs.map(([n], i) => n / stats[i]!.median);
 
   // Time inside kernels: wrap every kernel export with a timer for a few epochs.
@@ -369,16 +359,7 @@ if (want('lenet')) {
     [nCpu, () => tm.fit(tx, ty, { epochs: 1, batchSize: 64, verbose: 0 }), 'cpu'],
     [nCnj, cnjEpoch, 'cpu'],
   ];
-  const times: number[][] = runs.map(() => []);
-  for (let rep = -1; rep < REPS; rep++) {
-    for (const [i, [, run]] of runs.entries()) {
-      settle();
-      const t0 = performance.now();
-      await run();
-      if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);
-    }
-  }
-  const stats = times.map((t) => { const s = t.slice().sort((a, b) => a - b); return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! }; });
+  const stats = await timeCalls(runs.map(([, run]) => ({ run })), REPS);
   const sps = runs.map(([n], i) => n / stats[i]!.median);
   section('LeNet-5 on MNIST, Adam, batch 64, training samples/s', [
     `conv 6@5×5 same → max-pool → conv 16@5×5 → max-pool → dense 120 → dense 84 → dense 10 softmax, on the first ${N} MNIST training images.`,
