@@ -18,6 +18,10 @@ const CASES: Case[] = [
   { x: [1, 4, 3, 1], f: [2, 3, 1, 9], s: [1, 1], p: 'same' },
   { x: [3, 3, 5, 1], f: [5, 5, 1, 3], s: [1, 1], p: 'same' },
   { x: [1, 5, 5, 1], f: [5, 5, 1, 4], s: [1, 1], p: 'valid' },
+  // im2col splits each row of outputs into left edge, inside and right edge: windows wider than the
+  // image at stride 2 (no inside part), and the 5-float copy of a 5×5 one-channel window at stride 2.
+  { x: [1, 3, 3, 2], f: [7, 7, 2, 2], s: [2, 2], p: 'same' },
+  { x: [2, 9, 11, 1], f: [5, 5, 1, 3], s: [2, 2], p: 'same' },
 ];
 
 describe('conv2d against the float64 reference', () => {
