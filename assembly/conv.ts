@@ -125,7 +125,8 @@ export function col2im_backward_f32(dinp: usize, dcols: usize, batch: i32, h: i3
 /**
  * Max pooling, 'valid' windows PH×PW with strides SH×SW: out[b][oy][ox][c] = the window's max; argmax
  * (i32) records the flat input index of each max for the backward pass (the first one on ties).
- * Channels go four at a time, in SIMD lanes; the rest one by one.
+ * Channels go four at a time, in SIMD lanes (with C ≥ 4 the last four overlap the group before); fewer
+ * than four one by one.
  */
 export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
                                     ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
@@ -137,7 +138,9 @@ export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch
       for (let ox = 0; ox < ow; ox++) {
         const first = base + ((oy * sh) * w + ox * sw) * c;
         let ch = 0;
-        for (; ch + 4 <= c; ch += 4) {
+        for (; ch < c && c >= 4; ch += 4) {
+          // With C not a multiple of 4 the last group overlaps the one before (same values stored twice).
+          if (ch + 4 > c) ch = c - 4;
           let best = v128.load(inp + (<usize>(first + ch) << 2));
           let bestIndex = i32x4.add(i32x4.splat(first + ch), lanes);
           for (let ky = 0; ky < ph; ky++) {
