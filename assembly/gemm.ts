@@ -9,7 +9,7 @@
 //
 //   jc over N by NC ─ pc over K by KC ─ pack B[KC×NC] into panels of NR columns
 //                                      └ ic over M by MC ─ (pack A[MC×KC] into strips of MR rows)
-//                                                         └ jr over panels ─ ir over strips
+//                                                         └ ir over strips ─ jr over panels
 //                                                                           └ micro-kernel MR×NR
 //
 //   packed B panel (KC×NR, k-major)   packed A strip (KC×MR, k-major)
@@ -415,11 +415,14 @@ function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb
 // @ts-ignore: decorator
 @inline function panels(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize,
                         mc: i32, nc: i32, kc: i32, acc: bool, packed: bool): void {
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = min(NR, nc - jr);
-    const bp = pb + (<usize>jr * kc << 2);
-    for (let ir = 0; ir < mc; ir += MR) {
-      const mr = min(MR, mc - ir);
+  // Strips outside, panels inside: a strip of A stays in L1 across the panels (the whole packed B
+  // block is in L2 either way). Measured here: conv-shaped products with few panels (6400×16×150,
+  // 150×16×6400 Aᵀ·B, 6400×150×16 A·Bᵀ) 2-9% faster, square and MLP products unchanged.
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    for (let jr = 0; jr < nc; jr += NR) {
+      const nr = min(NR, nc - jr);
+      const bp = pb + (<usize>jr * kc << 2);
       // A packed strip is MR·kc floats; unpacked, strip ir starts ir rows down.
       const ap = packed ? a + (<usize>ir * kc << 2) : a + rs * ir;
       const cp = c0 + ldc * ir + (<usize>jr << 2);
