@@ -1,3 +1,5 @@
+import { store_row } from './gemm';
+
 // Convolution by im2col + GEMM, and pooling, channels-last (NHWC) like Keras. Pointers are byte
 // addresses, sizes are elements.
 //
@@ -233,4 +235,190 @@ export function avgpool_backward_f32(dinp: usize, dout: usize, batch: i32, h: i3
     const o = <usize>i << 2;
     store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o) * s);
   }
+}
+
+// ── One input channel at stride 1 (the first layer over grayscale images), without im2col.
+// The image is copied once into a zero-padded plane P (rows oy + ky, columns ox + kx, both starting
+// at the top-left of the padding), wide enough that every group of 4 outputs reads inside it. The
+// forward pass keeps 4 adjacent outputs of a row in the lanes of one vector per filter (all lanes
+// useful, however few the filters); the filter gradient keeps 8 filters in two vectors per tap.
+
+// @ts-ignore: decorator
+@inline function plane_width(ow: i32, kw: i32): i32 {
+  return ((ow + 3) & ~3) + kw - 1;
+}
+
+/** Bytes of workspace conv1_forward_f32 and conv1_filter_backward_f32 need. */
+export function conv1_workspace_bytes(kh: i32, kw: i32, oh: i32, ow: i32): i32 {
+  // The zero-padded plane, then a group of 8 filters' weights (forward) or output gradients (backward).
+  return ((oh + kh - 1) * plane_width(ow, kw) + max(kh * kw, oh * ow) * 8) << 2;
+}
+
+// P[y][x] = image[y - pt][x - pl], 0 outside; P is (oh + kh - 1) × pw.
+function pad_plane(p: usize, image: usize, h: i32, w: i32, pt: i32, pl: i32, rows: i32, pw: i32): void {
+  const rowBytes = <usize>pw << 2;
+  memory.fill(p, 0, rowBytes * rows);
+  const x0 = max(0, pl), from = max(0, -pl), n = min(w - from, pw - x0);
+  if (n <= 0) return;
+  for (let y = max(0, pt); y < min(rows, h + pt); y++) {
+    memory.copy(p + rowBytes * y + (<usize>x0 << 2), image + ((<usize>(y - pt) * w + from) << 2), <usize>n << 2);
+  }
+}
+
+/**
+ * out[b][oy][ox][f] = relu?(bias[f] + Σ inp[b][oy + ky - pt][ox + kx - pl] · filter[ky][kx][0][f]) for a
+ * one-channel input at stride 1 (bias may be 0). work: conv1_workspace_bytes.
+ */
+export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: usize, batch: i32, h: i32, w: i32,
+                                  kh: i32, kw: i32, pt: i32, pl: i32, oh: i32, ow: i32, f: i32, relu: i32, work: usize): void {
+  const pw = plane_width(ow, kw), rows = oh + kh - 1, taps = kh * kw;
+  const wg = work + (<usize>rows * pw << 2);
+  for (let f0 = 0; f0 < f; f0 += 8) {
+    const nf = min(8, f - f0);
+    // Few filter counts get their own code (wasm size): up to 4, 6 and 8. The group's weights are
+    // copied to rows of `cols` floats, zeros past nf.
+    const cols = nf <= 4 ? 4 : nf <= 6 ? 6 : 8;
+    for (let t = 0; t < taps; t++) {
+      for (let j = 0; j < cols; j++) {
+        store<f32>(wg + (<usize>(t * cols + j) << 2), j < nf ? load<f32>(filter + (<usize>(t * f + f0 + j) << 2)) : 0);
+      }
+    }
+    const bp: usize = bias == 0 ? 0 : bias + (<usize>f0 << 2);
+    for (let b = 0; b < batch; b++) {
+      pad_plane(work, inp + (<usize>b * h * w << 2), h, w, pt, pl, rows, pw);
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox += 4) {
+          const nx = min(4, ow - ox);
+          const p = work + ((<usize>oy * pw + ox) << 2);
+          const o = out + ((<usize>((b * oh + oy) * ow + ox) * f + f0) << 2);
+          if (cols == 4) conv1_tile(o, p, pw, wg, f, kh, kw, bp, nx, nf, relu != 0, 4);
+          else if (cols == 6) conv1_tile(o, p, pw, wg, f, kh, kw, bp, nx, nf, relu != 0, 6);
+          else conv1_tile(o, p, pw, wg, f, kh, kw, bp, nx, nf, relu != 0, 8);
+        }
+      }
+    }
+  }
+}
+
+// 4 outputs (lanes) × `cols` filters (a literal at each call), nf ≤ cols of them stored, nx ≤ 4 outputs.
+// The weights of tap t = ky·KW + kx are the `cols` floats at wp + t·cols·4.
+// @ts-ignore: decorator
+@inline function conv1_tile(o: usize, p: usize, pw: i32, wp: usize, f: i32, kh: i32, kw: i32, bias: usize,
+                            nx: i32, nf: i32, relu: bool, cols: i32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  const ws = <usize>cols << 2, ps = <usize>pw << 2;
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const x = v128.load(p + (<usize>kx << 2));
+      c0 = f32x4.add(c0, f32x4.mul(x, v128.load32_splat(wp)));
+      if (cols > 1) c1 = f32x4.add(c1, f32x4.mul(x, v128.load32_splat(wp, 4)));
+      if (cols > 2) c2 = f32x4.add(c2, f32x4.mul(x, v128.load32_splat(wp, 8)));
+      if (cols > 3) c3 = f32x4.add(c3, f32x4.mul(x, v128.load32_splat(wp, 12)));
+      if (cols > 4) c4 = f32x4.add(c4, f32x4.mul(x, v128.load32_splat(wp, 16)));
+      if (cols > 5) c5 = f32x4.add(c5, f32x4.mul(x, v128.load32_splat(wp, 20)));
+      if (cols > 6) c6 = f32x4.add(c6, f32x4.mul(x, v128.load32_splat(wp, 24)));
+      if (cols > 7) c7 = f32x4.add(c7, f32x4.mul(x, v128.load32_splat(wp, 28)));
+      wp += ws;
+    }
+    p += ps;
+  }
+  // Filter j's 4 outputs are the lanes of c_j; transposed in registers, output r's filters are
+  // row r of lo (filters 0-3) and hi (4-7). (A round trip through memory, vector stores then scalar
+  // loads, stalled store forwarding here and took longer than the products.)
+  const bl = bias == 0 ? f32x4.splat(0) : load_part(bias, nf), bh = bias == 0 || nf <= 4 ? f32x4.splat(0) : load_part(bias + 16, nf - 4);
+  const t0 = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c2, c3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c2, c3, 2, 6, 3, 7);
+  const u0 = v128.shuffle<f32>(c4, c5, 0, 4, 1, 5), u1 = v128.shuffle<f32>(c6, c7, 0, 4, 1, 5);
+  const u2 = v128.shuffle<f32>(c4, c5, 2, 6, 3, 7), u3 = v128.shuffle<f32>(c6, c7, 2, 6, 3, 7);
+  const fs = <usize>f << 2;
+  conv1_row(o, v128.shuffle<f64>(t0, t1, 0, 2), v128.shuffle<f64>(u0, u1, 0, 2), bl, bh, nf, relu);
+  if (nx > 1) conv1_row(o + fs, v128.shuffle<f64>(t0, t1, 1, 3), v128.shuffle<f64>(u0, u1, 1, 3), bl, bh, nf, relu);
+  if (nx > 2) conv1_row(o + fs * 2, v128.shuffle<f64>(t2, t3, 0, 2), v128.shuffle<f64>(u2, u3, 0, 2), bl, bh, nf, relu);
+  if (nx > 3) conv1_row(o + fs * 3, v128.shuffle<f64>(t2, t3, 1, 3), v128.shuffle<f64>(u2, u3, 1, 3), bl, bh, nf, relu);
+}
+
+// One output's nf filters: lo (filters 0-3) and hi (4-7) plus the bias, then max(·, 0) with relu.
+function conv1_row(o: usize, lo: v128, hi: v128, bl: v128, bh: v128, nf: i32, relu: bool): void {
+  lo = f32x4.add(lo, bl);
+  hi = f32x4.add(hi, bh);
+  if (relu) {
+    lo = f32x4.max(lo, f32x4.splat(0));
+    hi = f32x4.max(hi, f32x4.splat(0));
+  }
+  store_row(o, lo, hi, nf, false);
+}
+
+/**
+ * dfilter[ky][kx][0][f] += Σ inp[b][oy + ky - pt][ox + kx - pl] · dout[b][oy][ox][f]: the filter gradient
+ * of conv1_forward_f32. work: conv1_workspace_bytes.
+ */
+export function conv1_filter_backward_f32(dfilter: usize, inp: usize, dout: usize, batch: i32, h: i32, w: i32,
+                                          kh: i32, kw: i32, pt: i32, pl: i32, oh: i32, ow: i32, f: i32, work: usize): void {
+  const pw = plane_width(ow, kw), rows = oh + kh - 1, n = oh * ow;
+  const g = work + (<usize>rows * pw << 2); // 8 filters' gradients per output, zeros past F
+  for (let b = 0; b < batch; b++) {
+    pad_plane(work, inp + (<usize>b * h * w << 2), h, w, pt, pl, rows, pw);
+    for (let f0 = 0; f0 < f; f0 += 8) {
+      const nf = min(8, f - f0);
+      const d = dout + ((<usize>b * n * f + f0) << 2);
+      for (let i = 0; i < n; i++) {
+        const gi = g + (<usize>i << 5), di = d + (<usize>i * f << 2);
+        v128.store(gi, load_part(di, nf));
+        v128.store(gi, load_part(di + 16, nf - 4), 16);
+      }
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx += 5) {
+          const p = work + ((<usize>ky * pw + kx) << 2);
+          const df = dfilter + ((<usize>(ky * kw + kx) * f + f0) << 2);
+          switch (min(5, kw - kx)) {
+            case 1: conv1_taps(df, p, pw, g, oh, ow, f, nf, 1); break;
+            case 2: conv1_taps(df, p, pw, g, oh, ow, f, nf, 2); break;
+            case 3: conv1_taps(df, p, pw, g, oh, ow, f, nf, 3); break;
+            case 4: conv1_taps(df, p, pw, g, oh, ow, f, nf, 4); break;
+            default: conv1_taps(df, p, pw, g, oh, ow, f, nf, 5);
+          }
+        }
+      }
+    }
+  }
+}
+
+// `taps` (a literal) adjacent taps of one filter row × 8 filters (nf of them stored), over every
+// output of one image: acc[t] += P[oy][ox + t] · g[oy·OW + ox][0 .. 8).
+// @ts-ignore: decorator
+@inline function conv1_taps(df: usize, p: usize, pw: i32, g: usize, oh: i32, ow: i32, f: i32, nf: i32, taps: i32): void {
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0), a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0), a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), b4 = f32x4.splat(0);
+  for (let oy = 0; oy < oh; oy++) {
+    let pp = p + (<usize>oy * pw << 2);
+    for (let ox = 0; ox < ow; ox++) {
+      const lo = v128.load(g), hi = v128.load(g, 16);
+      let s = v128.load32_splat(pp);
+      a0 = f32x4.add(a0, f32x4.mul(s, lo)); b0 = f32x4.add(b0, f32x4.mul(s, hi));
+      if (taps > 1) { s = v128.load32_splat(pp, 4); a1 = f32x4.add(a1, f32x4.mul(s, lo)); b1 = f32x4.add(b1, f32x4.mul(s, hi)); }
+      if (taps > 2) { s = v128.load32_splat(pp, 8); a2 = f32x4.add(a2, f32x4.mul(s, lo)); b2 = f32x4.add(b2, f32x4.mul(s, hi)); }
+      if (taps > 3) { s = v128.load32_splat(pp, 12); a3 = f32x4.add(a3, f32x4.mul(s, lo)); b3 = f32x4.add(b3, f32x4.mul(s, hi)); }
+      if (taps > 4) { s = v128.load32_splat(pp, 16); a4 = f32x4.add(a4, f32x4.mul(s, lo)); b4 = f32x4.add(b4, f32x4.mul(s, hi)); }
+      pp += 4;
+      g += 32;
+    }
+  }
+  const row = <usize>f << 2;
+  store_row(df, a0, b0, nf, true);
+  if (taps > 1) store_row(df + row, a1, b1, nf, true);
+  if (taps > 2) store_row(df + row * 2, a2, b2, nf, true);
+  if (taps > 3) store_row(df + row * 3, a3, b3, nf, true);
+  if (taps > 4) store_row(df + row * 4, a4, b4, nf, true);
+}
+
+// The first min(n, 4) floats at p in the low lanes (none for n ≤ 0), zeros above; reads nothing past them.
+// @ts-ignore: decorator
+@inline function load_part(p: usize, n: i32): v128 {
+  if (n >= 4) return v128.load(p);
+  if (n <= 0) return f32x4.splat(0);
+  if (n == 1) return v128.load32_zero(p);
+  const v = v128.load64_zero(p);
+  return n == 2 ? v : f32x4.replace_lane(v, 2, load<f32>(p, 8));
 }

@@ -250,7 +250,7 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
 
 // Stores the first nr (1 .. 8) of the 8 values lo:hi at p, or adds them to what is there.
 // @ts-ignore: decorator
-@inline function store_row(p: usize, lo: v128, hi: v128, nr: i32, accumulate: bool): void {
+@inline export function store_row(p: usize, lo: v128, hi: v128, nr: i32, accumulate: bool): void {
   if (nr >= 4) {
     v128.store(p, accumulate ? f32x4.add(lo, v128.load(p)) : lo);
     if (nr > 4) store_part(p + 16, hi, nr - 4, accumulate);
@@ -279,10 +279,12 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
 }
 
 function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
-              transA: bool, transB: bool, accumulate: bool, work: usize): void {
+              transA: bool, transB: bool, accumulate: bool, work: usize, bias: usize = 0, relu: bool = false): void {
   if (m <= 0 || n <= 0) return;
+  const epi = bias != 0 || relu;
   if (k <= 0) {
     if (!accumulate) memory.fill(out, 0, <usize>m * n << 2);
+    if (epi) epilogue(out, <usize>n << 2, m, n, bias, relu);
     return;
   }
   if (narrow(m, n, k, transA)) {
@@ -313,8 +315,11 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
           else pack_a(pa, a, lda, ic, pc, mc, kc);
         }
         const c0 = out + ldc * ic + (<usize>jc << 2);
-        if (packA) panels_packed(c0, ldc, pa, pb, mc, nc, kc, acc);
-        else panels_direct(c0, ldc, a + rs * ic + cs * pc, rs, cs, pb, mc, nc, kc, acc);
+        // The bias and ReLU go on in the last block of K, strip by strip while the strip is in L1.
+        const bj: usize = bias == 0 ? 0 : bias + (<usize>jc << 2);
+        const last = epi && pc + KC >= k;
+        if (packA) panels_packed(c0, ldc, pa, pb, mc, nc, kc, acc, last, bj, relu);
+        else panels_direct(c0, ldc, a + rs * ic + cs * pc, rs, cs, pb, mc, nc, kc, acc, last, bj, relu);
       }
     }
   }
@@ -404,17 +409,19 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
 
 // The jr/ir loops over one block, in two copies (packed A or A in place) so that each holds one
 // inlined micro-kernel: with both in one loop body V8 ran the packed case 30-40% slower here.
-function panels_packed(c0: usize, ldc: usize, pa: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool): void {
-  panels(c0, ldc, pa, 4, <usize>(MR << 2), pb, mc, nc, kc, acc, true);
+function panels_packed(c0: usize, ldc: usize, pa: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool,
+                       epi: bool, bias: usize, relu: bool): void {
+  panels(c0, ldc, pa, 4, <usize>(MR << 2), pb, mc, nc, kc, acc, epi, bias, relu, true);
 }
 
-function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool): void {
-  panels(c0, ldc, a, rs, cs, pb, mc, nc, kc, acc, false);
+function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool,
+                       epi: bool, bias: usize, relu: bool): void {
+  panels(c0, ldc, a, rs, cs, pb, mc, nc, kc, acc, epi, bias, relu, false);
 }
 
 // @ts-ignore: decorator
 @inline function panels(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize,
-                        mc: i32, nc: i32, kc: i32, acc: bool, packed: bool): void {
+                        mc: i32, nc: i32, kc: i32, acc: bool, epi: bool, bias: usize, relu: bool, packed: bool): void {
   // Strips outside, panels inside: a strip of A stays in L1 across the panels (the whole packed B
   // block is in L2 either way). Measured here: conv-shaped products with few panels (6400×16×150,
   // 150×16×6400 Aᵀ·B, 6400×150×16 A·Bᵀ) 2-9% faster, square and MLP products unchanged.
@@ -436,12 +443,69 @@ function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb
         else micro_4x8(cp, ldc, ap, o1, o2, o3, cs, bp, kc, acc, packed, mr, nr);
       }
     }
+    if (epi) epilogue(c0 + ldc * ir, ldc, mr, nc, bias, relu);
+  }
+}
+
+// rows × cols of C at c (row stride ldc bytes): += bias[j] when bias is not 0, then max(·, 0) with relu
+// (the same operations as add_rows_forward_f32 and relu_forward_f32, so fused and unfused agree).
+function epilogue(c: usize, ldc: usize, rows: i32, cols: i32, bias: usize, relu: bool): void {
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = c + ldc * r;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      let v = v128.load(row + o);
+      if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
+      if (relu) v = f32x4.max(v, zero);
+      v128.store(row + o, v);
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(row + o);
+      if (bias != 0) v += load<f32>(bias + o);
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(row + o, v);
+    }
   }
 }
 
 /** out[M×N] (+)= A[M×K]·B[K×N]. accumulate != 0 adds to out. work: gemm_workspace_bytes(m, n, k). */
 export function gemm_nn_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
   gemm(out, a, b, m, n, k, false, false, accumulate != 0, work);
+}
+
+/** out[M×N] = relu?(A[M×K]·B[K×N] + bias[N]): a dense or convolution layer's forward pass in one. bias may be 0. */
+export function gemm_nn_bias_f32(out: usize, a: usize, b: usize, bias: usize, m: i32, n: i32, k: i32, relu: i32, work: usize): void {
+  gemm(out, a, b, m, n, k, false, false, false, work, bias, relu != 0);
+}
+
+/**
+ * The backward of out = relu?(x·W + bias) up to the product: dpre = relu ? (out > 0) · dout : dout,
+ * written (dpre is scratch, not a gradient), and dbias += Σ_rows dpre when dbias is not 0.
+ */
+export function bias_relu_backward_f32(dpre: usize, dbias: usize, out: usize, dout: usize, rows: i32, cols: i32, relu: i32): void {
+  const zero = f32x4.splat(0);
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const o0 = rowBytes * r;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      let g = v128.load(dout + o0 + o);
+      if (relu) g = v128.and(g, f32x4.gt(v128.load(out + o0 + o), zero));
+      v128.store(dpre + o0 + o, g);
+      if (dbias) v128.store(dbias + o, f32x4.add(v128.load(dbias + o), g));
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      let g = load<f32>(dout + o0 + o);
+      if (relu && !(load<f32>(out + o0 + o) > 0)) g = 0;
+      store<f32>(dpre + o0 + o, g);
+      if (dbias) store<f32>(dbias + o, load<f32>(dbias + o) + g);
+    }
+  }
 }
 
 /** out[M×N] (+)= A[M×K]·Bᵀ, B stored N×K. */

@@ -167,3 +167,14 @@ export function layerNorm(x: Float64Array, g: Float64Array, b: Float64Array, col
   }
   return out;
 }
+
+/** relu?(y + bias) with bias broadcast over the rows of y (cols = bias.length). */
+export function biasRelu(y: Float64Array, bias: Float64Array | null, relu: boolean): Float64Array {
+  const out = new Float64Array(y.length);
+  const cols = bias?.length ?? 1;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]! + (bias ? bias[i % cols]! : 0);
+    out[i] = relu ? Math.max(v, 0) : v;
+  }
+  return out;
+}

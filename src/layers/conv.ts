@@ -1,7 +1,6 @@
 // Convolution and pooling layers, channels-last like Keras: samples are [height, width, channels].
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { conv2d, maxPool2d, avgPool2d, reshape, type Padding } from '../ops/conv.js';
-import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { KernelLayer, Layer, type KernelLayerConfig, type LayerConfig, type WeightSpec } from './layer.js';
 
@@ -76,9 +75,9 @@ export class Conv2D extends KernelLayer {
 
   call(x: Tensor): Tensor {
     const [kernel, bias] = this.weights;
-    let y = conv2d(x, kernel!, { strides: this.strides, padding: this.padding });
-    if (bias) y = add(y, bias);
-    return this.activate(y);
+    const relu = this.activation === 'relu';
+    const y = conv2d(x, kernel!, { strides: this.strides, padding: this.padding, bias, relu });
+    return relu || this.activation === 'linear' ? y : this.activate(y);
   }
 }
 

@@ -1,7 +1,6 @@
 // dense: out = activation(x · kernel + bias), kernel [inputs × units], bias [units].
 import { fmtShape, invalid, shapeError } from '../errors.js';
-import { add } from '../ops/elementwise.js';
-import { matmul } from '../ops/matmul.js';
+import { dense } from '../ops/matmul.js';
 import type { Tensor } from '../tensor.js';
 import { KernelLayer, type KernelLayerConfig, type WeightSpec } from './layer.js';
 
@@ -37,8 +36,9 @@ export class Dense extends KernelLayer {
 
   call(x: Tensor): Tensor {
     const [kernel, bias] = this.weights;
-    let y = matmul(x, kernel!);
-    if (bias) y = add(y, bias);
-    return this.activate(y);
+    // Linear and ReLU layers run as one GEMM with the bias and max(·, 0) in its epilogue.
+    const fused = this.activation === 'relu' || this.activation === 'linear';
+    const y = dense(x, kernel!, bias ?? null, fused && this.activation === 'relu');
+    return fused ? y : this.activate(y);
   }
 }

@@ -4,7 +4,7 @@
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
-import { gemm } from './matmul.js';
+import { biasProduct, biasReluBackward, checkBias, gemm } from './matmul.js';
 
 /** 'valid' keeps only windows inside the input; 'same' pads so that out = ceil(in / stride). */
 export type Padding = 'valid' | 'same';
@@ -15,6 +15,10 @@ export interface Conv2dOptions {
   strides?: [number, number];
   /** 'valid' (default) or 'same'. */
   padding?: Padding;
+  /** Added to every output pixel ([filters]), in the same pass as the product. */
+  bias?: Tensor | null;
+  /** Applies max(·, 0) after the bias, in the same pass. */
+  relu?: boolean;
 }
 
 interface Geometry { oh: number; ow: number; pt: number; pl: number }
@@ -43,7 +47,7 @@ function checkStrides(op: string, strides: readonly number[]): [number, number] 
   return [strides[0]!, strides[1]!];
 }
 
-/** 2-D convolution of x [batch, h, w, c] with filter [kh, kw, c, filters] → [batch, oh, ow, filters]. */
+/** 2-D convolution of x [batch, h, w, c] with filter [kh, kw, c, filters] → [batch, oh, ow, filters], + bias, ReLU. */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
   const k = wasm();
   if (x.shape.length !== 4 || filter.shape.length !== 4) {
@@ -56,33 +60,46 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
   }
   const [sh, sw] = checkStrides('conv2d', options.strides ?? [1, 1]);
   const { oh, ow, pt, pl } = geometry('conv2d', h, w, kh, kw, sh, sw, options.padding ?? 'valid');
+  const bias = options.bias ?? null, relu = options.relu ?? false;
+  checkBias('conv2d', bias, f);
   const rows = batch * oh * ow, depth = kh * kw * c;
-  // 1×1 convolutions with stride 1 need no im2col: the input already is the cols matrix.
+  // One input channel at stride 1: direct kernels on a zero-padded copy of each image, no im2col.
+  // 1×1 convolutions with stride 1 need no im2col either: the input already is the cols matrix.
+  const one = c === 1 && sh === 1 && sw === 1 && depth > 1;
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1;
-  const colsBytes = direct ? 0 : rows * depth * 4;
-  const cols = direct ? x.ptr : heap().alloc(colsBytes);
-  if (!direct) k.im2col_f32(cols, x.ptr, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
-  const out = Tensor.empty([batch, oh, ow, f]);
-  gemm(k.gemm_nn_f32, out.ptr, cols, filter.ptr, rows, f, depth, false);
-  const release = () => { if (colsBytes > 0) heap().free(cols, colsBytes); };
-  out.onDispose(release);
-  return out.recordBackward([x, filter], () => {
-    const dout = out.gradPtr();
-    if (filter.requiresGrad) gemm(k.gemm_tn_f32, filter.gradPtr(), cols, dout, depth, f, rows, true);
+  const colsBytes = direct || one ? 0 : rows * depth * 4;
+  const cols = colsBytes ? heap().alloc(colsBytes) : x.ptr;
+  const workBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : 0;
+  const work = workBytes ? heap().alloc(workBytes) : 0;
+  let out: Tensor;
+  if (one) {
+    out = Tensor.empty([batch, oh, ow, f]);
+    k.conv1_forward_f32(out.ptr, x.ptr, filter.ptr, bias?.ptr ?? 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, +relu, work);
+  } else {
+    if (colsBytes) k.im2col_f32(cols, x.ptr, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+    out = biasProduct([batch, oh, ow, f], cols, filter.ptr, bias, relu, depth);
+  }
+  // The saved columns (or the direct kernels' workspace) live as long as the output.
+  if (colsBytes || workBytes) out.onDispose(() => heap().free(colsBytes ? cols : work, colsBytes || workBytes));
+  return out.recordBackward(bias ? [x, filter, bias] : [x, filter], () => biasReluBackward(out, bias, relu, (dout) => {
+    if (filter.requiresGrad) {
+      if (one) k.conv1_filter_backward_f32(filter.gradPtr(), x.ptr, dout, batch, h, w, kh, kw, pt, pl, oh, ow, f, work);
+      else gemm(k.gemm_tn_f32, filter.gradPtr(), cols, dout, depth, f, rows, true);
+    }
     if (x.requiresGrad) {
       if (direct) {
         gemm(k.gemm_nt_f32, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
       } else {
-        const dcols = heap().alloc(colsBytes);
+        const dcolsBytes = rows * depth * 4, dcols = heap().alloc(dcolsBytes);
         try {
           gemm(k.gemm_nt_f32, dcols, dout, filter.ptr, rows, depth, f, false);
           k.col2im_backward_f32(x.gradPtr(), dcols, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
         } finally {
-          heap().free(dcols, colsBytes);
+          heap().free(dcols, dcolsBytes);
         }
       }
     }
-  });
+  }));
 }
 
 /** Options of the pooling ops. */

@@ -50,6 +50,55 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   });
 }
 
+/** relu?(x·w + bias) in one pass over the output: x [batch, inputs], w [inputs, units], bias [units] or null. */
+export function dense(x: Tensor, w: Tensor, bias: Tensor | null, relu: boolean): Tensor {
+  if (x.shape.length !== 2 || w.shape.length !== 2 || x.shape[1] !== w.shape[0]) {
+    throw shapeError(`dense: x must be [batch, n] and w [n, units], got x ${fmtShape(x.shape)} and w ${fmtShape(w.shape)}`);
+  }
+  const [m, kk] = x.shape as [number, number], n = w.shape[1]!;
+  checkBias('dense', bias, n);
+  const out = biasProduct([m, n], x.ptr, w.ptr, bias, relu, kk);
+  return out.recordBackward(bias ? [x, w, bias] : [x, w], () => biasReluBackward(out, bias, relu, (dpre) => {
+    const k = wasm();
+    if (x.requiresGrad) gemm(k.gemm_nt_f32, x.gradPtr(), dpre, w.ptr, m, kk, n, true); // dX = dPre·Wᵀ
+    if (w.requiresGrad) gemm(k.gemm_tn_f32, w.gradPtr(), x.ptr, dpre, kk, n, m, true); // dW = Xᵀ·dPre
+  }));
+}
+
+/** Throws unless bias is null or has shape [n]. */
+export function checkBias(op: string, bias: Tensor | null, n: number): void {
+  if (bias && (bias.shape.length !== 1 || bias.size !== n)) {
+    throw shapeError(`${op}: bias must have shape [${n}], got ${fmtShape(bias.shape)}`);
+  }
+}
+
+/** A new tensor of `shape` holding relu?(a·b + bias) for a [rows × k] and b [k × shape's last] at byte addresses. */
+export function biasProduct(shape: number[], a: number, b: number, bias: Tensor | null, relu: boolean, k: number): Tensor {
+  const n = shape[shape.length - 1]!;
+  const out = Tensor.empty(shape), m = out.size / n;
+  wasm().gemm_nn_bias_f32(out.ptr, a, b, bias?.ptr ?? 0, m, n, k, +relu, workspace(m, n, k));
+  return out;
+}
+
+/** Backward of out = relu?(pre), pre = product + bias: adds pre's column sums to the bias gradient and
+ * runs `product` with the address of pre's gradient. */
+export function biasReluBackward(out: Tensor, bias: Tensor | null, relu: boolean, product: (dpre: number) => void): void {
+  const k = wasm(), cols = out.shape[out.shape.length - 1]!, rows = out.size / cols;
+  const dbias = bias?.requiresGrad ? bias.gradPtr() : 0;
+  if (!relu) {
+    if (dbias) k.colsum_backward_f32(dbias, out.gradPtr(), rows, cols, 1);
+    product(out.gradPtr());
+    return;
+  }
+  const bytes = out.size * 4, dpre = heap().alloc(bytes);
+  try {
+    k.bias_relu_backward_f32(dpre, dbias, out.ptr, out.gradPtr(), rows, cols, 1);
+    product(dpre);
+  } finally {
+    heap().free(dpre, bytes);
+  }
+}
+
 function forms(k: Kernels): [[Gemm, Gemm], [Gemm, Gemm]] {
   return [[k.gemm_nn_f32, k.gemm_nt_f32], [k.gemm_tn_f32, k.gemm_tt_f32]];
 }
@@ -58,8 +107,8 @@ function forms(k: Kernels): [[Gemm, Gemm], [Gemm, Gemm]] {
 // training loop allocates it once.
 let workPtr = 0, workBytes = 0;
 
-/** Runs one GEMM kernel on byte addresses with the shared packing workspace. */
-export function gemm(kernel: Gemm, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
+// The shared packing workspace, large enough for an m×n×k product.
+function workspace(m: number, n: number, k: number): number {
   const need = wasm().gemm_workspace_bytes(m, n, k);
   if (need > workBytes) {
     const arena = heap();
@@ -68,5 +117,10 @@ export function gemm(kernel: Gemm, out: number, a: number, b: number, m: number,
     workPtr = arena.alloc(need);
     workBytes = need;
   }
-  kernel(out, a, b, m, n, k, accumulate ? 1 : 0, workPtr);
+  return workPtr;
+}
+
+/** Runs one GEMM kernel on byte addresses with the shared packing workspace. */
+export function gemm(kernel: Gemm, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
+  kernel(out, a, b, m, n, k, accumulate ? 1 : 0, workspace(m, n, k));
 }

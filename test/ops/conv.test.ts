@@ -22,6 +22,11 @@ const CASES: Case[] = [
   // image at stride 2 (no inside part), and the 5-float copy of a 5×5 one-channel window at stride 2.
   { x: [1, 3, 3, 2], f: [7, 7, 2, 2], s: [2, 2], p: 'same' },
   { x: [2, 9, 11, 1], f: [5, 5, 1, 3], s: [2, 2], p: 'same' },
+  // The direct one-channel kernels: windows wider than 5 (taps in groups of 5), 7, 8 and 13 filters
+  // (groups of 8, the last one of 5).
+  { x: [2, 9, 8, 1], f: [3, 7, 1, 8], s: [1, 1], p: 'same' },
+  { x: [1, 6, 10, 1], f: [2, 6, 1, 7], s: [1, 1], p: 'valid' },
+  { x: [2, 5, 6, 1], f: [3, 3, 1, 13], s: [1, 1], p: 'same' },
 ];
 
 describe('conv2d against the float64 reference', () => {
@@ -37,6 +42,29 @@ describe('conv2d against the float64 reference', () => {
         [{ data: randArray(x.reduce((a, b) => a * b), 3), shape: x }, { data: randArray(f.reduce((a, b) => a * b), 4), shape: f }]);
     });
   }
+
+  // The bias and ReLU in the product's epilogue: the one-channel direct kernel, im2col + GEMM, and 1×1.
+  for (const { x, f, s, p } of [CASES[6]!, CASES[1]!, CASES[4]!, CASES[14]!]) {
+    test(`x [${x}] filter [${f}] with bias and ReLU: forward and gradients`, () => {
+      const xd = randArray(x.reduce((a, b) => a * b), 7), fd = randArray(f.reduce((a, b) => a * b), 8), bd = randArray(f[3]!, 9);
+      const refOut = (a: Float64Array, b: Float64Array, c: Float64Array, relu: boolean) => ref.biasRelu(ref.conv2d(a, b, x, f, s, p), c, relu);
+      for (const relu of [false, true]) {
+        tidy(() => {
+          const out = conv2d(tensor(xd, x), tensor(fd, f), { strides: s, padding: p, bias: tensor(bd, [f[3]!]), relu });
+          expectClose(out.toArray(), refOut(Float64Array.from(xd), Float64Array.from(fd), Float64Array.from(bd), relu), 1e-5, 1e-5);
+        });
+        gradcheck((a, b, c) => conv2d(a!, b!, { strides: s, padding: p, bias: c!, relu }), (a, b, c) => refOut(a!, b!, c!, relu),
+          [{ data: xd, shape: x }, { data: fd, shape: f }, { data: bd, shape: [f[3]!] }]);
+      }
+    });
+  }
+
+  test('a bias of the wrong shape is refused before anything is allocated', () => tidy(() => {
+    const x = tensor(new Float32Array(2 * 5 * 5), [2, 5, 5, 1]), f = tensor(new Float32Array(9 * 4), [3, 3, 1, 4]), bias = tensor([1, 2, 3], [3]);
+    const before = memory();
+    expect(() => conv2d(x, f, { bias })).toThrow(/conv2d: bias must have shape \[4\], got \[3\]/);
+    expect(memory()).toEqual(before);
+  }));
 
   test('shape errors name both shapes', () => tidy(() => {
     expect(() => conv2d(tensor(new Float32Array(2 * 4 * 4 * 3), [2, 4, 4, 3]), tensor(new Float32Array(9 * 2), [3, 3, 2, 1])))

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { matmul, tensor, tidy } from '../../src/index.js';
 import { expectClose, gradcheck, randArray } from '../helpers.js';
 import * as ref from '../ref.js';
+import { dense } from '../../src/ops/matmul.js';
 
 // The packed GEMM has a 4×8 register tile, K blocks of 256, M blocks of 128 and N blocks of 1024:
 // these shapes hit full tiles, edge tiles in M and N, K shorter than and across a K block,
@@ -48,3 +49,33 @@ test('matmul errors name both shapes', () => tidy(() => {
   expect(() => matmul(tensor([[1, 2, 3]]), tensor([[1, 2]]))).toThrow(/matmul: inner dimensions differ: op\(a\) is 1×3 and op\(b\) is 1×2/);
   expect(() => matmul(tensor([1, 2]), tensor([[1, 2]]))).toThrow(/matmul: a and b must be 2-D, got a \[2\] and b \[1, 2\]/);
 }));
+
+describe('dense: relu?(x·w + bias) in one GEMM', () => {
+  // Row and column counts around the 4×8 tile, K over one block of 256 (the epilogue runs on the
+  // last), M and N over one block (128 rows, 256 columns).
+  for (const [m, k, n] of [[1, 1, 1], [5, 3, 7], [17, 300, 10], [64, 784, 33], [130, 20, 260]] as const) {
+    test(`${m}×${k} · ${k}×${n}`, () => {
+      const xd = randArray(m * k, 1), wd = randArray(k * n, 2), bd = randArray(n, 3);
+      for (const relu of [false, true]) {
+        const r = (a: Float64Array, b: Float64Array, c: Float64Array | null) => ref.biasRelu(ref.matmul(a, b, m, n, k), c, relu);
+        for (const withBias of [false, true]) {
+          tidy(() => {
+            const out = dense(tensor(xd, [m, k]), tensor(wd, [k, n]), withBias ? tensor(bd, [n]) : null, relu);
+            expectClose(out.toArray(), r(Float64Array.from(xd), Float64Array.from(wd), withBias ? Float64Array.from(bd) : null), 1e-5, 1e-5);
+          });
+        }
+        if (m * k * n < 1e5) {
+          gradcheck((a, b, c) => dense(a!, b!, c!, relu), (a, b, c) => r(a!, b!, c!),
+            [{ data: xd, shape: [m, k] }, { data: wd, shape: [k, n] }, { data: bd, shape: [n] }]);
+        }
+      }
+    });
+  }
+
+  test('shape errors name the shapes', () => tidy(() => {
+    expect(() => dense(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2]), null, false))
+      .toThrow(/dense: x must be \[batch, n\] and w \[n, units\], got x \[2, 3\] and w \[4, 2\]/);
+    expect(() => dense(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(6), [3, 2]), tensor([1, 2, 3], [3]), true))
+      .toThrow(/dense: bias must have shape \[2\], got \[3\]/);
+  }));
+});
