@@ -1,5 +1,3 @@
-import { store_row } from './gemm';
-
 // Convolution by im2col + GEMM, and pooling, channels-last (NHWC) like Keras. Pointers are byte
 // addresses, sizes are elements.
 //
@@ -7,7 +5,10 @@ import { store_row } from './gemm';
 // holding its receptive field in (ky, kx, c) order, zeros where it hangs over the padding. A filter
 // [KH, KW, C, F] is then a [KH·KW·C, F] matrix and the convolution is one GEMM whose result
 // [B·OH·OW, F] is already the NHWC output. col2im is the adjoint: it adds each row's values back to
-// the input positions they came from (the input gradient).
+// the input positions they came from (the input gradient). A one-channel input at stride 1 skips
+// im2col: conv1_* below work on the image directly.
+
+import { store_row } from './gemm';
 
 /** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
 export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
