@@ -8,7 +8,7 @@
 // the input positions they came from (the input gradient). A one-channel input at stride 1 skips
 // im2col: conv1_* below work on the image directly.
 
-import { store_row } from './gemm';
+import { load_part, store_row } from './gemm';
 
 /** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
 export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
@@ -412,14 +412,4 @@ export function conv1_filter_backward_f32(dfilter: usize, inp: usize, dout: usiz
   if (taps > 2) store_row(df + row * 2, a2, b2, nf, true);
   if (taps > 3) store_row(df + row * 3, a3, b3, nf, true);
   if (taps > 4) store_row(df + row * 4, a4, b4, nf, true);
-}
-
-// The first min(n, 4) floats at p in the low lanes (none for n ≤ 0), zeros above; reads nothing past them.
-// @ts-ignore: decorator
-@inline function load_part(p: usize, n: i32): v128 {
-  if (n >= 4) return v128.load(p);
-  if (n <= 0) return f32x4.splat(0);
-  if (n == 1) return v128.load32_zero(p);
-  const v = v128.load64_zero(p);
-  return n == 2 ? v : f32x4.replace_lane(v, 2, load<f32>(p, 8));
 }

@@ -486,26 +486,35 @@ export function gemm_nn_bias_f32(out: usize, a: usize, b: usize, bias: usize, m:
  * written (dpre is scratch, not a gradient), and dbias += Σ_rows dpre when dbias is not 0.
  */
 export function bias_relu_backward_f32(dpre: usize, dbias: usize, out: usize, dout: usize, rows: i32, cols: i32, relu: i32): void {
-  const zero = f32x4.splat(0);
   const rowBytes = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    const o0 = rowBytes * r;
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const o = <usize>j << 2;
-      let g = v128.load(dout + o0 + o);
-      if (relu) g = v128.and(g, f32x4.gt(v128.load(out + o0 + o), zero));
-      v128.store(dpre + o0 + o, g);
-      if (dbias) v128.store(dbias + o, f32x4.add(v128.load(dbias + o), g));
+  // Blocks of 8 columns, their sums in registers down all the rows (adding to dbias in memory row
+  // after row would chain every row's store to the next row's load).
+  for (let j = 0; j < cols; j += 8) {
+    const n = min(8, cols - j), o = <usize>j << 2;
+    let slo = f32x4.splat(0), shi = f32x4.splat(0);
+    for (let r = 0; r < rows; r++) {
+      const at = rowBytes * r + o;
+      let lo = load_part(dout + at, n), hi = load_part(dout + at + 16, n - 4);
+      if (relu) {
+        lo = v128.and(lo, f32x4.gt(load_part(out + at, n), f32x4.splat(0)));
+        hi = v128.and(hi, f32x4.gt(load_part(out + at + 16, n - 4), f32x4.splat(0)));
+      }
+      store_row(dpre + at, lo, hi, n, false);
+      slo = f32x4.add(slo, lo);
+      shi = f32x4.add(shi, hi);
     }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      let g = load<f32>(dout + o0 + o);
-      if (relu && !(load<f32>(out + o0 + o) > 0)) g = 0;
-      store<f32>(dpre + o0 + o, g);
-      if (dbias) store<f32>(dbias + o, load<f32>(dbias + o) + g);
-    }
+    if (dbias) store_row(dbias + o, slo, shi, n, true);
   }
+}
+
+// The first min(n, 4) floats at p in the low lanes (none for n ≤ 0), zeros above; reads nothing past them.
+// @ts-ignore: decorator
+@inline export function load_part(p: usize, n: i32): v128 {
+  if (n >= 4) return v128.load(p);
+  if (n <= 0) return f32x4.splat(0);
+  if (n == 1) return v128.load32_zero(p);
+  const v = v128.load64_zero(p);
+  return n == 2 ? v : f32x4.replace_lane(v, 2, load<f32>(p, 8));
 }
 
 /** out[M×N] (+)= A[M×K]·Bᵀ, B stored N×K. */
