@@ -8,7 +8,7 @@
 // the input positions they came from (the input gradient). A one-channel input at stride 1 skips
 // im2col: conv1_* below work on the image directly.
 
-import { load_part, store_row } from './gemm';
+import { load_part, store_columns, store_row } from './gemm';
 
 /** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
 export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
@@ -324,30 +324,9 @@ export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: u
     }
     p += ps;
   }
-  // Filter j's 4 outputs are the lanes of c_j; transposed in registers, output r's filters are
-  // row r of lo (filters 0-3) and hi (4-7). (A round trip through memory, vector stores then scalar
-  // loads, stalled store forwarding here and took longer than the products.)
+  // Filter j's 4 outputs are the lanes of c_j: output r's filters are row r of the tile.
   const bl = bias == 0 ? f32x4.splat(0) : load_part(bias, nf), bh = bias == 0 || nf <= 4 ? f32x4.splat(0) : load_part(bias + 16, nf - 4);
-  const t0 = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c2, c3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c2, c3, 2, 6, 3, 7);
-  const u0 = v128.shuffle<f32>(c4, c5, 0, 4, 1, 5), u1 = v128.shuffle<f32>(c6, c7, 0, 4, 1, 5);
-  const u2 = v128.shuffle<f32>(c4, c5, 2, 6, 3, 7), u3 = v128.shuffle<f32>(c6, c7, 2, 6, 3, 7);
-  const fs = <usize>f << 2;
-  conv1_row(o, v128.shuffle<f64>(t0, t1, 0, 2), v128.shuffle<f64>(u0, u1, 0, 2), bl, bh, nf, relu);
-  if (nx > 1) conv1_row(o + fs, v128.shuffle<f64>(t0, t1, 1, 3), v128.shuffle<f64>(u0, u1, 1, 3), bl, bh, nf, relu);
-  if (nx > 2) conv1_row(o + fs * 2, v128.shuffle<f64>(t2, t3, 0, 2), v128.shuffle<f64>(u2, u3, 0, 2), bl, bh, nf, relu);
-  if (nx > 3) conv1_row(o + fs * 3, v128.shuffle<f64>(t2, t3, 1, 3), v128.shuffle<f64>(u2, u3, 1, 3), bl, bh, nf, relu);
-}
-
-// One output's nf filters: lo (filters 0-3) and hi (4-7) plus the bias, then max(·, 0) with relu.
-function conv1_row(o: usize, lo: v128, hi: v128, bl: v128, bh: v128, nf: i32, relu: bool): void {
-  lo = f32x4.add(lo, bl);
-  hi = f32x4.add(hi, bh);
-  if (relu) {
-    lo = f32x4.max(lo, f32x4.splat(0));
-    hi = f32x4.max(hi, f32x4.splat(0));
-  }
-  store_row(o, lo, hi, nf, false);
+  store_columns(o, <usize>f << 2, 0, nx, nf, false, bl, bh, relu, c0, c1, c2, c3, c4, c5, c6, c7);
 }
 
 /**

@@ -55,7 +55,7 @@
 
 /** Bytes of workspace gemm_*_f32 needs for these sizes. */
 export function gemm_workspace_bytes(m: i32, n: i32, k: i32): i32 {
-  if (narrow(m, n, k, true)) return (k * NARROW_N + MR * NARROW_N) << 2; // B packed k-major, one tile
+  if (narrow(m, n, k, true)) return k * NARROW_N << 2; // B packed k-major
   const kc = min(k, KC);
   const nc = roundUp(min(n, NC), NR);
   const mc = roundUp(min(m, MC), MR);
@@ -343,7 +343,6 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
       }
     }
   }
-  const tile = work + (<usize>k * NARROW_N << 2);
   const ldc = <usize>n << 2, bs = <usize>cols << 2, cs = <usize>m << 2;
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
@@ -356,12 +355,12 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
       const ap = a + (<usize>top << 2) + cs * pc, cp = out + ldc * top;
       const skip = i - top; // rows of this strip already stored
       switch (cols) {
-        case 1: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, tile, 1); break;
-        case 2: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, tile, 2); break;
-        case 3: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, tile, 3); break;
-        case 4: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, tile, 4); break;
-        case 6: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, tile, 6); break;
-        default: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, tile, 8);
+        case 1: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, 1); break;
+        case 2: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, 2); break;
+        case 3: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, 3); break;
+        case 4: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, 4); break;
+        case 6: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, 6); break;
+        default: narrow_cols(cp, ldc, n, skip, ap, cs, bp, bs, kc, acc, 8);
       }
     }
   }
@@ -372,7 +371,7 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
 // at each call).
 // @ts-ignore: decorator
 @inline function narrow_cols(c: usize, ldc: usize, n: i32, skip: i32, a: usize, cs: usize, b: usize, bs: usize, kc: i32,
-                             accumulate: bool, tile: usize, cols: i32): void {
+                             accumulate: bool, cols: i32): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
@@ -388,22 +387,35 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
     a += cs;
     b += bs;
   }
-  // Column j of the tile is c_j (lane r = row r): through the tile buffer, then row by row into C.
-  v128.store(tile, c0);
-  if (cols > 1) v128.store(tile, c1, 16);
-  if (cols > 2) v128.store(tile, c2, 32);
-  if (cols > 3) v128.store(tile, c3, 48);
-  if (cols > 4) v128.store(tile, c4, 64);
-  if (cols > 5) v128.store(tile, c5, 80);
-  if (cols > 6) v128.store(tile, c6, 96);
-  if (cols > 7) v128.store(tile, c7, 112);
-  for (let r = skip; r < MR; r++) {
-    const row = c + ldc * r;
-    for (let j = 0; j < n; j++) {
-      const v = load<f32>(tile + (<usize>(j * 4 + r) << 2));
-      const d = row + (<usize>j << 2);
-      store<f32>(d, accumulate ? load<f32>(d) + v : v);
+  // Column j of the tile is c_j (lane r = row r).
+  store_columns(c, ldc, skip, MR, n, accumulate, f32x4.splat(0), f32x4.splat(0), false, c0, c1, c2, c3, c4, c5, c6, c7);
+}
+
+/**
+ * Stores a 4×8 tile held by columns (c_j's lane r is row r, column j) as rows from .. to-1 of C at c
+ * (row stride ldc bytes), first n columns: plus bias lo:hi, then max(·, 0) with relu, or added to C
+ * with accumulate. Transposed in registers: going through memory (vector stores, then scalar loads)
+ * stalled store forwarding and took longer than a short product.
+ */
+export function store_columns(c: usize, ldc: usize, from: i32, to: i32, n: i32, accumulate: bool, bl: v128, bh: v128, relu: bool,
+                              c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128, c7: v128): void {
+  const t0 = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c2, c3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c2, c3, 2, 6, 3, 7);
+  const u0 = v128.shuffle<f32>(c4, c5, 0, 4, 1, 5), u1 = v128.shuffle<f32>(c6, c7, 0, 4, 1, 5);
+  const u2 = v128.shuffle<f32>(c4, c5, 2, 6, 3, 7), u3 = v128.shuffle<f32>(c6, c7, 2, 6, 3, 7);
+  for (let r = from; r < to; r++) {
+    let lo: v128, hi: v128;
+    if (r == 0) { lo = v128.shuffle<f64>(t0, t1, 0, 2); hi = v128.shuffle<f64>(u0, u1, 0, 2); }
+    else if (r == 1) { lo = v128.shuffle<f64>(t0, t1, 1, 3); hi = v128.shuffle<f64>(u0, u1, 1, 3); }
+    else if (r == 2) { lo = v128.shuffle<f64>(t2, t3, 0, 2); hi = v128.shuffle<f64>(u2, u3, 0, 2); }
+    else { lo = v128.shuffle<f64>(t2, t3, 1, 3); hi = v128.shuffle<f64>(u2, u3, 1, 3); }
+    lo = f32x4.add(lo, bl);
+    hi = f32x4.add(hi, bh);
+    if (relu) {
+      lo = f32x4.max(lo, f32x4.splat(0));
+      hi = f32x4.max(hi, f32x4.splat(0));
     }
+    store_row(c + ldc * r, lo, hi, n, accumulate);
   }
 }
 
