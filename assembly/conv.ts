@@ -8,7 +8,7 @@
 // the input positions they came from (the input gradient). A one-channel input at stride 1 skips
 // im2col: conv1_* below work on the image directly.
 
-import { load_part, store_columns, store_row } from './gemm';
+import { load_part, store_row } from './gemm';
 
 /** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
 export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
@@ -326,7 +326,7 @@ export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: u
   }
   // Filter j's 4 outputs are the lanes of c_j: output r's filters are row r of the tile.
   const bl = bias == 0 ? f32x4.splat(0) : load_part(bias, nf), bh = bias == 0 || nf <= 4 ? f32x4.splat(0) : load_part(bias + 16, nf - 4);
-  store_columns(o, <usize>f << 2, 0, nx, nf, false, bl, bh, relu, c0, c1, c2, c3, c4, c5, c6, c7);
+  store_columns(o, <usize>f << 2, 0, nx, nf, false, bl, bh, relu, c0, c1, c2, c3, c4, c5, c6, c7); // @global in gemm.ts
 }
 
 /**

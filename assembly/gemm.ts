@@ -397,7 +397,8 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
  * with accumulate. Transposed in registers: going through memory (vector stores, then scalar loads)
  * stalled store forwarding and took longer than a short product.
  */
-export function store_columns(c: usize, ldc: usize, from: i32, to: i32, n: i32, accumulate: bool, bl: v128, bh: v128, relu: bool,
+// @ts-ignore: decorator (global: conv.ts calls it without an import; v128 parameters must not be exported)
+@global function store_columns(c: usize, ldc: usize, from: i32, to: i32, n: i32, accumulate: bool, bl: v128, bh: v128, relu: bool,
                               c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128, c7: v128): void {
   const t0 = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c2, c3, 0, 4, 1, 5);
   const t2 = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c2, c3, 2, 6, 3, 7);
