@@ -1,10 +1,14 @@
 // conv2d, maxPool2d, avgPool2d and reshape, channels-last ([batch, height, width, channels]).
 // conv2d is im2col + the packed GEMM: forward cols·W, backward dW += colsᵀ·dout and
-// dinp += col2im(dout·Wᵀ). The cols buffer is kept until backward (it is the saved input).
+// dinp += col2im(dout·Wᵀ), a chunk of images at a time so that the columns stay in L2 (the backward
+// pass builds them again). One-channel inputs at stride 1 use direct kernels instead.
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
-import { biasProduct, biasReluBackward, checkBias, gemm } from './matmul.js';
+import { biasGemm, biasReluBackward, checkBias, gemm } from './matmul.js';
+
+// im2col + GEMM go through at most this many bytes of columns at a time.
+const COLS_CHUNK_BYTES = 256 * 1024;
 
 /** 'valid' keeps only windows inside the input; 'same' pads so that out = ceil(in / stride). */
 export type Padding = 'valid' | 'same';
@@ -65,41 +69,63 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
   const rows = batch * oh * ow, depth = kh * kw * c;
   // One input channel at stride 1: direct kernels on a zero-padded copy of each image, no im2col.
   // 1×1 convolutions with stride 1 need no im2col either: the input already is the cols matrix.
+  // Otherwise im2col + GEMM a few images at a time, the columns of a chunk still in L2 when the GEMM
+  // reads them; the backward pass builds them again rather than keeping them all.
   const one = c === 1 && sh === 1 && sw === 1 && depth > 1;
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1;
-  const colsBytes = direct || one ? 0 : rows * depth * 4;
-  const cols = colsBytes ? heap().alloc(colsBytes) : x.ptr;
-  const workBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : 0;
-  const work = workBytes ? heap().alloc(workBytes) : 0;
-  let out: Tensor;
+  const imageCols = oh * ow * depth * 4;
+  const step = Math.max(1, Math.min(batch, Math.floor(COLS_CHUNK_BYTES / imageCols)));
+  const tempBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : direct ? 0 : step * imageCols;
+  // Over the chunks: the byte offsets of the chunk's images in x and in out, its rows, its images.
+  const chunks = (body: (xo: number, oo: number, n: number, images: number) => void) => {
+    for (let b = 0; b < batch; b += step) {
+      const images = Math.min(step, batch - b);
+      body(b * h * w * c * 4, b * oh * ow * f * 4, images * oh * ow, images);
+    }
+  };
+  const temp = tempBytes ? heap().alloc(tempBytes) : 0;
+  const out = Tensor.empty([batch, oh, ow, f]);
   if (one) {
-    out = Tensor.empty([batch, oh, ow, f]);
-    k.conv1_forward_f32(out.ptr, x.ptr, filter.ptr, bias?.ptr ?? 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, +relu, work);
+    k.conv1_forward_f32(out.ptr, x.ptr, filter.ptr, bias?.ptr ?? 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, +relu, temp);
+  } else if (direct) {
+    biasGemm(out.ptr, x.ptr, filter.ptr, bias, relu, rows, f, depth);
   } else {
-    if (colsBytes) k.im2col_f32(cols, x.ptr, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
-    out = biasProduct([batch, oh, ow, f], cols, filter.ptr, bias, relu, depth);
+    chunks((xo, oo, n, images) => {
+      k.im2col_f32(temp, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+      biasGemm(out.ptr + oo, temp, filter.ptr, bias, relu, n, f, depth);
+    });
   }
-  // The saved columns (or the direct kernels' workspace) live as long as the output.
-  if (colsBytes || workBytes) out.onDispose(() => heap().free(colsBytes ? cols : work, colsBytes || workBytes));
+  // The direct kernels' workspace, or the chunk of columns, lives as long as the output.
+  if (tempBytes) out.onDispose(() => heap().free(temp, tempBytes));
   return out.recordBackward(bias ? [x, filter, bias] : [x, filter], () => biasReluBackward(out, bias, relu, (dout) => {
-    if (filter.requiresGrad) {
-      if (one) k.conv1_filter_backward_f32(filter.gradPtr(), x.ptr, dout, batch, h, w, kh, kw, pt, pl, oh, ow, f, work);
-      else gemm(k.gemm_tn_f32, filter.gradPtr(), cols, dout, depth, f, rows, true);
-    }
-    if (x.requiresGrad) {
-      if (direct) {
-        gemm(k.gemm_nt_f32, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
-      } else {
-        const dcolsBytes = rows * depth * 4, dcols = heap().alloc(dcolsBytes);
-        try {
-          gemm(k.gemm_nt_f32, dcols, dout, filter.ptr, rows, depth, f, false);
-          k.col2im_backward_f32(x.gradPtr(), dcols, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
-        } finally {
-          heap().free(dcols, dcolsBytes);
-        }
+    if (one || direct) {
+      if (filter.requiresGrad) {
+        if (one) k.conv1_filter_backward_f32(filter.gradPtr(), x.ptr, dout, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
+        else gemm(k.gemm_tn_f32, filter.gradPtr(), x.ptr, dout, depth, f, rows, true);
       }
+      if (x.requiresGrad && direct) gemm(k.gemm_nt_f32, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
+      if (x.requiresGrad && one) backwardInput(x, filter, dout, 0, 0, rows, batch);
+      return;
     }
+    chunks((xo, oo, n, images) => {
+      if (filter.requiresGrad) {
+        k.im2col_f32(temp, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+        gemm(k.gemm_tn_f32, filter.gradPtr(), temp, dout + oo, depth, f, n, true);
+      }
+      if (x.requiresGrad) backwardInput(x, filter, dout, xo, oo, n, images);
+    });
   }));
+
+  // x.grad (images from byte offset xo) += col2im(dout (from oo) · Wᵀ), n rows.
+  function backwardInput(x: Tensor, filter: Tensor, dout: number, xo: number, oo: number, n: number, images: number) {
+    const bytes = n * depth * 4, dcols = heap().alloc(bytes);
+    try {
+      gemm(k.gemm_nt_f32, dcols, dout + oo, filter.ptr, n, depth, f, false);
+      k.col2im_backward_f32(x.gradPtr() + xo, dcols, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+    } finally {
+      heap().free(dcols, bytes);
+    }
+  }
 }
 
 /** Options of the pooling ops. */

@@ -57,7 +57,8 @@ export function dense(x: Tensor, w: Tensor, bias: Tensor | null, relu: boolean):
   }
   const [m, kk] = x.shape as [number, number], n = w.shape[1]!;
   checkBias('dense', bias, n);
-  const out = biasProduct([m, n], x.ptr, w.ptr, bias, relu, kk);
+  const out = Tensor.empty([m, n]);
+  biasGemm(out.ptr, x.ptr, w.ptr, bias, relu, m, n, kk);
   return out.recordBackward(bias ? [x, w, bias] : [x, w], () => biasReluBackward(out, bias, relu, (dpre) => {
     const k = wasm();
     if (x.requiresGrad) gemm(k.gemm_nt_f32, x.gradPtr(), dpre, w.ptr, m, kk, n, true); // dX = dPre·Wᵀ
@@ -72,12 +73,9 @@ export function checkBias(op: string, bias: Tensor | null, n: number): void {
   }
 }
 
-/** A new tensor of `shape` holding relu?(a·b + bias) for a [rows × k] and b [k × shape's last] at byte addresses. */
-export function biasProduct(shape: number[], a: number, b: number, bias: Tensor | null, relu: boolean, k: number): Tensor {
-  const n = shape[shape.length - 1]!;
-  const out = Tensor.empty(shape), m = out.size / n;
-  wasm().gemm_nn_bias_f32(out.ptr, a, b, bias?.ptr ?? 0, m, n, k, +relu, workspace(m, n, k));
-  return out;
+/** out[m×n] = relu?(a[m×k]·b[k×n] + bias), all byte addresses. */
+export function biasGemm(out: number, a: number, b: number, bias: Tensor | null, relu: boolean, m: number, n: number, k: number): void {
+  wasm().gemm_nn_bias_f32(out, a, b, bias?.ptr ?? 0, m, n, k, +relu, workspace(m, n, k));
 }
 
 /** Backward of out = relu?(pre), pre = product + bias: adds pre's column sums to the bias gradient and

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { avgPool2d, conv2d, maxPool2d, memory, reshape, tensor, tidy } from '../../src/index.js';
+import { avgPool2d, conv2d, maxPool2d, memory, mul, reshape, sum, tensor, tidy, variable } from '../../src/index.js';
 import { expectClose, gradcheck, randArray } from '../helpers.js';
 import * as ref from '../ref.js';
 
@@ -65,6 +65,26 @@ describe('conv2d against the float64 reference', () => {
     expect(() => conv2d(x, f, { bias })).toThrow(/conv2d: bias must have shape \[4\], got \[3\]/);
     expect(memory()).toEqual(before);
   }));
+
+  // One 26×26 image of 5×5×4 windows is 270 KB of columns, over the 256 KB chunk: three chunks.
+  test('im2col + GEMM a chunk of images at a time: the same as image by image', () => {
+    const xs = [3, 30, 30, 4], fs = [5, 5, 4, 2];
+    const xd = randArray(3 * 3600, 10), fd = randArray(200, 11), bd = randArray(2, 12);
+    const wd = randArray(3 * 26 * 26 * 2, 13);
+    const run = (images: number[]) => tidy(() => {
+      const x = variable(xd.slice(images[0]! * 3600, (images.at(-1)! + 1) * 3600), [images.length, 30, 30, 4]);
+      const f = variable(fd, fs), b = variable(bd, [2]);
+      const y = conv2d(x, f, { bias: b, relu: true });
+      sum(mul(y, tensor(wd.slice(images[0]! * 1352, (images.at(-1)! + 1) * 1352), y.shape))).backward();
+      return { y: y.toArray(), dx: x.grad!.toArray(), df: f.grad!.toArray(), db: b.grad!.toArray() };
+    });
+    const all = run([0, 1, 2]), each = [[0], [1], [2]].map(run);
+    expectClose(all.y, ref.biasRelu(ref.conv2d(Float64Array.from(xd), Float64Array.from(fd), xs, fs, [1, 1], 'valid'), Float64Array.from(bd), true), 1e-5, 1e-5);
+    expectClose(all.dx, Float32Array.from(each.flatMap((e) => [...e.dx])), 1e-6, 1e-6);
+    const sumOf = (k: 'df' | 'db') => each[0]![k].map((v, i) => v + each[1]![k][i]! + each[2]![k][i]!);
+    expectClose(all.df, sumOf('df'), 1e-4, 1e-4);
+    expectClose(all.db, sumOf('db'), 1e-4, 1e-4);
+  });
 
   test('shape errors name both shapes', () => tidy(() => {
     expect(() => conv2d(tensor(new Float32Array(2 * 4 * 4 * 3), [2, 4, 4, 3]), tensor(new Float32Array(9 * 2), [3, 3, 2, 1])))
