@@ -104,7 +104,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
         else gemm(k.gemm_tn_f32, filter.gradPtr(), x.ptr, dout, depth, f, rows, true);
       }
       if (x.requiresGrad && direct) gemm(k.gemm_nt_f32, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
-      if (x.requiresGrad && one) backwardInput(x, filter, dout, 0, 0, rows, batch);
+      if (x.requiresGrad && one) backwardInput(dout, 0, 0, rows, batch);
       return;
     }
     chunks((xo, oo, n, images) => {
@@ -112,12 +112,12 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
         k.im2col_f32(temp, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
         gemm(k.gemm_tn_f32, filter.gradPtr(), temp, dout + oo, depth, f, n, true);
       }
-      if (x.requiresGrad) backwardInput(x, filter, dout, xo, oo, n, images);
+      if (x.requiresGrad) backwardInput(dout, xo, oo, n, images);
     });
   }));
 
   // x.grad (images from byte offset xo) += col2im(dout (from oo) · Wᵀ), n rows.
-  function backwardInput(x: Tensor, filter: Tensor, dout: number, xo: number, oo: number, n: number, images: number) {
+  function backwardInput(dout: number, xo: number, oo: number, n: number, images: number) {
     const bytes = n * depth * 4, dcols = heap().alloc(bytes);
     try {
       gemm(k.gemm_nt_f32, dcols, dout + oo, filter.ptr, n, depth, f, false);
