@@ -330,23 +330,36 @@ export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: u
 }
 
 /**
- * dfilter[ky][kx][0][f] += Σ inp[b][oy + ky - pt][ox + kx - pl] · dout[b][oy][ox][f]: the filter gradient
- * of conv1_forward_f32. work: conv1_workspace_bytes.
+ * The backward of conv1_forward_f32 for the filter and bias: with d = relu ? (out > 0) · dout : dout,
+ * dfilter[ky][kx][0][f] += Σ inp[b][oy + ky - pt][ox + kx - pl] · d[b][oy][ox][f] and dbias[f] += Σ d
+ * (dbias may be 0). The ReLU mask and the bias sums ride on the copy of d the taps read anyway.
+ * work: conv1_workspace_bytes.
  */
-export function conv1_filter_backward_f32(dfilter: usize, inp: usize, dout: usize, batch: i32, h: i32, w: i32,
-                                          kh: i32, kw: i32, pt: i32, pl: i32, oh: i32, ow: i32, f: i32, work: usize): void {
+export function conv1_filter_backward_f32(dfilter: usize, dbias: usize, inp: usize, out: usize, dout: usize, relu: i32,
+                                          batch: i32, h: i32, w: i32, kh: i32, kw: i32, pt: i32, pl: i32,
+                                          oh: i32, ow: i32, f: i32, work: usize): void {
   const pw = plane_width(ow, kw), rows = oh + kh - 1, n = oh * ow;
   const g = work + (<usize>rows * pw << 2); // 8 filters' gradients per output, zeros past F
+  const zero = f32x4.splat(0);
   for (let b = 0; b < batch; b++) {
     pad_plane(work, inp + (<usize>b * h * w << 2), h, w, pt, pl, rows, pw);
     for (let f0 = 0; f0 < f; f0 += 8) {
       const nf = min(8, f - f0);
-      const d = dout + ((<usize>b * n * f + f0) << 2);
+      const at = (<usize>b * n * f + f0) << 2;
+      let slo = zero, shi = zero;
       for (let i = 0; i < n; i++) {
-        const gi = g + (<usize>i << 5), di = d + (<usize>i * f << 2);
-        v128.store(gi, load_part(di, nf));
-        v128.store(gi, load_part(di + 16, nf - 4), 16);
+        const gi = g + (<usize>i << 5), di = at + (<usize>i * f << 2);
+        let lo = load_part(dout + di, nf), hi = load_part(dout + di + 16, nf - 4);
+        if (relu) {
+          lo = v128.and(lo, f32x4.gt(load_part(out + di, nf), zero));
+          hi = v128.and(hi, f32x4.gt(load_part(out + di + 16, nf - 4), zero));
+        }
+        v128.store(gi, lo);
+        v128.store(gi, hi, 16);
+        slo = f32x4.add(slo, lo);
+        shi = f32x4.add(shi, hi);
       }
+      if (dbias) store_row(dbias + (<usize>f0 << 2), slo, shi, nf, true);
       for (let ky = 0; ky < kh; ky++) {
         for (let kx = 0; kx < kw; kx += 5) {
           const p = work + ((<usize>ky * pw + kx) << 2);

@@ -35,7 +35,7 @@ export function gradcheck(
   op: (...xs: Tensor[]) => Tensor,
   ref: RefFn,
   inputs: { data: Float32Array; shape: number[] }[],
-  options: { check?: boolean[]; rtol?: number; atol?: number } = {},
+  options: { check?: boolean[]; constant?: boolean[]; rtol?: number; atol?: number } = {},
 ): void {
   const rtol = options.rtol ?? 1e-3, atol = options.atol ?? 1e-4;
   const f64 = inputs.map((x) => Float64Array.from(x.data));
@@ -48,14 +48,14 @@ export function gradcheck(
     return s;
   };
   const grads = tidy(() => {
-    const xs = inputs.map((x) => variable(x.data, x.shape));
+    const xs = inputs.map((x, k) => (options.constant?.[k] ? tensor : variable)(x.data, x.shape));
     const y = op(...xs);
     sum(mul(y, tensor(w, y.shape))).backward();
     return xs.map((x) => x.grad?.toArray() ?? new Float32Array(x.size));
   });
   const h = 1e-6;
   f64.forEach((x, k) => {
-    if (options.check && !options.check[k]) return;
+    if ((options.check && !options.check[k]) || options.constant?.[k]) return;
     const numeric = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) {
       const keep = x[i]!;

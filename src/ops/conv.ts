@@ -97,10 +97,22 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
   }
   // The direct kernels' workspace, or the chunk of columns, lives as long as the output.
   if (tempBytes) out.onDispose(() => heap().free(temp, tempBytes));
-  return out.recordBackward(bias ? [x, filter, bias] : [x, filter], () => biasReluBackward(out, bias, relu, (dout) => {
+  return out.recordBackward(bias ? [x, filter, bias] : [x, filter], () => {
+    if (one && filter.requiresGrad && !x.requiresGrad) {
+      // The first layer: the filter kernel applies the ReLU mask and sums the bias gradient in the copy
+      // of the output gradient it makes anyway (no pass over it of its own).
+      const dbias = bias?.requiresGrad ? bias.gradPtr() : 0;
+      k.conv1_filter_backward_f32(filter.gradPtr(), dbias, x.ptr, out.ptr, out.gradPtr(), +relu, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
+      return;
+    }
+    biasReluBackward(out, bias, relu, backward);
+  });
+
+  // Every other case: after the ReLU mask and the bias gradient, dout is the gradient of the sum.
+  function backward(dout: number) {
     if (one || direct) {
       if (filter.requiresGrad) {
-        if (one) k.conv1_filter_backward_f32(filter.gradPtr(), x.ptr, dout, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
+        if (one) k.conv1_filter_backward_f32(filter.gradPtr(), 0, x.ptr, 0, dout, 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
         else gemm(k.gemm_tn_f32, filter.gradPtr(), x.ptr, dout, depth, f, rows, true);
       }
       if (x.requiresGrad && direct) gemm(k.gemm_nt_f32, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
@@ -114,7 +126,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
       }
       if (x.requiresGrad) backwardInput(dout, xo, oo, n, images);
     });
-  }));
+  }
 
   // x.grad (images from byte offset xo) += col2im(dout (from oo) · Wᵀ), n rows.
   function backwardInput(dout: number, xo: number, oo: number, n: number, images: number) {

@@ -59,6 +59,19 @@ describe('conv2d against the float64 reference', () => {
     });
   }
 
+  // An input without a gradient (the first layer): the one-channel filter kernel applies the ReLU mask
+  // and sums the bias gradient itself. 6 filters (one group), 13 (8 + 5), 3 ('same', more taps than outputs).
+  for (const { x, f, s, p } of [CASES[6]!, CASES[15]!, CASES[9]!]) {
+    test(`x [${x}] filter [${f}] as a first layer, bias and ReLU: filter and bias gradients`, () => {
+      const xd = randArray(x.reduce((a, b) => a * b), 14), fd = randArray(f.reduce((a, b) => a * b), 15), bd = randArray(f[3]!, 16);
+      for (const relu of [false, true]) {
+        gradcheck((a, b, c) => conv2d(a!, b!, { strides: s, padding: p, bias: c!, relu }),
+          (a, b, c) => ref.biasRelu(ref.conv2d(a!, b!, x, f, s, p), c!, relu),
+          [{ data: xd, shape: x }, { data: fd, shape: f }, { data: bd, shape: [f[3]!] }], { constant: [true, false, false] });
+      }
+    });
+  }
+
   test('a bias of the wrong shape is refused before anything is allocated', () => tidy(() => {
     const x = tensor(new Float32Array(2 * 5 * 5), [2, 5, 5, 1]), f = tensor(new Float32Array(9 * 4), [3, 3, 1, 4]), bias = tensor([1, 2, 3], [3]);
     const before = memory();
