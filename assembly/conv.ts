@@ -133,43 +133,40 @@ export function col2im_backward_f32(dinp: usize, dcols: usize, batch: i32, h: i3
  */
 export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
                                     ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
-  const lanes = i32x4(0, 1, 2, 3);
-  let o = 0;
+  const wc = w * c;
+  let o: usize = 0;
   for (let b = 0; b < batch; b++) {
-    const base = b * h * w * c;
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        const first = base + ((oy * sh) * w + ox * sw) * c;
+        const first = ((b * h + oy * sh) * w + ox * sw) * c; // the window's top-left, as a flat index
         let ch = 0;
         for (; ch < c && c >= 4; ch += 4) {
-          // With C not a multiple of 4 the last group overlaps the one before (same values stored twice).
-          if (ch + 4 > c) ch = c - 4;
-          let best = v128.load(inp + (<usize>(first + ch) << 2));
-          let bestIndex = i32x4.add(i32x4.splat(first + ch), lanes);
+          if (ch + 4 > c) ch = c - 4; // the overlapping last group: the same values stored twice
+          const at = inp + (<usize>(first + ch) << 2), index = i32x4.add(i32x4.splat(first + ch), i32x4(0, 1, 2, 3));
+          let best = v128.load(at), bestIndex = index;
           for (let ky = 0; ky < ph; ky++) {
             for (let kx = 0; kx < pw; kx++) {
-              const i = base + ((oy * sh + ky) * w + ox * sw + kx) * c + ch;
-              const v = v128.load(inp + (<usize>i << 2));
+              const d = ky * wc + kx * c;
+              const v = v128.load(at + (<usize>d << 2));
               const greater = f32x4.gt(v, best);
               best = v128.bitselect(v, best, greater);
-              bestIndex = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), bestIndex, greater);
+              bestIndex = v128.bitselect(i32x4.add(index, i32x4.splat(d)), bestIndex, greater);
             }
           }
-          v128.store(out + (<usize>(o + ch) << 2), best);
-          v128.store(argmax + (<usize>(o + ch) << 2), bestIndex);
+          v128.store(out + ((o + ch) << 2), best);
+          v128.store(argmax + ((o + ch) << 2), bestIndex);
         }
         for (; ch < c; ch++) {
-          let best = first + ch;
-          let bestValue = load<f32>(inp + (<usize>best << 2));
+          let bestIndex = first + ch, best = load<f32>(inp + (<usize>bestIndex << 2));
           for (let ky = 0; ky < ph; ky++) {
             for (let kx = 0; kx < pw; kx++) {
-              const i = base + ((oy * sh + ky) * w + ox * sw + kx) * c + ch;
+              const i = first + ch + ky * wc + kx * c;
               const v = load<f32>(inp + (<usize>i << 2));
-              if (v > bestValue) { bestValue = v; best = i; }
+              if (v > best) { best = v; bestIndex = i; }
             }
           }
-          store<f32>(out + (<usize>(o + ch) << 2), bestValue);
-          store<i32>(argmax + (<usize>(o + ch) << 2), best);
+          store<f32>(out + ((o + ch) << 2), best);
+          store<i32>(argmax + ((o + ch) << 2), bestIndex);
         }
         o += c;
       }

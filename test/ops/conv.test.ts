@@ -133,6 +133,23 @@ describe('pooling against the float64 reference', () => {
     }));
   }
 
+  // The backward pass finds the max again: on ties only the first place in the window gets the
+  // gradient (as TF.js), in the SIMD groups (4 and 6 channels, the last group overlapping) and one by one.
+  for (const c of [1, 4, 6]) {
+    test(`max pooling ties and NaN, ${c} channels: the gradient goes to the first place`, () => tidy(() => {
+      const xd = new Float32Array(2 * 2 * c).fill(3); // four equal places in every channel
+      xd[0] = NaN; // channel 0's first place: the max is NaN, and the gradient goes there
+      const x = variable(xd, [1, 2, 2, c]);
+      const y = maxPool2d(x, { poolSize: [2, 2] });
+      expect(Number.isNaN(y.toArray()[0]!)).toBe(true);
+      expect([...y.toArray().slice(1)]).toEqual(new Array(c - 1).fill(3));
+      sum(mul(y, tensor(Float32Array.from({ length: c }, (_, i) => i + 1), [1, 1, 1, c]))).backward();
+      const want = new Float32Array(4 * c);
+      for (let i = 0; i < c; i++) want[i] = i + 1;
+      expect([...x.grad!.toArray()]).toEqual([...want]);
+    }));
+  }
+
   test('reshape keeps values and passes gradients through', () => {
     gradcheck((a) => reshape(a!, [3, 4]), (a) => a!, [{ data: randArray(12, 6), shape: [2, 6] }]);
   });
