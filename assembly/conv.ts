@@ -238,8 +238,8 @@ export function avgpool_backward_f32(dinp: usize, dout: usize, batch: i32, h: i3
 // ── One input channel at stride 1 (the first layer over grayscale images), without im2col.
 // The image is copied once into a zero-padded plane P (rows oy + ky, columns ox + kx, both starting
 // at the top-left of the padding), wide enough that every group of 4 outputs reads inside it. The
-// forward pass keeps 4 adjacent outputs of a row in the lanes of one vector per filter (all lanes
-// useful, however few the filters); the filter gradient keeps 8 filters in two vectors per tap.
+// forward pass and the filter gradient keep 4 adjacent outputs of a row in the lanes of one vector per
+// filter (all lanes useful, however few the filters).
 
 // @ts-ignore: decorator
 @inline function plane_width(ow: i32, kw: i32): i32 {
@@ -249,7 +249,7 @@ export function avgpool_backward_f32(dinp: usize, dout: usize, batch: i32, h: i3
 /** Bytes of workspace conv1_forward_f32 and conv1_filter_backward_f32 need. */
 export function conv1_workspace_bytes(kh: i32, kw: i32, oh: i32, ow: i32): i32 {
   // The zero-padded plane, then a group of 8 filters' weights (forward) or output gradients (backward).
-  return ((oh + kh - 1) * plane_width(ow, kw) + max(kh * kw, oh * ow) * 8) << 2;
+  return ((oh + kh - 1) * plane_width(ow, kw) + max(kh * kw, oh * ((ow + 3) & ~3)) * 8) << 2;
 }
 
 // P[y][x] = image[y - pt][x - pl], 0 outside; P is (oh + kh - 1) × pw.
@@ -329,76 +329,124 @@ export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: u
 /**
  * The backward of conv1_forward_f32 for the filter and bias: with d = relu ? (out > 0) · dout : dout,
  * dfilter[ky][kx][0][f] += Σ inp[b][oy + ky - pt][ox + kx - pl] · d[b][oy][ox][f] and dbias[f] += Σ d
- * (dbias may be 0). The ReLU mask and the bias sums ride on the copy of d the taps read anyway.
- * work: conv1_workspace_bytes.
+ * (dbias may be 0). work: conv1_workspace_bytes.
+ *
+ * Four adjacent outputs sit in the lanes (all lanes useful, however few the filters): d is copied, a
+ * group of 8 filters at a time, to G[oy][ox / 4][j] = the vector of filter j's d at ox .. ox + 3 (zeros
+ * past OW), with the ReLU mask and the bias sums on the way; then each tap t and filter j keeps a
+ * vector sum of P[oy + ky][ox + kx .. + 3] · G[oy][ox / 4][j], added across its lanes at the end.
  */
 export function conv1_filter_backward_f32(dfilter: usize, dbias: usize, inp: usize, out: usize, dout: usize, relu: i32,
                                           batch: i32, h: i32, w: i32, kh: i32, kw: i32, pt: i32, pl: i32,
                                           oh: i32, ow: i32, f: i32, work: usize): void {
-  const pw = plane_width(ow, kw), rows = oh + kh - 1, n = oh * ow;
-  const g = work + (<usize>rows * pw << 2); // 8 filters' gradients per output, zeros past F
-  const zero = f32x4.splat(0);
+  const pw = plane_width(ow, kw), rows = oh + kh - 1, taps = kh * kw;
+  const g = work + (<usize>rows * pw << 2);
   for (let b = 0; b < batch; b++) {
     pad_plane(work, inp + (<usize>b * h * w << 2), h, w, pt, pl, rows, pw);
     for (let f0 = 0; f0 < f; f0 += 8) {
-      const nf = min(8, f - f0);
-      const at = (<usize>b * n * f + f0) << 2;
-      let slo = zero, shi = zero;
-      for (let i = 0; i < n; i++) {
-        const gi = g + (<usize>i << 5), di = at + (<usize>i * f << 2);
-        let lo = load_part(dout + di, nf), hi = load_part(dout + di + 16, nf - 4);
-        if (relu) {
-          lo = v128.and(lo, f32x4.gt(load_part(out + di, nf), zero));
-          hi = v128.and(hi, f32x4.gt(load_part(out + di + 16, nf - 4), zero));
-        }
-        v128.store(gi, lo);
-        v128.store(gi, hi, 16);
-        slo = f32x4.add(slo, lo);
-        shi = f32x4.add(shi, hi);
-      }
-      if (dbias) store_row(dbias + (<usize>f0 << 2), slo, shi, nf, true);
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx += 5) {
-          const p = work + ((<usize>ky * pw + kx) << 2);
-          const df = dfilter + ((<usize>(ky * kw + kx) * f + f0) << 2);
-          switch (min(5, kw - kx)) {
-            case 1: conv1_taps(df, p, pw, g, oh, ow, f, nf, 1); break;
-            case 2: conv1_taps(df, p, pw, g, oh, ow, f, nf, 2); break;
-            case 3: conv1_taps(df, p, pw, g, oh, ow, f, nf, 3); break;
-            case 4: conv1_taps(df, p, pw, g, oh, ow, f, nf, 4); break;
-            default: conv1_taps(df, p, pw, g, oh, ow, f, nf, 5);
-          }
-        }
+      const nf = min(8, f - f0), cols = nf <= 4 ? 4 : nf <= 6 ? 6 : 8;
+      const at = (<usize>b * oh * ow * f + f0) << 2;
+      conv1_gather(g, dbias == 0 ? 0 : dbias + (<usize>f0 << 2), out + at, dout + at, relu != 0, oh, ow, f, nf, cols);
+      const df = dfilter + (<usize>f0 << 2);
+      for (let t = 0; t < taps; t++) {
+        const p = work + ((<usize>(t / kw) * pw + t % kw) << 2);
+        if (cols == 4) conv1_tap(df + (<usize>t * f << 2), p, pw, g, oh, ow, nf, 4);
+        else if (cols == 6) conv1_tap(df + (<usize>t * f << 2), p, pw, g, oh, ow, nf, 6);
+        else conv1_tap(df + (<usize>t * f << 2), p, pw, g, oh, ow, nf, 8);
       }
     }
   }
 }
 
-// `taps` (a literal) adjacent taps of one filter row × 8 filters (nf of them stored), over every
-// output of one image: acc[t] += P[oy][ox + t] · g[oy·OW + ox][0 .. 8).
-// @ts-ignore: decorator
-@inline function conv1_taps(df: usize, p: usize, pw: i32, g: usize, oh: i32, ow: i32, f: i32, nf: i32, taps: i32): void {
-  let a0 = f32x4.splat(0), b0 = f32x4.splat(0), a1 = f32x4.splat(0), b1 = f32x4.splat(0);
-  let a2 = f32x4.splat(0), b2 = f32x4.splat(0), a3 = f32x4.splat(0), b3 = f32x4.splat(0);
-  let a4 = f32x4.splat(0), b4 = f32x4.splat(0);
+// G (see above) for one image and one group of nf ≤ cols filters of d (row stride f floats): cols
+// vectors per 4 outputs. Adds Σ d to dbias (nf floats) unless it is 0.
+function conv1_gather(g: usize, dbias: usize, out: usize, dout: usize, relu: bool, oh: i32, ow: i32, f: i32, nf: i32, cols: i32): void {
+  const zero = f32x4.splat(0), fb = <usize>f << 2;
+  let slo = zero, shi = zero;
   for (let oy = 0; oy < oh; oy++) {
-    let pp = p + (<usize>oy * pw << 2);
-    for (let ox = 0; ox < ow; ox++) {
-      const lo = v128.load(g), hi = v128.load(g, 16);
-      let s = v128.load32_splat(pp);
-      a0 = f32x4.add(a0, f32x4.mul(s, lo)); b0 = f32x4.add(b0, f32x4.mul(s, hi));
-      if (taps > 1) { s = v128.load32_splat(pp, 4); a1 = f32x4.add(a1, f32x4.mul(s, lo)); b1 = f32x4.add(b1, f32x4.mul(s, hi)); }
-      if (taps > 2) { s = v128.load32_splat(pp, 8); a2 = f32x4.add(a2, f32x4.mul(s, lo)); b2 = f32x4.add(b2, f32x4.mul(s, hi)); }
-      if (taps > 3) { s = v128.load32_splat(pp, 12); a3 = f32x4.add(a3, f32x4.mul(s, lo)); b3 = f32x4.add(b3, f32x4.mul(s, hi)); }
-      if (taps > 4) { s = v128.load32_splat(pp, 16); a4 = f32x4.add(a4, f32x4.mul(s, lo)); b4 = f32x4.add(b4, f32x4.mul(s, hi)); }
-      pp += 4;
-      g += 32;
+    for (let ox = 0; ox < ow; ox += 4) {
+      const o = (<usize>(oy * ow + ox)) * fb, n = min(4, ow - ox);
+      // Row i: the nf filters of output ox + i (zeros past OW), masked.
+      let l0 = zero, h0 = zero, l1 = zero, h1 = zero, l2 = zero, h2 = zero, l3 = zero, h3 = zero;
+      l0 = load_part(dout + o, nf); h0 = load_part(dout + o + 16, nf - 4);
+      if (relu) { l0 = v128.and(l0, f32x4.gt(load_part(out + o, nf), zero)); h0 = v128.and(h0, f32x4.gt(load_part(out + o + 16, nf - 4), zero)); }
+      if (n > 1) {
+        l1 = load_part(dout + o + fb, nf); h1 = load_part(dout + o + fb + 16, nf - 4);
+        if (relu) { l1 = v128.and(l1, f32x4.gt(load_part(out + o + fb, nf), zero)); h1 = v128.and(h1, f32x4.gt(load_part(out + o + fb + 16, nf - 4), zero)); }
+      }
+      if (n > 2) {
+        l2 = load_part(dout + o + fb * 2, nf); h2 = load_part(dout + o + fb * 2 + 16, nf - 4);
+        if (relu) { l2 = v128.and(l2, f32x4.gt(load_part(out + o + fb * 2, nf), zero)); h2 = v128.and(h2, f32x4.gt(load_part(out + o + fb * 2 + 16, nf - 4), zero)); }
+      }
+      if (n > 3) {
+        l3 = load_part(dout + o + fb * 3, nf); h3 = load_part(dout + o + fb * 3 + 16, nf - 4);
+        if (relu) { l3 = v128.and(l3, f32x4.gt(load_part(out + o + fb * 3, nf), zero)); h3 = v128.and(h3, f32x4.gt(load_part(out + o + fb * 3 + 16, nf - 4), zero)); }
+      }
+      slo = f32x4.add(slo, f32x4.add(f32x4.add(l0, l1), f32x4.add(l2, l3)));
+      shi = f32x4.add(shi, f32x4.add(f32x4.add(h0, h1), f32x4.add(h2, h3)));
+      // Transposed: vector j holds filter j of the 4 outputs.
+      let t0 = v128.shuffle<f32>(l0, l1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(l2, l3, 0, 4, 1, 5);
+      let t2 = v128.shuffle<f32>(l0, l1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(l2, l3, 2, 6, 3, 7);
+      v128.store(g, v128.shuffle<f64>(t0, t1, 0, 2));
+      v128.store(g, v128.shuffle<f64>(t0, t1, 1, 3), 16);
+      v128.store(g, v128.shuffle<f64>(t2, t3, 0, 2), 32);
+      v128.store(g, v128.shuffle<f64>(t2, t3, 1, 3), 48);
+      if (cols > 4) {
+        t0 = v128.shuffle<f32>(h0, h1, 0, 4, 1, 5); t1 = v128.shuffle<f32>(h2, h3, 0, 4, 1, 5);
+        v128.store(g, v128.shuffle<f64>(t0, t1, 0, 2), 64);
+        v128.store(g, v128.shuffle<f64>(t0, t1, 1, 3), 80);
+        if (cols > 6) {
+          t2 = v128.shuffle<f32>(h0, h1, 2, 6, 3, 7); t3 = v128.shuffle<f32>(h2, h3, 2, 6, 3, 7);
+          v128.store(g, v128.shuffle<f64>(t2, t3, 0, 2), 96);
+          v128.store(g, v128.shuffle<f64>(t2, t3, 1, 3), 112);
+        }
+      }
+      g += <usize>cols << 4;
     }
   }
-  const row = <usize>f << 2;
-  store_row(df, a0, b0, nf, true);
-  if (taps > 1) store_row(df + row, a1, b1, nf, true);
-  if (taps > 2) store_row(df + row * 2, a2, b2, nf, true);
-  if (taps > 3) store_row(df + row * 3, a3, b3, nf, true);
-  if (taps > 4) store_row(df + row * 4, a4, b4, nf, true);
+  if (dbias) store_row(dbias, slo, shi, nf, true);
+}
+
+// One tap (P from p on) × `cols` filters (a literal; nf of them stored) over one image's G:
+// acc_j += P[oy][ox .. + 3] · G[oy][ox / 4][j], then df[j] += the lanes of acc_j.
+// @ts-ignore: decorator
+@inline function conv1_tap(df: usize, p: usize, pw: i32, g: usize, oh: i32, ow: i32, nf: i32, cols: i32): void {
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+  const ps = <usize>pw << 2;
+  for (let oy = 0; oy < oh; oy++) {
+    let q = p + ps * oy;
+    for (let ox = 0; ox < ow; ox += 4) {
+      const x = v128.load(q);
+      a0 = f32x4.add(a0, f32x4.mul(x, v128.load(g)));
+      a1 = f32x4.add(a1, f32x4.mul(x, v128.load(g, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(x, v128.load(g, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(x, v128.load(g, 48)));
+      if (cols > 4) {
+        a4 = f32x4.add(a4, f32x4.mul(x, v128.load(g, 64)));
+        a5 = f32x4.add(a5, f32x4.mul(x, v128.load(g, 80)));
+      }
+      if (cols > 6) {
+        a6 = f32x4.add(a6, f32x4.mul(x, v128.load(g, 96)));
+        a7 = f32x4.add(a7, f32x4.mul(x, v128.load(g, 112)));
+      }
+      q += 16;
+      g += <usize>cols << 4;
+    }
+  }
+  add_lanes(df, nf, a0, a1, a2, a3, a4, a5, a6, a7);
+}
+
+// d[j] += the sum of v_j's lanes, j < n (≤ 8): a 4×4 transpose of each four, then three adds.
+// @ts-ignore: decorator
+@inline function add_lanes(d: usize, n: i32, v0: v128, v1: v128, v2: v128, v3: v128, v4: v128, v5: v128, v6: v128, v7: v128): void {
+  store_row(d, sum_lanes(v0, v1, v2, v3), sum_lanes(v4, v5, v6, v7), n, true);
+}
+
+// The vector of the four lane sums of v0 .. v3.
+// @ts-ignore: decorator
+@inline function sum_lanes(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), v128.shuffle<f32>(v0, v1, 2, 6, 3, 7)); // v0 and v1, pairwise
+  const s23 = f32x4.add(v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), v128.shuffle<f32>(v2, v3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f64>(s01, s23, 0, 2), v128.shuffle<f64>(s01, s23, 1, 3));
 }
