@@ -75,10 +75,10 @@ function pack_b(dst: usize, b: usize, ldb: i32, jc: i32, pc: i32, nc: i32, kc: i
         dst += NR << 2;
       }
     } else {
+      // The edge panel: nr < 8 floats of each row, zero-padded (reading nothing past them).
       for (let k = 0; k < kc; k++) {
-        let j = 0;
-        for (; j < nr; j++) store<f32>(dst + (j << 2), load<f32>(src + (j << 2)));
-        for (; j < NR; j++) store<f32>(dst + (j << 2), 0);
+        v128.store(dst, load_part(src, nr));
+        v128.store(dst, load_part(src + 16, nr - 4), 16);
         src += <usize>ldb << 2;
         dst += NR << 2;
       }
