@@ -133,7 +133,7 @@ export function col2im_backward_f32(dinp: usize, dcols: usize, batch: i32, h: i3
  */
 export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
                                     ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
-  const wc = w * c;
+  const wc = w * c, two = ph == 2 && pw == 2, row = <usize>wc << 2, px = <usize>c << 2;
   let o: usize = 0;
   for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -144,13 +144,27 @@ export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch
           if (ch + 4 > c) ch = c - 4; // the overlapping last group: the same values stored twice
           const at = inp + (<usize>(first + ch) << 2), index = i32x4.add(i32x4.splat(first + ch), i32x4(0, 1, 2, 3));
           let best = v128.load(at), bestIndex = index;
-          for (let ky = 0; ky < ph; ky++) {
-            for (let kx = 0; kx < pw; kx++) {
-              const d = ky * wc + kx * c;
-              const v = v128.load(at + (<usize>d << 2));
-              const greater = f32x4.gt(v, best);
-              best = v128.bitselect(v, best, greater);
-              bestIndex = v128.bitselect(i32x4.add(index, i32x4.splat(d)), bestIndex, greater);
+          if (two) {
+            // 2×2 windows (nearly every network's): the three other places, unrolled. pmax(a, b) is
+            // a < b ? b : a, the same as the select below it.
+            let v = v128.load(at + px), greater = f32x4.gt(v, best);
+            best = f32x4.pmax(best, v);
+            bestIndex = v128.bitselect(i32x4.add(index, i32x4.splat(c)), bestIndex, greater);
+            v = v128.load(at + row); greater = f32x4.gt(v, best);
+            best = f32x4.pmax(best, v);
+            bestIndex = v128.bitselect(i32x4.add(index, i32x4.splat(wc)), bestIndex, greater);
+            v = v128.load(at + row + px); greater = f32x4.gt(v, best);
+            best = f32x4.pmax(best, v);
+            bestIndex = v128.bitselect(i32x4.add(index, i32x4.splat(wc + c)), bestIndex, greater);
+          } else {
+            for (let ky = 0; ky < ph; ky++) {
+              for (let kx = 0; kx < pw; kx++) {
+                const d = ky * wc + kx * c;
+                const v = v128.load(at + (<usize>d << 2));
+                const greater = f32x4.gt(v, best);
+                best = v128.bitselect(v, best, greater);
+                bestIndex = v128.bitselect(i32x4.add(index, i32x4.splat(d)), bestIndex, greater);
+              }
             }
           }
           v128.store(out + ((o + ch) << 2), best);
