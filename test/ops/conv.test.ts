@@ -122,6 +122,9 @@ describe('pooling against the float64 reference', () => {
     { x: [2, 7, 5, 3], p: [2, 2], s: [2, 2] },
     { x: [2, 7, 5, 6], p: [3, 2], s: [1, 2] },
     { x: [1, 6, 6, 5], p: [2, 3], s: [2, 1] },
+    // 2×2 windows (unrolled in the max-pool kernel), apart and overlapping, with a channel group overlap.
+    { x: [2, 6, 4, 6], p: [2, 2], s: [2, 2] },
+    { x: [1, 5, 5, 4], p: [2, 2], s: [1, 1] },
   ];
   for (const { x, p, s } of CASES_P) {
     test(`max and average x [${x}] pool [${p}] strides [${s}]`, () => tidy(() => {
