@@ -61,7 +61,7 @@ const median = (t: number[]) => t.slice().sort((a, b) => a - b)[Math.floor(t.len
 const roundRatio = (a: Stat, b: Stat) => median(a.rounds.map((v, r) => v / b.rounds[r]!));
 const fmt = (v: number, d = 1) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 /** A rate from seconds per call: units/s median with the min-max range. */
-const rate = (units: number, s: Stat, scale = 1, d = 1) => `${fmt(units / s.median / scale, d)} (${fmt(units / s.max / scale, d)}–${fmt(units / s.min / scale, d)})`;
+const rate = (units: number, s: Pick<Stat, 'median' | 'min' | 'max'>, scale = 1, d = 1) => `${fmt(units / s.median / scale, d)} (${fmt(units / s.max / scale, d)}–${fmt(units / s.min / scale, d)})`;
 
 const report: string[] = [];
 function section(title: string, text: string[]): void {
