@@ -28,20 +28,20 @@ export interface MemoryInfo {
 
 export class Arena {
   readonly memory: WebAssembly.Memory;
-  private readonly base: number;
-  private top: number;
+  readonly #base: number;
+  #top: number;
   private limit: number;
   // Free blocks sorted by address; parallel arrays keep the hot path free of object allocation.
-  private freePtr: number[] = [];
-  private freeSize: number[] = [];
+  #freePtr: number[] = [];
+  #freeSize: number[] = [];
   liveBytes = 0;
   peakBytes = 0;
   liveTensors = 0;
 
   constructor(memory: WebAssembly.Memory, heapBase: number, limit: number) {
     this.memory = memory;
-    this.base = align(heapBase);
-    this.top = this.base;
+    this.#base = align(heapBase);
+    this.#top = this.#base;
     this.limit = limit;
   }
 
@@ -54,27 +54,27 @@ export class Arena {
   /** A 16-byte aligned block of at least `bytes` bytes; its contents are whatever was there. */
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, align(bytes));
-    const i = this.bestFit(size);
+    const i = this.#bestFit(size);
     let ptr: number;
     if (i >= 0) {
-      ptr = this.freePtr[i]!;
-      const rest = this.freeSize[i]! - size;
+      ptr = this.#freePtr[i]!;
+      const rest = this.#freeSize[i]! - size;
       if (rest > 0) {
-        this.freePtr[i] = ptr + size;
-        this.freeSize[i] = rest;
+        this.#freePtr[i] = ptr + size;
+        this.#freeSize[i] = rest;
       } else {
-        this.freePtr.splice(i, 1);
-        this.freeSize.splice(i, 1);
+        this.#freePtr.splice(i, 1);
+        this.#freeSize.splice(i, 1);
       }
     } else {
-      ptr = this.top;
+      ptr = this.#top;
       const end = ptr + size;
       if (end > this.limit) {
         throw new RangeError(`arena: cannot allocate ${size} bytes: ${Math.max(0, this.limit - ptr)} bytes available ` +
           `(memory limit ${this.limit} bytes, ${this.liveBytes} live); raise it with init(source, { memoryLimit })`);
       }
-      this.ensure(end);
-      this.top = end;
+      this.#ensure(end);
+      this.#top = end;
     }
     this.liveBytes += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
@@ -86,29 +86,29 @@ export class Arena {
     const size = Math.max(ALIGN, align(bytes));
     this.liveBytes -= size;
     // Insert in address order, then merge with the neighbours it touches.
-    let lo = 0, hi = this.freePtr.length;
+    let lo = 0, hi = this.#freePtr.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.freePtr[mid]! < ptr) lo = mid + 1; else hi = mid;
+      if (this.#freePtr[mid]! < ptr) lo = mid + 1; else hi = mid;
     }
     let start = ptr, end = ptr + size, at = lo;
-    if (at < this.freePtr.length && this.freePtr[at] === end) {
-      end += this.freeSize[at]!;
-      this.freePtr.splice(at, 1);
-      this.freeSize.splice(at, 1);
+    if (at < this.#freePtr.length && this.#freePtr[at] === end) {
+      end += this.#freeSize[at]!;
+      this.#freePtr.splice(at, 1);
+      this.#freeSize.splice(at, 1);
     }
-    if (at > 0 && this.freePtr[at - 1]! + this.freeSize[at - 1]! === start) {
+    if (at > 0 && this.#freePtr[at - 1]! + this.#freeSize[at - 1]! === start) {
       at--;
-      start = this.freePtr[at]!;
-      this.freePtr.splice(at, 1);
-      this.freeSize.splice(at, 1);
+      start = this.#freePtr[at]!;
+      this.#freePtr.splice(at, 1);
+      this.#freeSize.splice(at, 1);
     }
-    if (end === this.top) {
-      this.top = start; // the block was the last one: give it back to the untouched region
+    if (end === this.#top) {
+      this.#top = start; // the block was the last one: give it back to the untouched region
       return;
     }
-    this.freePtr.splice(at, 0, start);
-    this.freeSize.splice(at, 0, end - start);
+    this.#freePtr.splice(at, 0, start);
+    this.#freeSize.splice(at, 0, end - start);
   }
 
   /** Counts for memory(). */
@@ -116,9 +116,9 @@ export class Arena {
     return { tensors: this.liveTensors, bytes: this.liveBytes, peakBytes: this.peakBytes, arenaBytes: this.memory.buffer.byteLength };
   }
 
-  private bestFit(size: number): number {
+  #bestFit(size: number): number {
     let best = -1, bestSize = Infinity;
-    const sizes = this.freeSize;
+    const sizes = this.#freeSize;
     for (let i = 0; i < sizes.length; i++) {
       const s = sizes[i]!;
       if (s >= size && s < bestSize) {
@@ -130,7 +130,7 @@ export class Arena {
     return best;
   }
 
-  private ensure(end: number): void {
+  #ensure(end: number): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
     const needPages = Math.ceil((end - have) / PAGE);

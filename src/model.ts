@@ -112,9 +112,9 @@ export class Sequential {
   stopTraining = false;
   /** Fitted scalers that go with the model (e.g. scalers.x for its inputs); save() stores them, loadModel restores them. */
   scalers: Record<string, Scaler> = {};
-  private shapes: Shapes | null = null;
-  private built: Built | null = null;
-  private compiled: Compiled | null = null;
+  #shapes: Shapes | null = null;
+  #built: Built | null = null;
+  #compiled: Compiled | null = null;
 
   constructor(layers: readonly Layer[]) {
     if (!Array.isArray(layers) || layers.length === 0) {
@@ -122,7 +122,7 @@ export class Sequential {
     }
     this.layers = layers.slice();
     const first = this.layers[0]!;
-    if (first.inputShape) this.shapes = this.inferShapes(first.inputShape);
+    if (first.inputShape) this.#shapes = this.#inferShapes(first.inputShape);
   }
 
   /** Sets the loss, optimizer and metrics used by fit() and evaluate(). */
@@ -133,8 +133,8 @@ export class Sequential {
     const metricNames = args.metrics ?? [];
     if (!Array.isArray(metricNames)) throw invalid(`compile: metrics must be an array of names, got ${typeof metricNames}`);
     for (const m of metricNames) checkMetricName(m);
-    this.compiled?.optimizer.dispose();
-    this.compiled = {
+    this.#compiled?.optimizer.dispose();
+    this.#compiled = {
       lossName: loss.name,
       lossSpec: loss.fromLogits ? { name: loss.name, fromLogits: true } : loss.name,
       loss,
@@ -142,21 +142,21 @@ export class Sequential {
       metrics: [],
     };
     // Metrics depend on the output width, known once shapes are.
-    this.metricNames = metricNames;
-    if (this.shapes) this.compiled.metrics = this.makeMetrics();
+    this.#metricNames = metricNames;
+    if (this.#shapes) this.#compiled.metrics = this.#makeMetrics();
   }
 
-  private metricNames: MetricName[] = [];
+  #metricNames: MetricName[] = [];
 
-  private makeMetrics(): Metric[] {
-    const out = this.shapes!.outputs[this.shapes!.outputs.length - 1]!;
+  #makeMetrics(): Metric[] {
+    const out = this.#shapes!.outputs[this.#shapes!.outputs.length - 1]!;
     const units = out[out.length - 1] ?? 1;
-    return this.metricNames.map((m) => getMetric(m, this.compiled!.lossName, units));
+    return this.#metricNames.map((m) => getMetric(m, this.#compiled!.lossName, units));
   }
 
   /** Trains the model on x and y. */
   async fit(x: DataInput, y: DataInput, args: FitArgs = {}): Promise<History> {
-    const compiled = this.requireCompiled('fit');
+    const compiled = this.#requireCompiled('fit');
     const epochs = integerArg('fit', 'epochs', args.epochs ?? 1, 0);
     const batchSize = integerArg('fit', 'batchSize', args.batchSize ?? 32, 1);
     const split = args.validationSplit ?? 0;
@@ -167,14 +167,14 @@ export class Sequential {
     let rng: Rng | null = null;
     let idx = 0, idxBytes = 0;
     try {
-      const [X, Y] = this.checkData('fit', x, y, made);
+      const [X, Y] = this.#checkData('fit', x, y, made);
       let valX: Samples | null = null, valY: Samples | null = null;
       let nTrain = X.n;
       if (args.validationData) {
         if (!Array.isArray(args.validationData) || args.validationData.length !== 2) {
           throw invalid('fit: validationData must be [x, y]');
         }
-        [valX, valY] = this.checkData('fit', args.validationData[0], args.validationData[1], made, 'validationData ');
+        [valX, valY] = this.#checkData('fit', args.validationData[0], args.validationData[1], made, 'validationData ');
       } else if (split > 0) {
         const nVal = Math.floor(nTrain * split);
         if (nVal === 0 || nVal === nTrain) {
@@ -185,7 +185,7 @@ export class Sequential {
       }
       if (args.seed !== undefined) rng = new Rng(args.seed);
       const check = args.checkNumerics ?? checkNumericsEnabled();
-      const built = this.build(rng ?? globalRng());
+      const built = this.#build(rng ?? globalRng());
 
       const k = wasm();
       idxBytes = nTrain * 4;
@@ -217,8 +217,8 @@ export class Sequential {
             X.gather(xb, rows, size);
             Y.gather(yb, rows, size);
             const at = check ? `(epoch ${epoch + 1}, batch ${step + 1})` : undefined;
-            const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, true, rng ?? globalRng(), at), yb);
-            const loss = this.withPenalties(dataLoss);
+            const { loss: dataLoss, pred } = compiled.loss.compute(this.#forward(xb, true, rng ?? globalRng(), at), yb);
+            const loss = this.#withPenalties(dataLoss);
             if (at) assertFinite(loss.ptr, 1, `the loss '${compiled.lossName}' ${at}`);
             k.fill_f32(built.grads, built.count, 0);
             loss.backward();
@@ -238,7 +238,7 @@ export class Sequential {
         }
         const logs = epochLogs(lossSum / seen, compiled.metrics, accs);
         if (valX && valY) {
-          const val = this.evaluateTensors(valX, valY, batchSize);
+          const val = this.#evaluateTensors(valX, valY, batchSize);
           for (const [name, v] of Object.entries(val)) logs[`val_${name}`] = v;
         }
         progress?.epochEnd(logs);
@@ -257,13 +257,13 @@ export class Sequential {
 
   /** Loss and metrics on x and y, as plain numbers. */
   evaluate(x: DataInput, y: DataInput, args: EvaluateArgs = {}): Logs {
-    this.requireCompiled('evaluate');
+    this.#requireCompiled('evaluate');
     const batchSize = integerArg('evaluate', 'batchSize', args.batchSize ?? 32, 1);
     const made: Tensor[] = [];
     try {
-      const [X, Y] = this.checkData('evaluate', x, y, made);
-      this.build(globalRng());
-      return this.evaluateTensors(X, Y, batchSize);
+      const [X, Y] = this.#checkData('evaluate', x, y, made);
+      this.#build(globalRng());
+      return this.#evaluateTensors(X, Y, batchSize);
     } finally {
       for (const t of made) t.dispose();
     }
@@ -275,9 +275,9 @@ export class Sequential {
     const made: Tensor[] = [];
     try {
       const X = Samples.of('predict', 'x', x, made);
-      const shapes = this.checkInput('predict', X);
-      this.keepShapes(shapes);
-      this.build(globalRng());
+      const shapes = this.#checkInput('predict', X);
+      this.#keepShapes(shapes);
+      this.#build(globalRng());
       const n = X.n;
       const outShape = shapes.outputs[shapes.outputs.length - 1]!;
       const out = Tensor.empty([n, ...outShape]);
@@ -286,7 +286,7 @@ export class Sequential {
         for (let start = 0; start < n; start += batchSize) {
           const size = Math.min(batchSize, n - start);
           tidy(() => noGrad(() => {
-            const y = this.forward(X.batch(start, size), false);
+            const y = this.#forward(X.batch(start, size), false);
             const bytes = new Uint8Array(heap().memory.buffer);
             bytes.copyWithin(out.ptr + start * outCols * 4, y.ptr, y.ptr + size * outCols * 4);
           }));
@@ -303,13 +303,13 @@ export class Sequential {
 
   /** Copies of the weights, in layer order: [kernel (inputs × units), bias, ...]. */
   getWeights(): Float32Array[] {
-    const built = this.build(globalRng());
+    const built = this.#build(globalRng());
     return built.weights.map((w) => w.toArray());
   }
 
   /** Replaces the weights with `arrays`, in the order getWeights() returns them. */
   setWeights(arrays: ReadonlyArray<Float32Array | ArrayLike<number>>): void {
-    const built = this.build(globalRng());
+    const built = this.#build(globalRng());
     if (!Array.isArray(arrays) || arrays.length !== built.weights.length) {
       throw shapeError(`setWeights: expected ${built.weights.length} arrays, got ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
     }
@@ -331,19 +331,19 @@ export class Sequential {
 
   /** The number of parameters (weights, biases and non-trainable state such as moving statistics) in all layers. */
   countParams(): number {
-    const shapes = this.requireShapes('countParams');
+    const shapes = this.#requireShapes('countParams');
     return shapes.specs.flat().reduce((n, s) => n + size(s.shape), 0);
   }
 
   /** The number of parameters the optimizer trains. */
   countTrainableParams(): number {
-    const shapes = this.requireShapes('countTrainableParams');
+    const shapes = this.#requireShapes('countTrainableParams');
     return shapes.specs.flat().reduce((n, s) => n + (s.trainable === false ? 0 : size(s.shape)), 0);
   }
 
   /** A Keras-style table of the layers, their output shapes and parameter counts. */
   summary(): string {
-    const shapes = this.requireShapes('summary');
+    const shapes = this.#requireShapes('summary');
     const rows = this.layers.map((layer, i) => [
       `${layer.name} (${layer.className})`,
       `(${['None', ...shapes.outputs[i]!].join(', ')})`,
@@ -369,24 +369,24 @@ export class Sequential {
 
   /** The training setup compile() was given, or null (for saving). */
   trainingConfig(): { loss: LossSpec; metrics: MetricName[]; optimizer: Optimizer } | null {
-    return this.compiled ? { loss: this.compiled.lossSpec, metrics: this.metricNames.slice(), optimizer: this.compiled.optimizer } : null;
+    return this.#compiled ? { loss: this.#compiled.lossSpec, metrics: this.#metricNames.slice(), optimizer: this.#compiled.optimizer } : null;
   }
 
   /** Every weight as `layerName/weightName` with its tensor, in layer order (builds the model if needed). */
   namedWeights(): { name: string; tensor: Tensor }[] {
-    this.build(globalRng());
-    return this.layers.flatMap((layer, i) => this.shapes!.specs[i]!.map((spec, j) => ({ name: `${layer.name}/${spec.name}`, tensor: layer.weights[j]! })));
+    this.#build(globalRng());
+    return this.layers.flatMap((layer, i) => this.#shapes!.specs[i]!.map((spec, j) => ({ name: `${layer.name}/${spec.name}`, tensor: layer.weights[j]! })));
   }
 
   /** Every weight's name (`layerName/weightName`) and shape, in layer order, without building. */
   weightSpecs(): { name: string; shape: number[] }[] {
-    const shapes = this.requireShapes('weightSpecs');
+    const shapes = this.#requireShapes('weightSpecs');
     return this.layers.flatMap((layer, i) => shapes.specs[i]!.map((spec) => ({ name: `${layer.name}/${spec.name}`, shape: spec.shape.slice() })));
   }
 
   /** The flat buffer of trainable parameters: its address and length (for optimizer state). */
   parameterBuffer(): { ptr: number; count: number } {
-    const built = this.build(globalRng());
+    const built = this.#build(globalRng());
     return { ptr: built.params, count: built.count };
   }
 
@@ -402,12 +402,12 @@ export class Sequential {
 
   /** Frees the model's weights, gradients and optimizer state. */
   dispose(): void {
-    this.compiled?.optimizer.dispose();
-    if (this.built) {
-      for (const w of this.built.weights) w.dispose();
-      heap().free(this.built.params, Math.max(1, this.built.total) * 4);
-      heap().free(this.built.grads, Math.max(1, this.built.count) * 4);
-      this.built = null;
+    this.#compiled?.optimizer.dispose();
+    if (this.#built) {
+      for (const w of this.#built.weights) w.dispose();
+      heap().free(this.#built.params, Math.max(1, this.#built.total) * 4);
+      heap().free(this.#built.grads, Math.max(1, this.#built.count) * 4);
+      this.#built = null;
     }
     for (const layer of this.layers) {
       layer.weights = [];
@@ -416,9 +416,9 @@ export class Sequential {
   }
 
   // The loss plus every weight's L1/L2 penalty (what fit minimizes and reports, as Keras).
-  private withPenalties(loss: Tensor): Tensor {
+  #withPenalties(loss: Tensor): Tensor {
     let total = loss;
-    this.layers.forEach((layer, i) => this.shapes!.specs[i]!.forEach((spec, j) => {
+    this.layers.forEach((layer, i) => this.#shapes!.specs[i]!.forEach((spec, j) => {
       if (spec.regularizer) total = add(total, penalty(layer.weights[j]!, spec.regularizer));
     }));
     return total;
@@ -426,7 +426,7 @@ export class Sequential {
 
   // With `check` (check-numerics mode, see numerics.ts), each layer's output is scanned after its
   // forward pass, and its input gradient and weight gradients after its backward pass.
-  private forward(x: Tensor, training: boolean, rng: Rng | null = null, check?: string): Tensor {
+  #forward(x: Tensor, training: boolean, rng: Rng | null = null, check?: string): Tensor {
     const context = { training, rng };
     let y = x;
     for (const layer of this.layers) {
@@ -444,21 +444,21 @@ export class Sequential {
     return y;
   }
 
-  private requireCompiled(op: string): Compiled {
-    if (!this.compiled) {
+  #requireCompiled(op: string): Compiled {
+    if (!this.#compiled) {
       throw new WasmgradError('NOT_COMPILED', `${op}: the model is not compiled; call model.compile({ optimizer, loss }) first`);
     }
-    return this.compiled;
+    return this.#compiled;
   }
 
-  private requireShapes(op: string): Shapes {
-    if (!this.shapes) {
+  #requireShapes(op: string): Shapes {
+    if (!this.#shapes) {
       throw invalid(`${op}: the input shape is unknown; give the first layer an inputShape, or call fit first`);
     }
-    return this.shapes;
+    return this.#shapes;
   }
 
-  private inferShapes(input: readonly number[]): Shapes {
+  #inferShapes(input: readonly number[]): Shapes {
     const outputs: number[][] = [], specs: WeightSpec[][] = [];
     let shape = input.slice();
     for (const layer of this.layers) {
@@ -472,8 +472,8 @@ export class Sequential {
 
   // Shapes for this input: the model's, or inferred from x when the first layer has no inputShape
   // (kept only once all checks pass, see keepShapes).
-  private checkInput(op: string, X: Samples): Shapes {
-    const shapes = this.shapes ?? this.inferShapes(X.sampleShape);
+  #checkInput(op: string, X: Samples): Shapes {
+    const shapes = this.#shapes ?? this.#inferShapes(X.sampleShape);
     const sample = X.sampleShape;
     const want = shapes.input;
     if (sample.length !== want.length || sample.some((d, i) => d !== want[i])) {
@@ -482,40 +482,40 @@ export class Sequential {
     return shapes;
   }
 
-  private keepShapes(shapes: Shapes): void {
-    if (this.shapes) return;
-    this.shapes = shapes;
-    if (this.compiled) this.compiled.metrics = this.makeMetrics();
+  #keepShapes(shapes: Shapes): void {
+    if (this.#shapes) return;
+    this.#shapes = shapes;
+    if (this.#compiled) this.#compiled.metrics = this.#makeMetrics();
   }
 
   // x and y as checked tensors of samples; y of shape [n] is taken as [n, 1] for one output.
-  private checkData(op: string, x: DataInput, y: DataInput, made: Tensor[], what = ''): [Samples, Samples] {
+  #checkData(op: string, x: DataInput, y: DataInput, made: Tensor[], what = ''): [Samples, Samples] {
     const X = Samples.of(op, `${what}x`, x, made);
     let Y = Samples.of(op, `${what}y`, y, made);
     if (X.n !== Y.n) {
       throw shapeError(`${op}: ${what}x has ${X.n} samples but ${what}y has ${Y.n}; they must match`);
     }
-    const shapes = this.checkInput(op, X);
+    const shapes = this.#checkInput(op, X);
     const out = shapes.outputs[shapes.outputs.length - 1]!;
-    const want = this.compiled?.loss.targetShape(out) ?? out;
+    const want = this.#compiled?.loss.targetShape(out) ?? out;
     if (Y.sampleShape.length === 0 && want.length === 1 && want[0] === 1) Y = Y.reshaped([1]);
     const ys = Y.sampleShape;
     if (ys.length !== want.length || ys.some((d, i) => d !== want[i])) {
-      const hint = ys.length === 0 && (out[0] ?? 1) > 1 && this.compiled?.lossName === 'categoricalCrossentropy'
+      const hint = ys.length === 0 && (out[0] ?? 1) > 1 && this.#compiled?.lossName === 'categoricalCrossentropy'
         ? ' (for integer class labels use sparseCategoricalCrossentropy, or one-hot encode them with data.oneHot)' : '';
-      throw shapeError(`${op}: ${what}y must have shape [n, ${want.join(', ')}] to match the model's output for loss '${this.compiled?.lossName}', got ${fmtShape([Y.n, ...ys])}${hint}`);
+      throw shapeError(`${op}: ${what}y must have shape [n, ${want.join(', ')}] to match the model's output for loss '${this.#compiled?.lossName}', got ${fmtShape([Y.n, ...ys])}${hint}`);
     }
-    this.compiled?.loss.checkTargets(op, Y, out);
-    this.keepShapes(shapes);
+    this.#compiled?.loss.checkTargets(op, Y, out);
+    this.#keepShapes(shapes);
     return [X, Y];
   }
 
   // Allocates and initializes the weights once, in one flat buffer (and one for their gradients).
   // Trainable weights come first, so the optimizer updates [0, count); non-trainable state (batch
   // norm's moving statistics) follows and has no gradient.
-  private build(rng: Rng): Built {
-    if (this.built) return this.built;
-    const shapes = this.requireShapes('build');
+  #build(rng: Rng): Built {
+    if (this.#built) return this.#built;
+    const shapes = this.#requireShapes('build');
     const all = shapes.specs.flat();
     const count = all.reduce((n, s) => n + (s.trainable === false ? 0 : size(s.shape)), 0);
     const total = all.reduce((n, s) => n + size(s.shape), 0);
@@ -544,12 +544,12 @@ export class Sequential {
         return w;
       });
     });
-    this.built = { params, grads, count, total, weights, segments };
-    return this.built;
+    this.#built = { params, grads, count, total, weights, segments };
+    return this.#built;
   }
 
-  private evaluateTensors(X: Samples, Y: Samples, batchSize: number): Logs {
-    const compiled = this.requireCompiled('evaluate');
+  #evaluateTensors(X: Samples, Y: Samples, batchSize: number): Logs {
+    const compiled = this.#requireCompiled('evaluate');
     const n = X.n;
     let lossSum = 0;
     const accs = compiled.metrics.map((m) => new Float64Array(m.slots));
@@ -557,8 +557,8 @@ export class Sequential {
       const size = Math.min(batchSize, n - start);
       const result = tidy(() => noGrad(() => {
         const xb = X.batch(start, size), yb = Y.batch(start, size);
-        const { loss: dataLoss, pred } = compiled.loss.compute(this.forward(xb, false), yb);
-        const loss = this.withPenalties(dataLoss);
+        const { loss: dataLoss, pred } = compiled.loss.compute(this.#forward(xb, false), yb);
+        const loss = this.#withPenalties(dataLoss);
         compiled.metrics.forEach((m, i) => m.update(accs[i]!, pred, yb));
         return loss.item();
       }));

@@ -26,7 +26,7 @@ function asMatrix(op: string, x: DataInput, made: Tensor[]): { t: Tensor; featur
 
 /** Scales each feature (the last axis) the way fit(x) learned; x·W-style models train better on it. */
 export class Scaler {
-  private state: ScalerState | null = null;
+  #state: ScalerState | null = null;
 
   constructor(readonly kind: ScalerState['kind'], private readonly featureRange: [number, number] = [0, 1]) {
     const [lo, hi] = Array.isArray(featureRange) && featureRange.length === 2 ? featureRange : [NaN, NaN];
@@ -46,7 +46,7 @@ export class Scaler {
       if (this.kind === 'standardScaler') wasm().column_moments_f32(center, scale, t.ptr, rows, features);
       else wasm().column_min_max_f32(center, scale, t.ptr, rows, features, this.featureRange[0], this.featureRange[1]);
       const v = Array.from(stats.toArray());
-      this.state = { kind: this.kind, center: v.slice(0, features), scale: v.slice(features), ...(this.kind === 'minMaxScaler' ? { featureRange: this.featureRange } : {}) };
+      this.#state = { kind: this.kind, center: v.slice(0, features), scale: v.slice(features), ...(this.kind === 'minMaxScaler' ? { featureRange: this.featureRange } : {}) };
       return this;
     } finally {
       for (const m of made) m.dispose();
@@ -55,12 +55,12 @@ export class Scaler {
 
   /** x scaled, as a new tensor of x's shape (the caller disposes it). */
   transform(x: DataInput): Tensor {
-    return this.apply('transform', x, 0);
+    return this.#apply('transform', x, 0);
   }
 
   /** The inverse of transform(): values back in the original units. */
   inverseTransform(x: DataInput): Tensor {
-    return this.apply('inverseTransform', x, 1);
+    return this.#apply('inverseTransform', x, 1);
   }
 
   /** fit(x), then transform(x). */
@@ -70,7 +70,7 @@ export class Scaler {
 
   /** The learned state as plain JSON (for saving); throws if fit() has not run. */
   getState(): ScalerState {
-    const s = this.need('getState');
+    const s = this.#need('getState');
     return { ...s, center: s.center.slice(), scale: s.scale.slice() };
   }
 
@@ -80,17 +80,17 @@ export class Scaler {
       && state.center.length === state.scale.length && state.center.length > 0
       && state.center.every(Number.isFinite) && state.scale.every((v) => Number.isFinite(v) && v !== 0);
     if (!ok) throw invalid(`${this.kind}.setState: expected { kind: '${this.kind}', center, scale } with as many finite values in each (scale nonzero)`);
-    this.state = { ...state, center: state.center.slice(), scale: state.scale.slice() };
+    this.#state = { ...state, center: state.center.slice(), scale: state.scale.slice() };
     return this;
   }
 
-  private need(op: string): ScalerState {
-    if (!this.state) throw invalid(`${this.kind}.${op}: call fit(x) first`);
-    return this.state;
+  #need(op: string): ScalerState {
+    if (!this.#state) throw invalid(`${this.kind}.${op}: call fit(x) first`);
+    return this.#state;
   }
 
-  private apply(op: string, x: DataInput, inverse: 0 | 1): Tensor {
-    const state = this.need(op);
+  #apply(op: string, x: DataInput, inverse: 0 | 1): Tensor {
+    const state = this.#need(op);
     const made: Tensor[] = [];
     try {
       const { t, features } = asMatrix(`${this.kind}.${op}`, x, made);

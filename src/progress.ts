@@ -26,39 +26,39 @@ const WIDTH = 30;
 const REDRAW_MS = 100;
 
 export class Progress {
-  private readonly sink = stderrSink();
-  private start = 0;
-  private lastDraw = 0;
+  readonly #sink = stderrSink();
+  #start = 0;
+  #lastDraw = 0;
 
   constructor(private readonly epochs: number, private readonly steps: number) {}
 
   /** Prints the epoch header. */
   epochBegin(epoch: number): void {
-    this.sink?.write(`Epoch ${epoch + 1}/${this.epochs}\n`);
-    this.start = this.lastDraw = performance.now();
+    this.#sink?.write(`Epoch ${epoch + 1}/${this.epochs}\n`);
+    this.#start = this.#lastDraw = performance.now();
   }
 
   /** Redraws the line after a batch (on a terminal, at most every 100 ms). */
   batchEnd(step: number, logs: Record<string, number>): void {
-    if (!this.sink?.tty) return;
+    if (!this.#sink?.tty) return;
     const now = performance.now();
-    if (now - this.lastDraw < REDRAW_MS) return;
-    this.lastDraw = now;
-    this.sink.write(`\r${this.line(step + 1, logs, now)}\x1b[K`);
+    if (now - this.#lastDraw < REDRAW_MS) return;
+    this.#lastDraw = now;
+    this.#sink.write(`\r${this.#line(step + 1, logs, now)}\x1b[K`);
   }
 
   /** Prints the finished line of the epoch. */
   epochEnd(logs: Record<string, number>): void {
-    if (!this.sink) return;
-    this.sink.write(`${this.sink.tty ? '\r' : ''}${this.line(this.steps, logs, performance.now())}${this.sink.tty ? '\x1b[K' : ''}\n`);
+    if (!this.#sink) return;
+    this.#sink.write(`${this.#sink.tty ? '\r' : ''}${this.#line(this.steps, logs, performance.now())}${this.#sink.tty ? '\x1b[K' : ''}\n`);
   }
 
-  private line(done: number, logs: Record<string, number>, now: number): string {
+  #line(done: number, logs: Record<string, number>, now: number): string {
     const arrow = done < this.steps ? 1 : 0;
     const filled = Math.max(0, Math.floor(WIDTH * done / this.steps) - arrow);
     const bar = '='.repeat(filled) + '>'.repeat(arrow) + '.'.repeat(WIDTH - filled - arrow);
-    const seconds = (now - this.start) / 1000;
-    const perStep = (now - this.start) / Math.max(1, done);
+    const seconds = (now - this.#start) / 1000;
+    const perStep = (now - this.#start) / Math.max(1, done);
     const metrics = Object.entries(logs).map(([k, v]) => ` - ${k}: ${v.toFixed(4)}`).join('');
     const count = String(done).padStart(String(this.steps).length);
     const step = perStep < 1 ? `${(perStep * 1000).toFixed(0)}us` : `${perStep.toFixed(perStep < 10 ? 1 : 0)}ms`;

@@ -6,49 +6,49 @@ import { heap, wasm } from './wasm.js';
 
 /** A seeded generator whose 16-byte state lives in the arena. */
 export class Rng {
-  private state: number;
+  #state: number;
 
   /** A generator started from `seed` (any safe integer; 0 is a seed like any other). */
   constructor(seed: number) {
     const [lo, hi] = splitSeed(seed);
-    this.state = heap().alloc(16);
-    wasm().rng_seed(this.state, lo, hi);
+    this.#state = heap().alloc(16);
+    wasm().rng_seed(this.#state, lo, hi);
   }
 
   /** Fills t with uniform values in [lo, hi). */
   uniform(t: Tensor, lo: number, hi: number): void {
-    wasm().rng_uniform_f32(t.ptr, this.ptr(), t.size, lo, hi);
+    wasm().rng_uniform_f32(t.ptr, this.#ptr(), t.size, lo, hi);
   }
 
   /** Fills t with normal values. */
   normal(t: Tensor, mean: number, stddev: number): void {
-    wasm().rng_normal_f32(t.ptr, this.ptr(), t.size, mean, stddev);
+    wasm().rng_normal_f32(t.ptr, this.#ptr(), t.size, mean, stddev);
   }
 
   /** Fills t with normal values redrawn until within two standard deviations of the mean. */
   truncatedNormal(t: Tensor, mean: number, stddev: number): void {
-    wasm().rng_truncated_normal_f32(t.ptr, this.ptr(), t.size, mean, stddev);
+    wasm().rng_truncated_normal_f32(t.ptr, this.#ptr(), t.size, mean, stddev);
   }
 
   /** Writes a random permutation of 0 .. n-1 as i32 at byte address idx. */
   shuffle(idx: number, n: number): void {
-    wasm().rng_shuffle_i32(idx, this.ptr(), n);
+    wasm().rng_shuffle_i32(idx, this.#ptr(), n);
   }
 
   /** Inverted dropout of x into out, writing the mask (1/(1 - rate) or 0) for the backward pass. */
   dropout(out: Tensor, mask: Tensor, x: Tensor, rate: number): void {
-    wasm().dropout_forward_f32(out.ptr, mask.ptr, x.ptr, this.ptr(), x.size, rate);
+    wasm().dropout_forward_f32(out.ptr, mask.ptr, x.ptr, this.#ptr(), x.size, rate);
   }
 
   /** Frees the state. */
   dispose(): void {
-    if (this.state !== 0) heap().free(this.state, 16);
-    this.state = 0;
+    if (this.#state !== 0) heap().free(this.#state, 16);
+    this.#state = 0;
   }
 
-  private ptr(): number {
-    if (this.state === 0) throw new WasmgradError('DISPOSED', 'random generator was disposed');
-    return this.state;
+  #ptr(): number {
+    if (this.#state === 0) throw new WasmgradError('DISPOSED', 'random generator was disposed');
+    return this.#state;
   }
 }
 

@@ -25,21 +25,21 @@ export class Tensor {
   readonly id: number;
   /** Whether backward() computes a gradient for this tensor. */
   requiresGrad = false;
-  private _ptr: number;
-  private readonly owned: boolean;
-  private disposed = false;
-  private _grad: Tensor | null = null;
+  #_ptr: number;
+  readonly #owned: boolean;
+  #disposed = false;
+  #_grad: Tensor | null = null;
   private parents: readonly Tensor[] | null = null;
-  private backwardFn: (() => void) | null = null;
-  private releases: (() => void)[] | null = null;
+  #backwardFn: (() => void) | null = null;
+  #releases: (() => void)[] | null = null;
   /** For outputs of softmax and sigmoid: the op and its input, so a loss can work from logits (as Keras does). */
   activationOf: { op: 'softmax' | 'sigmoid'; input: Tensor } | null = null;
 
   private constructor(ptr: number, shape: readonly number[], owned: boolean) {
-    this._ptr = ptr;
+    this.#_ptr = ptr;
     this.shape = Object.freeze(shape.slice());
     this.size = shape.reduce((a, b) => a * b, 1);
-    this.owned = owned;
+    this.#owned = owned;
     this.id = nextId++;
     heap().liveTensors++;
     if (tracking) scopes[scopes.length - 1]?.add(this);
@@ -66,32 +66,32 @@ export class Tensor {
 
   /** Byte address of the first element; throws if the tensor was disposed. */
   get ptr(): number {
-    if (this.disposed) {
+    if (this.#disposed) {
       throw new WasmgradError('DISPOSED', `tensor #${this.id} ${fmtShape(this.shape)} was disposed and cannot be used`);
     }
-    return this._ptr;
+    return this.#_ptr;
   }
 
   /** Whether dispose() has been called. */
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.#disposed;
   }
 
   /** The gradient that backward() accumulated, or null. */
   get grad(): Tensor | null {
-    return this._grad;
+    return this.#_grad;
   }
 
   /** Byte address of the gradient, made zero-filled on first use. */
   gradPtr(): number {
-    if (this._grad === null) this._grad = untracked(() => Tensor.filled(this.shape, 0));
-    return this._grad.ptr;
+    if (this.#_grad === null) this.#_grad = untracked(() => Tensor.filled(this.shape, 0));
+    return this.#_grad.ptr;
   }
 
   /** Makes the gradient live at `ptr` (a view into a model's flat gradient buffer). */
   setGradView(ptr: number): void {
-    this._grad?.dispose();
-    this._grad = untracked(() => Tensor.view(ptr, this.shape));
+    this.#_grad?.dispose();
+    this.#_grad = untracked(() => Tensor.view(ptr, this.shape));
   }
 
   /** A flat, row-major copy of the values. */
@@ -107,22 +107,22 @@ export class Tensor {
 
   /** Runs `release` when this tensor is disposed (for memory an op keeps for its backward pass). */
   onDispose(release: () => void): void {
-    (this.releases ??= []).push(release);
+    (this.#releases ??= []).push(release);
   }
 
   /** Frees the tensor's memory (and its gradient's); using it afterwards throws. Safe to call twice. */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.#disposed) return;
+    this.#disposed = true;
     const arena = heap();
-    if (this.owned) arena.free(this._ptr, this.size * 4);
+    if (this.#owned) arena.free(this.#_ptr, this.size * 4);
     arena.liveTensors--;
-    this._grad?.dispose();
-    this._grad = null;
-    if (this.releases) for (const release of this.releases) release();
-    this.releases = null;
+    this.#_grad?.dispose();
+    this.#_grad = null;
+    if (this.#releases) for (const release of this.#releases) release();
+    this.#releases = null;
     this.parents = null;
-    this.backwardFn = null;
+    this.#backwardFn = null;
     this.activationOf = null;
     for (const scope of scopes) scope.delete(this);
   }
@@ -136,7 +136,7 @@ export class Tensor {
     if (gradEnabled && (always || inputs.some((t) => t.requiresGrad))) {
       this.requiresGrad = true;
       this.parents = inputs;
-      this.backwardFn = backward;
+      this.#backwardFn = backward;
     }
     return this;
   }
@@ -151,7 +151,7 @@ export class Tensor {
     }
     const order = topologicalOrder(this);
     wasm().fill_f32(this.gradPtr(), 1, 1);
-    for (let i = order.length - 1; i >= 0; i--) order[i]!.backwardFn?.();
+    for (let i = order.length - 1; i >= 0; i--) order[i]!.#backwardFn?.();
   }
 }
 

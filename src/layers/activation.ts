@@ -12,11 +12,11 @@ export interface ActivationConfig extends LayerConfig {
 export class Activation extends Layer {
   readonly className = 'Activation';
   readonly activation: ActivationName;
-  private readonly fn: (x: Tensor) => Tensor;
+  readonly #fn: (x: Tensor) => Tensor;
 
   constructor(config: ActivationConfig) {
     super(config, 'activation');
-    this.fn = getActivation(config.activation);
+    this.#fn = getActivation(config.activation);
     this.activation = config.activation;
   }
 
@@ -29,6 +29,6 @@ export class Activation extends Layer {
   }
 
   call(x: Tensor): Tensor {
-    return this.fn(x);
+    return this.#fn(x);
   }
 }

@@ -134,7 +134,7 @@ export class AveragePooling2D extends Pooling2D {
 
 export class GlobalAveragePooling2D extends Layer {
   readonly className = 'GlobalAveragePooling2D';
-  private size: [number, number] = [1, 1];
+  #size: [number, number] = [1, 1];
   constructor(config: LayerConfig = {}) {
     super(config, 'global_average_pooling2d');
   }
@@ -143,11 +143,11 @@ export class GlobalAveragePooling2D extends Layer {
   }
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
     const [h, w, c] = image(this.name, inputShape);
-    this.size = [h, w];
+    this.#size = [h, w];
     return { outputShape: [c], weights: [] };
   }
   call(x: Tensor): Tensor {
-    const pooled = avgPool2d(x, { poolSize: this.size, strides: [1, 1] });
+    const pooled = avgPool2d(x, { poolSize: this.#size, strides: [1, 1] });
     return reshape(pooled, [x.shape[0]!, x.shape[3]!]);
   }
 }

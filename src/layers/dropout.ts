@@ -18,7 +18,7 @@ export class Dropout extends Layer {
   readonly className = 'Dropout';
   readonly rate: number;
   readonly seed: number | undefined;
-  private rng: Rng | null = null;
+  #rng: Rng | null = null;
 
   constructor(config: DropoutConfig) {
     super(config, 'dropout');
@@ -37,8 +37,8 @@ export class Dropout extends Layer {
   }
 
   override dispose(): void {
-    this.rng?.dispose();
-    this.rng = null;
+    this.#rng?.dispose();
+    this.#rng = null;
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -47,7 +47,7 @@ export class Dropout extends Layer {
 
   call(x: Tensor, context: CallContext): Tensor {
     if (!context.training || this.rate === 0) return x;
-    const rng = this.seed !== undefined ? (this.rng ??= new Rng(this.seed)) : context.rng;
+    const rng = this.seed !== undefined ? (this.#rng ??= new Rng(this.seed)) : context.rng;
     if (!rng) throw invalid(`${this.name}: training needs a random generator`);
     const out = Tensor.empty(x.shape), mask = Tensor.empty(x.shape);
     rng.dropout(out, mask, x, this.rate);
