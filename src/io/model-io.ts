@@ -25,6 +25,7 @@ import { OPTIMIZER_CONSTRUCTORS, scheduleFromConfig } from '../optimizers.js';
 import { Sequential } from '../model.js';
 import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
+import { folderUrl, fsPromises } from '../node.js';
 
 /** A saved model: topology JSON and safetensors bytes. */
 export interface ModelArtifacts {
@@ -57,6 +58,12 @@ function fail(code: ErrorCode, message: string): WasmgradError {
   return new WasmgradError(code, `loadModel: ${message}`);
 }
 
+// The errors most checks below throw.
+const badTopology = (message: string) => fail('BAD_TOPOLOGY', message);
+const badLayer = (message: string) => fail('BAD_LAYER_CONFIG', message);
+const badTraining = (message: string) => fail('BAD_TRAINING_CONFIG', message);
+const badState = (message: string) => fail('BAD_OPTIMIZER_STATE', message);
+
 /** The artifacts of a model. */
 export function modelToArtifacts(model: Sequential, options: { includeOptimizer?: boolean }): ModelArtifacts {
   const training = model.trainingConfig();
@@ -84,31 +91,20 @@ export function modelToArtifacts(model: Sequential, options: { includeOptimizer?
 
 /** Writes artifacts to dir/model.json and dir/weights.safetensors (Node and Deno). */
 export async function saveArtifacts(dir: string | URL, artifacts: ModelArtifacts): Promise<void> {
-  const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as {
-    mkdir(p: string | URL, o: { recursive: boolean }): Promise<unknown>; writeFile(p: string | URL, d: string | Uint8Array): Promise<void>;
-  };
-  const base = await folderUrl(dir);
+  const fs = await fsPromises(), base = await folderUrl(dir);
   await fs.mkdir(base, { recursive: true });
   await fs.writeFile(new URL('model.json', base), artifacts.topology);
   await fs.writeFile(new URL('weights.safetensors', base), artifacts.weights);
-}
-
-async function folderUrl(dir: string | URL): Promise<URL> {
-  if (dir instanceof URL) return new URL(dir.href.endsWith('/') ? dir.href : `${dir.href}/`);
-  const { pathToFileURL } = await import(/* @vite-ignore */ 'node:url' as string) as { pathToFileURL(p: string): URL };
-  const url = pathToFileURL(dir);
-  return new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
 }
 
 /** A compiled, ready model from artifacts or from a folder written by model.save() (Node and Deno). */
 export async function loadModel(source: ModelArtifacts | string | URL): Promise<Sequential> {
   let artifacts: ModelArtifacts;
   if (typeof source === 'string' || source instanceof URL) {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as { readFile(p: URL, e?: string): Promise<Uint8Array | string> };
-    const base = await folderUrl(source);
+    const fs = await fsPromises(), base = await folderUrl(source);
     artifacts = {
-      topology: await fs.readFile(new URL('model.json', base), 'utf8') as string,
-      weights: new Uint8Array(await fs.readFile(new URL('weights.safetensors', base)) as Uint8Array),
+      topology: await fs.readFile(new URL('model.json', base), 'utf8'),
+      weights: new Uint8Array(await fs.readFile(new URL('weights.safetensors', base))),
     };
   } else {
     artifacts = source;
@@ -119,7 +115,7 @@ export async function loadModel(source: ModelArtifacts | string | URL): Promise<
 /** A model from artifacts, checking everything before it allocates. */
 export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
   if (artifacts === null || typeof artifacts !== 'object' || typeof artifacts.topology !== 'string' || !(artifacts.weights instanceof Uint8Array)) {
-    throw fail('BAD_TOPOLOGY', 'expected { topology: string, weights: Uint8Array }');
+    throw badTopology('expected { topology: string, weights: Uint8Array }');
   }
   if (artifacts.topology.length > MAX_TOPOLOGY_BYTES) throw fail('TOPOLOGY_TOO_LARGE', `topology is ${artifacts.topology.length} characters, over the limit of ${MAX_TOPOLOGY_BYTES}`);
   let topology: unknown;
@@ -134,7 +130,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     throw fail('UNKNOWN_FORMAT', `format must be "${FORMAT}" version ${FORMAT_VERSION}, got ${JSON.stringify(top.format)} version ${JSON.stringify(top.formatVersion)}`);
   }
   if (!Array.isArray(top.layers) || top.layers.length === 0 || top.layers.length > 1000) {
-    throw fail('BAD_TOPOLOGY', 'layers must be a non-empty array (at most 1000)');
+    throw badTopology('layers must be a non-empty array (at most 1000)');
   }
   const names = new Set<string>();
   const specs = top.layers.map((entry, i) => {
@@ -143,18 +139,18 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     if (!type) throw fail('UNKNOWN_LAYER', `layers[${i}].className ${JSON.stringify(l.className)} is not one of ${Object.keys(LAYER_TYPES).join(', ')}`);
     const config = object(l.config, `layers[${i}].config`, type.options, 'UNKNOWN_OPTION');
     if (typeof config.name !== 'string' || !NAME.test(config.name)) {
-      throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(config.name)}`);
+      throw badLayer(`layers[${i}].config.name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(config.name)}`);
     }
-    if (names.has(config.name)) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.name ${JSON.stringify(config.name)} is used twice`);
+    if (names.has(config.name)) throw badLayer(`layers[${i}].config.name ${JSON.stringify(config.name)} is used twice`);
     names.add(config.name);
-    if (i === 0 && config.inputShape === undefined) throw fail('BAD_LAYER_CONFIG', 'layers[0].config.inputShape is required');
+    if (i === 0 && config.inputShape === undefined) throw badLayer('layers[0].config.inputShape is required');
     for (const [k, v] of Object.entries(config)) {
       // Regularizers ({ l1, l2 }) and configured initializers ({ name, ...numbers }): flat and small;
       // the layer's constructor checks their keys and values.
       const small = /(Regularizer|Initializer)$/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)
         && Object.keys(v).length <= 5 && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string');
       const plain = small || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || (Array.isArray(v) && v.length <= 8 && v.every((d) => typeof d === 'number'));
-      if (!plain) throw fail('BAD_LAYER_CONFIG', `layers[${i}].config.${k} must be a number, string, boolean, short array of numbers, or a regularizer or initializer object`);
+      if (!plain) throw badLayer(`layers[${i}].config.${k} must be a number, string, boolean, short array of numbers, or a regularizer or initializer object`);
     }
     return { type, config };
   });
@@ -166,23 +162,23 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
       'weightDecay', 'rho', 'centered', 'initialAccumulatorValue', 'clipValue', 'clipNorm', 'globalClipNorm'], 'UNKNOWN_OPTION');
     const loss = typeof t.loss === 'string' ? { name: t.loss } : object(t.loss, 'training.loss', ['name', 'fromLogits'], 'UNKNOWN_OPTION');
     if (typeof loss.name !== 'string' || !Object.prototype.hasOwnProperty.call(LOSSES, loss.name)) {
-      throw fail('BAD_TRAINING_CONFIG', `training.loss ${JSON.stringify(loss.name)} is not a known loss`);
+      throw badTraining(`training.loss ${JSON.stringify(loss.name)} is not a known loss`);
     }
-    if (loss.fromLogits !== undefined && typeof loss.fromLogits !== 'boolean') throw fail('BAD_TRAINING_CONFIG', 'training.loss.fromLogits must be a boolean');
-    if (!Array.isArray(t.metrics) || t.metrics.some((m) => !METRIC_NAMES.includes(m))) throw fail('BAD_TRAINING_CONFIG', `training.metrics must be an array of known metric names, got ${JSON.stringify(t.metrics)}`);
+    if (loss.fromLogits !== undefined && typeof loss.fromLogits !== 'boolean') throw badTraining('training.loss.fromLogits must be a boolean');
+    if (!Array.isArray(t.metrics) || t.metrics.some((m) => !METRIC_NAMES.includes(m))) throw badTraining(`training.metrics must be an array of known metric names, got ${JSON.stringify(t.metrics)}`);
     if (typeof o.className !== 'string' || !Object.prototype.hasOwnProperty.call(OPTIMIZER_CONSTRUCTORS, o.className)) {
-      throw fail('BAD_TRAINING_CONFIG', `training.optimizer.className ${JSON.stringify(o.className)} is not a known optimizer`);
+      throw badTraining(`training.optimizer.className ${JSON.stringify(o.className)} is not a known optimizer`);
     }
     for (const [k, v] of Object.entries(oc)) {
       if (typeof v === 'number') continue;
       // A learning-rate schedule's config: { className, ...numbers and booleans }, rebuilt (and checked) by schedules.*.
       const flat = k === 'learningRate' && v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 8
         && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string');
-      if (!flat) throw fail('BAD_TRAINING_CONFIG', `training.optimizer.config.${k} must be a number${k === 'learningRate' ? ' or a schedule { className, ... }' : ''}`);
+      if (!flat) throw badTraining(`training.optimizer.config.${k} must be a number${k === 'learningRate' ? ' or a schedule { className, ... }' : ''}`);
       try {
         oc[k] = scheduleFromConfig(v as Record<string, unknown>);
       } catch (e) {
-        throw fail('BAD_TRAINING_CONFIG', `training.optimizer.config.learningRate: ${(e as Error).message}`);
+        throw badTraining(`training.optimizer.config.learningRate: ${(e as Error).message}`);
       }
     }
     training = { loss: t.loss as LossSpec, metrics: t.metrics as string[], optimizer: { className: o.className, config: oc as Record<string, number> } };
@@ -190,24 +186,24 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
   let optimizerState: { step: number; slots: string[] } | null = null;
   if (top.optimizerState !== undefined) {
     const s = object(top.optimizerState, 'optimizerState', ['step', 'slots']);
-    if (!training) throw fail('BAD_OPTIMIZER_STATE', 'optimizerState needs a training section');
-    if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) throw fail('BAD_OPTIMIZER_STATE', `optimizerState.step must be a non-negative integer, got ${JSON.stringify(s.step)}`);
-    if (!Array.isArray(s.slots) || s.slots.length > 4 || s.slots.some((n) => typeof n !== 'string' || !NAME.test(n))) throw fail('BAD_OPTIMIZER_STATE', 'optimizerState.slots must be a short list of names');
+    if (!training) throw badState('optimizerState needs a training section');
+    if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) throw badState(`optimizerState.step must be a non-negative integer, got ${JSON.stringify(s.step)}`);
+    if (!Array.isArray(s.slots) || s.slots.length > 4 || s.slots.some((n) => typeof n !== 'string' || !NAME.test(n))) throw badState('optimizerState.slots must be a short list of names');
     optimizerState = { step: s.step as number, slots: s.slots as string[] };
   }
 
   const scalers: Record<string, Scaler> = {};
   if (top.scalers !== undefined) {
     const entries = Object.entries(object(top.scalers, 'scalers', Object.keys(top.scalers ?? {})));
-    if (entries.length > 16) throw fail('BAD_TOPOLOGY', 'scalers: at most 16');
+    if (entries.length > 16) throw badTopology('scalers: at most 16');
     for (const [name, state] of entries) {
-      if (!NAME.test(name)) throw fail('BAD_TOPOLOGY', `scalers: bad name ${JSON.stringify(name)}`);
+      if (!NAME.test(name)) throw badTopology(`scalers: bad name ${JSON.stringify(name)}`);
       const st = object(state, `scalers.${name}`, ['kind', 'center', 'scale', 'featureRange']);
-      if (!Array.isArray(st.center) || st.center.length > 1 << 20) throw fail('BAD_TOPOLOGY', `scalers.${name}.center must be an array of at most 2^20 numbers`);
+      if (!Array.isArray(st.center) || st.center.length > 1 << 20) throw badTopology(`scalers.${name}.center must be an array of at most 2^20 numbers`);
       try {
         scalers[name] = scalerFromState(st as unknown as ScalerState);
       } catch (e) {
-        throw fail('BAD_TOPOLOGY', `scalers.${name}: ${(e as Error).message}`);
+        throw badTopology(`scalers.${name}: ${(e as Error).message}`);
       }
     }
   }
@@ -220,14 +216,14 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     try {
       return type.make(config as never);
     } catch (e) {
-      throw fail('BAD_LAYER_CONFIG', `layers[${i}]: ${(e as Error).message}`);
+      throw badLayer(`layers[${i}]: ${(e as Error).message}`);
     }
   });
   let model: Sequential;
   try {
     model = new Sequential(layers);
   } catch (e) {
-    throw fail('BAD_LAYER_CONFIG', (e as Error).message);
+    throw badLayer((e as Error).message);
   }
   // Names and shapes must match what the topology builds, exactly.
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -257,7 +253,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
       });
     }
   } catch (e) {
-    throw fail('BAD_TRAINING_CONFIG', (e as Error).message);
+    throw badTraining((e as Error).message);
   }
   try {
     model.setWeights(expected.map(({ name }) => tensors.find((t) => t.name === name)!.data));
@@ -275,7 +271,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
 
 // Plain objects only, with known keys (unknownCode for the rest).
 function object(value: unknown, where: string, allowed: string[], unknownCode: ErrorCode = 'BAD_TOPOLOGY'): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('BAD_TOPOLOGY', `${where} must be an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badTopology(`${where} must be an object`);
   for (const k of Object.keys(value)) {
     if (!allowed.includes(k)) throw fail(unknownCode, `${where} has an unknown key ${JSON.stringify(k)} (allowed: ${allowed.join(', ')})`);
   }
@@ -284,7 +280,7 @@ function object(value: unknown, where: string, allowed: string[], unknownCode: E
 
 // No __proto__, constructor or prototype key anywhere in the document.
 function checkKeys(value: unknown, where: string, depth = 0): void {
-  if (depth > 32) throw fail('BAD_TOPOLOGY', `${where} is nested too deeply`);
+  if (depth > 32) throw badTopology(`${where} is nested too deeply`);
   if (value === null || typeof value !== 'object') return;
   for (const k of Object.keys(value)) {
     if (FORBIDDEN.has(k)) throw fail('FORBIDDEN_KEY', `${where} has the forbidden key ${JSON.stringify(k)}`);
