@@ -119,6 +119,11 @@ export function col2im_backward_f32(dinp: usize, dcols: usize, batch: i32, h: i3
     const o = <usize>i << 2;
     v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
   }
+  if (i + 2 <= n) { // two floats in one 64-bit lane (a 6-channel window row ends so)
+    const o = <usize>i << 2;
+    v128.store64_lane(y + o, f32x4.add(v128.load64_zero(y + o), v128.load64_zero(x + o)), 0);
+    i += 2;
+  }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
