@@ -203,30 +203,54 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
 // its row stride in bytes.
 // @ts-ignore: decorator
 @inline function micro_4x8(c: usize, ldc: usize, a: usize, o1: usize, o2: usize, o3: usize, cs: usize,
-                           pb: usize, kc: i32, accumulate: bool, packed: bool, mr: i32, nr: i32, half: bool = false): void {
+                           pb: usize, kc: i32, accumulate: bool, packed: bool, mr: i32, nr: i32, half: bool = false,
+                           seg: i32 = 0, jump: usize = 0): void {
+  // seg (a literal at each call) > 0: A is a convolution's windows read in place, seg contiguous floats
+  // per window row, the next row `jump` bytes after the end of one; the k loop runs a window row at a
+  // time. Against im2col + GEMM on LeNet's second layer: this 10% faster, one loop testing for the row
+  // end 5% faster, a table of k offsets 12% slower. GEMMs (seg = 0) keep their loop as it was.
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    // half (a literal): an edge panel of at most 4 columns, computed as 4×4.
-    const b0 = v128.load(pb);
-    const b1 = half ? b0 : v128.load(pb, 16);
-    let x = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    if (!half) c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    // Packed strips (packed is a literal at each call site) use immediate offsets: no address adds.
-    x = packed ? v128.load32_splat(a, 4) : v128.load32_splat(a + o1);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    if (!half) c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = packed ? v128.load32_splat(a, 8) : v128.load32_splat(a + o2);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    if (!half) c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = packed ? v128.load32_splat(a, 12) : v128.load32_splat(a + o3);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    if (!half) c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    a += packed ? <usize>(MR << 2) : cs;
-    pb += NR << 2;
+  if (seg > 0) {
+    for (let p = 0; p < kc; p += seg) {
+      for (let q = 0; q < seg; q++) {
+        const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+        let x = v128.load32_splat(a);
+        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        x = v128.load32_splat(a + o1);
+        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        x = v128.load32_splat(a + o2);
+        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        x = v128.load32_splat(a + o3);
+        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        a += 4;
+        pb += NR << 2;
+      }
+      a += jump;
+    }
+  } else {
+    for (let p = 0; p < kc; p++) {
+      // half (a literal): an edge panel of at most 4 columns, computed as 4×4.
+      const b0 = v128.load(pb);
+      const b1 = half ? b0 : v128.load(pb, 16);
+      let x = v128.load32_splat(a);
+      c00 = f32x4.add(c00, f32x4.mul(x, b0));
+      if (!half) c01 = f32x4.add(c01, f32x4.mul(x, b1));
+      // Packed strips (packed is a literal at each call site) use immediate offsets: no address adds.
+      x = packed ? v128.load32_splat(a, 4) : v128.load32_splat(a + o1);
+      c10 = f32x4.add(c10, f32x4.mul(x, b0));
+      if (!half) c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      x = packed ? v128.load32_splat(a, 8) : v128.load32_splat(a + o2);
+      c20 = f32x4.add(c20, f32x4.mul(x, b0));
+      if (!half) c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      x = packed ? v128.load32_splat(a, 12) : v128.load32_splat(a + o3);
+      c30 = f32x4.add(c30, f32x4.mul(x, b0));
+      if (!half) c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      a += packed ? <usize>(MR << 2) : cs;
+      pb += NR << 2;
+    }
   }
   if (mr == MR && nr == NR) {
     if (accumulate) {
@@ -492,6 +516,43 @@ export function gemm_nn_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i
 /** out[M×N] = relu?(A[M×K]·B[K×N] + bias[N]): a dense or convolution layer's forward pass in one. bias may be 0. */
 export function gemm_nn_bias_f32(out: usize, a: usize, b: usize, bias: usize, m: i32, n: i32, k: i32, relu: i32, work: usize): void {
   gemm(out, a, b, m, n, k, false, false, false, work, bias, relu != 0);
+}
+
+/**
+ * out[B·OH·OW × F] = relu?(windows(inp) · filter + bias): a convolution at stride 1 with 'valid' windows
+ * KH×KW over inp [B][H][W][C], read in place (no im2col), filter [KH·KW·C][F], KH·KW·C ≤ 256. bias may
+ * be 0. work: gemm_workspace_bytes(B·OH·OW, F, KH·KW·C).
+ */
+export function gemm_conv_f32(out: usize, inp: usize, filter: usize, bias: usize, batch: i32, h: i32, w: i32, c: i32,
+                              kh: i32, kw: i32, oh: i32, ow: i32, f: i32, relu: i32, work: usize): void {
+  const m = batch * oh * ow, k = kh * kw * c, seg = kw * c, pixel = <usize>c << 2, ldc = <usize>f << 2;
+  const jump = <usize>(w - kw) * pixel;
+  for (let jc = 0; jc < f; jc += NC) {
+    const nc = min(NC, f - jc);
+    pack_b(work, filter, f, jc, 0, nc, k);
+    const c0 = out + (<usize>jc << 2), bj: usize = bias == 0 ? 0 : bias + (<usize>jc << 2);
+    for (let i = 0; i < m; i += MR) {
+      const mr = min(MR, m - i);
+      // The window of output pixel p starts at its top-left input pixel; rows past M repeat row 0.
+      const a = inp + window(i, oh, ow, h, w) * pixel;
+      const o1: usize = mr > 1 ? inp + window(i + 1, oh, ow, h, w) * pixel - a : 0;
+      const o2: usize = mr > 2 ? inp + window(i + 2, oh, ow, h, w) * pixel - a : 0;
+      const o3: usize = mr > 3 ? inp + window(i + 3, oh, ow, h, w) * pixel - a : 0;
+      const cp = c0 + ldc * i;
+      for (let jr = 0; jr < nc; jr += NR) {
+        const nr = min(NR, nc - jr), bp = work + (<usize>jr * k << 2), t = cp + (<usize>jr << 2);
+        micro_4x8(t, ldc, a, o1, o2, o3, 4, bp, k, false, false, mr, nr, false, seg, jump);
+      }
+      if (bias != 0 || relu != 0) epilogue(cp, ldc, mr, nc, bj, relu != 0);
+    }
+  }
+}
+
+// The top-left input pixel (flat index) of output pixel p's window, stride 1, no padding.
+// @ts-ignore: decorator
+@inline function window(p: i32, oh: i32, ow: i32, h: i32, w: i32): usize {
+  const b = p / (oh * ow), r = p - b * oh * ow, oy = r / ow;
+  return <usize>((b * h + oy) * w + r - oy * ow);
 }
 
 /**

@@ -1,11 +1,12 @@
 // conv2d, maxPool2d, avgPool2d and reshape, channels-last ([batch, height, width, channels]).
 // conv2d is im2col + the packed GEMM: forward cols·W, backward dW += colsᵀ·dout and
 // dinp += col2im(dout·Wᵀ), a chunk of images at a time so that the columns stay in L2 (the backward
-// pass builds them again). One-channel inputs at stride 1 use direct kernels instead.
+// pass builds them again). At stride 1 with 'valid' windows the forward GEMM reads the windows in
+// place instead; one-channel inputs at stride 1 use direct kernels.
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
-import { biasGemm, biasReluBackward, checkBias, gemm } from './matmul.js';
+import { biasGemm, biasReluBackward, checkBias, convGemm, gemm } from './matmul.js';
 
 // im2col + GEMM go through at most this many bytes of columns at a time.
 const COLS_CHUNK_BYTES = 256 * 1024;
@@ -89,6 +90,9 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
     k.conv1_forward_f32(out.ptr, x.ptr, filter.ptr, bias?.ptr ?? 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, +relu, temp);
   } else if (direct) {
     biasGemm(out.ptr, x.ptr, filter.ptr, bias, relu, rows, f, depth);
+  } else if (sh === 1 && sw === 1 && pt === 0 && pl === 0 && oh === h - kh + 1 && ow === w - kw + 1 && depth <= 256) {
+    // Stride 1, 'valid': the GEMM reads the windows in place (the backward pass still builds columns).
+    convGemm(out.ptr, x.ptr, filter.ptr, bias, relu, batch, h, w, c, kh, kw, oh, ow, f);
   } else {
     chunks((xo, oo, n, images) => {
       k.im2col_f32(temp, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);

@@ -78,6 +78,12 @@ export function biasGemm(out: number, a: number, b: number, bias: Tensor | null,
   wasm().gemm_nn_bias_f32(out, a, b, bias?.ptr ?? 0, m, n, k, +relu, workspace(m, n, k));
 }
 
+/** out = relu?(windows(x) · filter + bias) for a stride-1 'valid' convolution with KH·KW·C ≤ 256, no im2col. */
+export function convGemm(out: number, x: number, filter: number, bias: Tensor | null, relu: boolean,
+                         batch: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, f: number): void {
+  wasm().gemm_conv_f32(out, x, filter, bias?.ptr ?? 0, batch, h, w, c, kh, kw, oh, ow, f, +relu, workspace(batch * oh * ow, f, kh * kw * c));
+}
+
 /** Backward of out = relu?(pre), pre = product + bias: adds pre's column sums to the bias gradient and
  * runs `product` with the address of pre's gradient. */
 export function biasReluBackward(out: Tensor, bias: Tensor | null, relu: boolean, product: (dpre: number) => void): void {

@@ -27,6 +27,10 @@ const CASES: Case[] = [
   { x: [2, 9, 8, 1], f: [3, 7, 1, 8], s: [1, 1], p: 'same' },
   { x: [1, 6, 10, 1], f: [2, 6, 1, 7], s: [1, 1], p: 'valid' },
   { x: [2, 5, 6, 1], f: [3, 3, 1, 13], s: [1, 1], p: 'same' },
+  // Stride 1, 'valid': the GEMM reads the windows in place. 27 output pixels (the last strip of 4 short,
+  // strips crossing rows and images), 7 filters; then a window of 275 floats, over the 256 it takes.
+  { x: [3, 5, 6, 2], f: [3, 4, 2, 7], s: [1, 1], p: 'valid' },
+  { x: [1, 7, 7, 11], f: [5, 5, 11, 2], s: [1, 1], p: 'valid' },
 ];
 
 describe('conv2d against the float64 reference', () => {
@@ -43,8 +47,9 @@ describe('conv2d against the float64 reference', () => {
     });
   }
 
-  // The bias and ReLU in the product's epilogue: the one-channel direct kernel, im2col + GEMM, and 1×1.
-  for (const { x, f, s, p } of [CASES[6]!, CASES[1]!, CASES[4]!, CASES[14]!]) {
+  // The bias and ReLU in the product's epilogue: the one-channel direct kernel, im2col + GEMM, 1×1, and
+  // windows read in place.
+  for (const { x, f, s, p } of [CASES[6]!, CASES[1]!, CASES[4]!, CASES[14]!, CASES[16]!]) {
     test(`x [${x}] filter [${f}] with bias and ReLU: forward and gradients`, () => {
       const xd = randArray(x.reduce((a, b) => a * b), 7), fd = randArray(f.reduce((a, b) => a * b), 8), bd = randArray(f[3]!, 9);
       const refOut = (a: Float64Array, b: Float64Array, c: Float64Array, relu: boolean) => ref.biasRelu(ref.conv2d(a, b, x, f, s, p), c, relu);
