@@ -8,7 +8,8 @@ export function builtin<T>(name: string): Promise<T> {
 
 /** The file system's promise API. */
 export const fsPromises = () => builtin<{
-  readFile(p: string | URL, encoding?: string): Promise<Uint8Array & string>;
+  readFile(p: string | URL): Promise<Uint8Array>;
+  readFile(p: string | URL, encoding: 'utf8'): Promise<string>;
   writeFile(p: string | URL, d: string | Uint8Array): Promise<void>;
   mkdir(p: string | URL, o: { recursive: boolean }): Promise<unknown>;
 }>('fs/promises');

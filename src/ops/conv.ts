@@ -74,9 +74,13 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
   // reads them; the backward pass builds them again rather than keeping them all.
   const one = c === 1 && sh === 1 && sw === 1 && depth > 1;
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1;
+  // Stride 1, 'valid': the forward GEMM reads the windows in place; only the backward pass builds columns.
+  const inPlace = !one && !direct && sh === 1 && sw === 1 && oh === h - kh + 1 && ow === w - kw + 1 && depth <= 256;
   const imageCols = oh * ow * depth * 4;
   const step = Math.max(1, Math.min(batch, Math.floor(COLS_CHUNK_BYTES / imageCols)));
-  const tempBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : direct ? 0 : step * imageCols;
+  const colsBytes = step * imageCols;
+  // Kept from the forward pass to the backward: the direct kernels' workspace, or the chunk of columns.
+  const tempBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : direct || inPlace ? 0 : colsBytes;
   // Over the chunks: the byte offsets of the chunk's images in x and in out, its rows, its images.
   const chunks = (body: (xo: number, oo: number, n: number, images: number) => void) => {
     for (let b = 0; b < batch; b += step) {
@@ -90,8 +94,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
     k.conv1_forward_f32(out.ptr, x.ptr, filter.ptr, bias?.ptr ?? 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, +relu, temp);
   } else if (direct) {
     biasGemm(out.ptr, x.ptr, filter.ptr, bias, relu, rows, f, depth);
-  } else if (sh === 1 && sw === 1 && pt === 0 && pl === 0 && oh === h - kh + 1 && ow === w - kw + 1 && depth <= 256) {
-    // Stride 1, 'valid': the GEMM reads the windows in place (the backward pass still builds columns).
+  } else if (inPlace) {
     convGemm(out.ptr, x.ptr, filter.ptr, bias, relu, batch, h, w, c, kh, kw, oh, ow, f);
   } else {
     chunks((xo, oo, n, images) => {
@@ -99,7 +102,6 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
       biasGemm(out.ptr + oo, temp, filter.ptr, bias, relu, n, f, depth);
     });
   }
-  // The direct kernels' workspace, or the chunk of columns, lives as long as the output.
   if (tempBytes) out.onDispose(() => heap().free(temp, tempBytes));
   return out.recordBackward(bias ? [x, filter, bias] : [x, filter], () => {
     if (one && filter.requiresGrad && !x.requiresGrad) {
@@ -123,13 +125,19 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
       if (x.requiresGrad && one) backwardInput(dout, 0, 0, rows, batch);
       return;
     }
-    chunks((xo, oo, n, images) => {
-      if (filter.requiresGrad) {
-        k.im2col_f32(temp, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
-        gemm(k.gemm_tn_f32, filter.gradPtr(), temp, dout + oo, depth, f, n, true);
-      }
-      if (x.requiresGrad) backwardInput(dout, xo, oo, n, images);
-    });
+    // The columns buffer: the forward pass's, or (windows read in place) one for this pass only.
+    const cols = temp || (filter.requiresGrad ? heap().alloc(colsBytes) : 0);
+    try {
+      chunks((xo, oo, n, images) => {
+        if (filter.requiresGrad) {
+          k.im2col_f32(cols, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+          gemm(k.gemm_tn_f32, filter.gradPtr(), cols, dout + oo, depth, f, n, true);
+        }
+        if (x.requiresGrad) backwardInput(dout, xo, oo, n, images);
+      });
+    } finally {
+      if (cols && !temp) heap().free(cols, colsBytes);
+    }
   }
 
   // x.grad (images from byte offset xo) += col2im(dout (from oo) · Wᵀ), n rows.

@@ -31,6 +31,8 @@ const CASES: Case[] = [
   // strips crossing rows and images), 7 filters; then a window of 275 floats, over the 256 it takes.
   { x: [3, 5, 6, 2], f: [3, 4, 2, 7], s: [1, 1], p: 'valid' },
   { x: [1, 7, 7, 11], f: [5, 5, 11, 2], s: [1, 1], p: 'valid' },
+  // 'same' with a 2×2 window pads only below and to the right: no top/left padding, yet not 'valid'.
+  { x: [2, 5, 4, 3], f: [2, 2, 3, 4], s: [1, 1], p: 'same' },
 ];
 
 describe('conv2d against the float64 reference', () => {
