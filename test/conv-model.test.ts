@@ -85,6 +85,29 @@ describe('convolutional models', () => {
     expect(() => layers.conv2d({ filters: 2, kernelSize: 3, padding: 'full' as 'same' })).toThrow(/padding must be 'valid' or 'same'/);
     expect(() => sequential([layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [4] })])).toThrow(/takes samples of shape \[height, width, channels\], got \[4\]/);
   });
+
+  test('an option a layer does not implement is refused, not ignored', () => {
+    const refused = (make: () => unknown) => {
+      try { make(); } catch (e) { return e instanceof WasmgradError && e.code === 'INVALID_ARGUMENT' ? e.message : `other error: ${e}`; }
+      return 'accepted';
+    };
+    expect(refused(() => layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 } as never))).toMatch(
+      /^conv2d_\d+: unknown option "dilationRate"; conv2d takes name, inputShape, filters, kernelSize, strides, padding, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer, biasRegularizer$/);
+    expect(refused(() => layers.maxPooling2d({ poolSize: 2, padding: 'same' } as never))).toMatch(
+      /^max_pooling2d_\d+: unknown option "padding"; max_pooling2d takes name, inputShape, poolSize, strides$/);
+    expect(refused(() => layers.conv2d({ filters: 2, kernelSize: 3, dataFormat: 'channelsFirst' } as never))).toMatch(/unknown option "dataFormat"/);
+    expect(refused(() => layers.dense({ units: 2, kernelConstraint: 'maxNorm' } as never))).toMatch(/^dense_\d+: unknown option "kernelConstraint"; dense takes name, inputShape, units, activation/);
+    expect(refused(() => layers.flatten({ dataFormat: 'channelsFirst' } as never))).toMatch(/^flatten_\d+: unknown option "dataFormat"; flatten takes name, inputShape$/);
+    // undefined is the same as not given (an options object spread with defaults left out).
+    expect(layers.conv2d({ filters: 2, kernelSize: 3, strides: undefined, dilationRate: undefined } as never).strides).toEqual([1, 1]);
+    // Every option a layer writes into its config is one it takes back.
+    for (const layer of [layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] }), layers.maxPooling2d(), layers.averagePooling2d(),
+      layers.globalAveragePooling2d(), layers.flatten(), layers.dense({ units: 2 }), layers.dropout({ rate: 0.1, seed: 1 }),
+      layers.activation({ activation: 'relu' }), layers.batchNormalization(), layers.layerNormalization()]) {
+      const again = new (layer.constructor as new (c: unknown) => typeof layer)({ ...layer.getConfig(), name: `${layer.name}_again` });
+      expect(again.getConfig()).toEqual({ ...layer.getConfig(), name: `${layer.name}_again` });
+    }
+  });
 });
 
 describe('IDX files', () => {

@@ -39,19 +39,9 @@ const MAX_TOPOLOGY_BYTES = 1024 * 1024;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
-// The layer types a file may name, with the options each accepts.
-const COMMON = ['name', 'inputShape'];
-const LAYER_TYPES: Record<string, { options: string[]; make: (config: never) => Layer }> = {
-  Dense: { options: [...COMMON, 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'], make: (c) => new Dense(c) },
-  Conv2D: { options: [...COMMON, 'filters', 'kernelSize', 'strides', 'padding', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'], make: (c) => new Conv2D(c) },
-  MaxPooling2D: { options: [...COMMON, 'poolSize', 'strides'], make: (c) => new MaxPooling2D(c) },
-  AveragePooling2D: { options: [...COMMON, 'poolSize', 'strides'], make: (c) => new AveragePooling2D(c) },
-  GlobalAveragePooling2D: { options: COMMON, make: (c) => new GlobalAveragePooling2D(c) },
-  Flatten: { options: COMMON, make: (c) => new Flatten(c) },
-  Dropout: { options: [...COMMON, 'rate', 'seed'], make: (c) => new Dropout(c) },
-  Activation: { options: [...COMMON, 'activation'], make: (c) => new Activation(c) },
-  BatchNormalization: { options: [...COMMON, 'momentum', 'epsilon'], make: (c) => new BatchNormalization(c) },
-  LayerNormalization: { options: [...COMMON, 'epsilon'], make: (c) => new LayerNormalization(c) },
+// The layer types a file may name; each class lists the options it takes (Layer.options).
+const LAYER_TYPES: Record<string, { readonly options: readonly string[]; new (config: never): Layer }> = {
+  Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout, Activation, BatchNormalization, LayerNormalization,
 };
 
 function fail(code: ErrorCode, message: string): WasmgradError {
@@ -137,7 +127,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     const l = object(entry, `layers[${i}]`, ['className', 'config']);
     const type = typeof l.className === 'string' && Object.prototype.hasOwnProperty.call(LAYER_TYPES, l.className) ? LAYER_TYPES[l.className]! : null;
     if (!type) throw fail('UNKNOWN_LAYER', `layers[${i}].className ${JSON.stringify(l.className)} is not one of ${Object.keys(LAYER_TYPES).join(', ')}`);
-    const config = object(l.config, `layers[${i}].config`, type.options, 'UNKNOWN_OPTION');
+    const config = object(l.config, `layers[${i}].config`, ['name', 'inputShape', ...type.options], 'UNKNOWN_OPTION');
     if (typeof config.name !== 'string' || !NAME.test(config.name)) {
       throw badLayer(`layers[${i}].config.name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(config.name)}`);
     }
@@ -214,7 +204,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
   // Build the layers (their constructors check every option's value), then the model's shapes.
   const layers = specs.map(({ type, config }, i) => {
     try {
-      return type.make(config as never);
+      return new type(config as never);
     } catch (e) {
       throw badLayer(`layers[${i}]: ${(e as Error).message}`);
     }

@@ -11,6 +11,7 @@ export interface ActivationConfig extends LayerConfig {
 
 export class Activation extends Layer {
   readonly className = 'Activation';
+  static override readonly options = ['activation'];
   readonly activation: ActivationName;
   readonly #fn: (x: Tensor) => Tensor;
 

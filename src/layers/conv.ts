@@ -42,6 +42,7 @@ export interface Conv2dConfig extends KernelLayerConfig {
 
 export class Conv2D extends KernelLayer {
   readonly className = 'Conv2D';
+  static override readonly options = ['filters', 'kernelSize', 'strides', 'padding', ...KernelLayer.options];
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
@@ -90,6 +91,7 @@ export interface Pooling2dConfig extends LayerConfig {
 }
 
 abstract class Pooling2D extends Layer {
+  static override readonly options: readonly string[] = ['poolSize', 'strides'];
   readonly poolSize: [number, number];
   readonly strides: [number, number];
 

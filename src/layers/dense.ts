@@ -12,6 +12,7 @@ export interface DenseConfig extends KernelLayerConfig {
 
 export class Dense extends KernelLayer {
   readonly className = 'Dense';
+  static override readonly options = ['units', ...KernelLayer.options];
   readonly units: number;
 
   constructor(config: DenseConfig) {

@@ -16,6 +16,7 @@ export interface DropoutConfig extends LayerConfig {
 
 export class Dropout extends Layer {
   readonly className = 'Dropout';
+  static override readonly options = ['rate', 'seed'];
   readonly rate: number;
   readonly seed: number | undefined;
   #rng: Rng | null = null;

@@ -45,11 +45,19 @@ export abstract class Layer {
   readonly inputShape: number[] | null;
   /** The layer's weights in the order of build()'s specs, set by the model. */
   weights: Tensor[] = [];
+  /** The options this layer type takes besides name and inputShape; the constructor and loadModel refuse others. */
+  static readonly options: readonly string[] = [];
 
   constructor(config: LayerConfig, prefix: string) {
     const n = (counters.get(prefix) ?? 0) + 1;
     counters.set(prefix, n);
     this.name = config.name ?? `${prefix}_${n}`;
+    // An option we do not implement (a dilationRate, padding on a pooling layer) would otherwise be
+    // ignored and the layer would compute something else than asked.
+    const known = ['name', 'inputShape', ...(new.target as unknown as typeof Layer).options];
+    for (const [k, v] of Object.entries(config)) {
+      if (v !== undefined && !known.includes(k)) throw invalid(`${this.name}: unknown option ${JSON.stringify(k)}; ${prefix} takes ${known.join(', ')}`);
+    }
     if (config.inputShape !== undefined) {
       if (!Array.isArray(config.inputShape) || config.inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
         throw invalid(`${this.name}: inputShape must be an array of positive integers, got ${JSON.stringify(config.inputShape)}`);
@@ -100,6 +108,7 @@ export interface KernelLayerConfig extends LayerConfig {
  * their checks and defaults, and makes the kernel and bias weight specs.
  */
 export abstract class KernelLayer extends Layer {
+  static override readonly options: readonly string[] = ['activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: InitializerSpec;

@@ -38,6 +38,7 @@ function channelSpecs(layer: string, inputShape: readonly number[], extra: boole
 
 export class BatchNormalization extends Layer {
   readonly className = 'BatchNormalization';
+  static override readonly options = ['momentum', 'epsilon'];
   readonly momentum: number;
   readonly epsilon: number;
 
@@ -66,6 +67,7 @@ export class BatchNormalization extends Layer {
 
 export class LayerNormalization extends Layer {
   readonly className = 'LayerNormalization';
+  static override readonly options = ['epsilon'];
   readonly epsilon: number;
 
   constructor(config: LayerNormalizationConfig = {}) {
