@@ -2,8 +2,7 @@
 // the 'chromium' project in headless Chromium driven by Playwright (Debian's chromium, no download).
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 
 export default defineConfig({
   test: {
@@ -25,9 +24,8 @@ export default defineConfig({
             headless: true,
             provider: playwright({
               launchOptions: {
-                executablePath: chromium,
-                args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                  '--disable-component-update', '--disable-sync', '--no-first-run'],
+                executablePath: CHROMIUM_PATH,
+                args: CHROMIUM_FLAGS,
               },
             }),
             instances: [{ browser: 'chromium' }],

@@ -346,11 +346,12 @@ if (want('lenet')) {
   // The shim's filter gradient against the cpu backend's own kernel, before anything is timed.
   for (const pad of ['same', 'valid'] as const) {
     const r = rng(7), vals = (n: number) => Float32Array.from({ length: n }, () => r() - 0.5);
-    const xv = vals(2 * 9 * 9 * 3), wv = vals(5 * 5 * 3 * 4), dyv = vals(2 * (pad === 'same' ? 81 : 25) * 4);
+    const o = pad === 'same' ? 9 : 5; // output height and width of a 5×5 window over 9×9
+    const xv = vals(2 * 9 * 9 * 3), wv = vals(5 * 5 * 3 * 4), dyv = vals(2 * o * o * 4);
     const dW: Float32Array[] = [];
     for (const be of ['cpu', 'wasm']) {
       await tf.setBackend(be);
-      const xt = tf.tensor4d(xv, [2, 9, 9, 3]), dyt = tf.tensor4d(dyv, [2, pad === 'same' ? 9 : 5, pad === 'same' ? 9 : 5, 4]);
+      const xt = tf.tensor4d(xv, [2, 9, 9, 3]), dyt = tf.tensor4d(dyv, [2, o, o, 4]);
       const g = tf.grad((w) => tf.sum(tf.mul(tf.conv2d(xt, w as tf.Tensor4D, 1, pad), dyt)))(tf.tensor4d(wv, [5, 5, 3, 4]));
       dW.push(g.dataSync() as Float32Array);
       tf.dispose([xt, dyt, g]);

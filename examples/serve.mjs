@@ -18,9 +18,9 @@ export function serve(port = 8080) {
     let file = path.join(base, decodeURIComponent(rel));
     if (!file.startsWith(base + path.sep) && file !== base) { res.writeHead(403).end(); return; } // no ../ out of it
     try {
-      if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
-      const size = statSync(file).size;
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': size });
+      let stat = statSync(file);
+      if (stat.isDirectory()) stat = statSync(file = path.join(file, 'index.html'));
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': stat.size });
       createReadStream(file).pipe(res);
     } catch {
       res.writeHead(404).end('not found');

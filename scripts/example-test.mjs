@@ -1,14 +1,11 @@
 // The browser example (examples/browser) as a user opens it: served by examples/serve.mjs, loaded in
 // headless Chromium, trained in its worker on the first 6,400 MNIST digits for one epoch; it must
 // report a test accuracy over 80% on the 10,000 test digits and draw its 24 guesses, with no page error.
-import { chromium } from 'playwright';
 import { serve } from '../examples/serve.mjs';
+import { launchChromium } from './chromium.mjs';
 
 const server = await serve(0);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium();
 let ok = false;
 try {
   const page = await browser.newPage();

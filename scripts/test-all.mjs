@@ -5,9 +5,9 @@
 //   extra arguments are passed to vitest (e.g. a test file filter)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { CHROMIUM_PATH as chromium } from './chromium.mjs';
 
 const extra = process.argv.slice(2);
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const vitest = 'node_modules/vitest/vitest.mjs';
 const deno = 'node_modules/.bin/deno';
 
@@ -31,6 +31,16 @@ if (!existsSync(chromium)) {
 
 const totals = { passed: 0, failed: 0 };
 const lines = [];
+function count(name, passed, failed) {
+  lines.push(`${name}: ${passed} passed, ${failed} failed`);
+  totals.passed += passed;
+  totals.failed += failed;
+}
+// A check script counts as one test: it passes when it exits 0.
+function script(name, file) {
+  const ok = spawnSync(process.execPath, [file], { stdio: 'inherit' }).status === 0;
+  count(name, ok ? 1 : 0, ok ? 0 : 1);
+}
 for (const run of runs) {
   const out = `.vitest-${run.name}.json`;
   rmSync(out, { force: true });
@@ -46,24 +56,15 @@ for (const run of runs) {
   } else {
     failed = 1; // the runner itself failed
   }
-  lines.push(`${run.name}: ${passed} passed, ${failed} failed`);
-  totals.passed += passed;
-  totals.failed += failed;
+  count(run.name, passed, failed);
 }
 
 if (extra.length === 0) {
   console.log('\n━━ package ━━');
-  const p = spawnSync(process.execPath, ['scripts/package-test.mjs'], { stdio: 'inherit' });
-  const ok = p.status === 0;
-  lines.push(`package: ${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);
-  totals.passed += ok ? 1 : 0;
-  totals.failed += ok ? 0 : 1;
+  script('package', 'scripts/package-test.mjs');
   if (existsSync(chromium)) {
     console.log('\n━━ browser example ━━');
-    const e = spawnSync(process.execPath, ['scripts/example-test.mjs'], { stdio: 'inherit' }).status === 0;
-    lines.push(`browser example: ${e ? 1 : 0} passed, ${e ? 0 : 1} failed`);
-    totals.passed += e ? 1 : 0;
-    totals.failed += e ? 0 : 1;
+    script('browser example', 'scripts/example-test.mjs');
   }
 }
 

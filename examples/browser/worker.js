@@ -48,7 +48,8 @@ onmessage = async ({ data: { epochs, samples } }) => {
   });
   const seconds = (performance.now() - started) / 1000;
   const xTest = { data: test.images, shape: [test.count, 28, 28, 1] };
-  const { loss, accuracy } = model.evaluate(xTest, data.oneHot(test.labels, 10), { batchSize: 256 });
+  const yTest = data.oneHot(test.labels, 10);
+  const { loss, accuracy } = model.evaluate(xTest, yTest, { batchSize: 256 });
   // The first 24 test digits with the model's guesses.
   const first = tensor(test.images.subarray(0, 24 * 784), [24, 28, 28, 1]);
   const probs = model.predict(first);
@@ -57,6 +58,6 @@ onmessage = async ({ data: { epochs, samples } }) => {
     const row = p.subarray(i * 10, i * 10 + 10);
     return { pixels: test.images.slice(i * 784, (i + 1) * 784), label: test.labels[i], guess: row.indexOf(Math.max(...row)) };
   });
-  first.dispose(); probs.dispose(); y.dispose(); model.dispose();
+  first.dispose(); probs.dispose(); y.dispose(); yTest.dispose(); model.dispose();
   postMessage({ type: 'done', samples: n, epochs, seconds, samplesPerSecond: n * epochs / seconds, loss, accuracy, test: test.count, guesses });
 };

@@ -18,7 +18,7 @@ import { Dropout } from '../layers/dropout.js';
 import { Activation } from '../layers/activation.js';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization.js';
 import { AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D } from '../layers/conv.js';
-import type { Layer } from '../layers/layer.js';
+import { configKeys, type Layer } from '../layers/layer.js';
 import { LOSSES, type LossSpec } from '../losses.js';
 import { METRIC_NAMES } from '../metrics.js';
 import { OPTIMIZER_CONSTRUCTORS, scheduleFromConfig } from '../optimizers.js';
@@ -127,7 +127,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Sequential {
     const l = object(entry, `layers[${i}]`, ['className', 'config']);
     const type = typeof l.className === 'string' && Object.prototype.hasOwnProperty.call(LAYER_TYPES, l.className) ? LAYER_TYPES[l.className]! : null;
     if (!type) throw fail('UNKNOWN_LAYER', `layers[${i}].className ${JSON.stringify(l.className)} is not one of ${Object.keys(LAYER_TYPES).join(', ')}`);
-    const config = object(l.config, `layers[${i}].config`, ['name', 'inputShape', ...type.options], 'UNKNOWN_OPTION');
+    const config = object(l.config, `layers[${i}].config`, configKeys(type), 'UNKNOWN_OPTION');
     if (typeof config.name !== 'string' || !NAME.test(config.name)) {
       throw badLayer(`layers[${i}].config.name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(config.name)}`);
     }

@@ -38,6 +38,9 @@ export interface CallContext {
 
 const counters = new Map<string, number>();
 
+/** The keys a layer type's config may hold: name, inputShape and its own options. */
+export const configKeys = (type: { readonly options: readonly string[] }): string[] => ['name', 'inputShape', ...type.options];
+
 export abstract class Layer {
   /** The layer's name, unique in this process unless given. */
   readonly name: string;
@@ -54,7 +57,7 @@ export abstract class Layer {
     this.name = config.name ?? `${prefix}_${n}`;
     // An option we do not implement (a dilationRate, padding on a pooling layer) would otherwise be
     // ignored and the layer would compute something else than asked.
-    const known = ['name', 'inputShape', ...(new.target as unknown as typeof Layer).options];
+    const known = configKeys(new.target as unknown as typeof Layer);
     for (const [k, v] of Object.entries(config)) {
       if (v !== undefined && !known.includes(k)) throw invalid(`${this.name}: unknown option ${JSON.stringify(k)}; ${prefix} takes ${known.join(', ')}`);
     }
