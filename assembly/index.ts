@@ -31,7 +31,7 @@ export {
 } from "./optimizers";
 export { rng_seed, rng_uniform_f32, rng_normal_f32, rng_truncated_normal_f32, rng_shuffle_i32, dropout_forward_f32 } from "./random";
 export {
-  batchnorm_forward_f32, batchnorm_infer_f32, batchnorm_backward_f32, layernorm_forward_f32, layernorm_backward_f32,
+  batchnorm_forward_f32, batchnorm_infer_f32, batchnorm_infer_backward_f32, batchnorm_backward_f32, layernorm_forward_f32, layernorm_backward_f32,
 } from "./normalization";
 export { confusion_add_i32, error_sum_f32 } from "./metrics";
 export { column_moments_f32, column_min_max_f32, column_scale_f32, orthonormalize_f32 } from "./preprocessing";

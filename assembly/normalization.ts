@@ -85,6 +85,52 @@ export function batchnorm_infer_f32(out: usize, inp: usize, gamma: usize, beta: 
 }
 
 /**
+ * Backward of batchnorm_infer_f32, the per-column affine map out = x·a + b with a = γ/√(movingVar + ε):
+ * dβ += Σ dy, dγ += Σ dy·(x - movingMean)/√(movingVar + ε), dx += a·dy. The moving statistics are
+ * constants here (a frozen batch norm inside a trained network). A null gradient pointer skips that
+ * gradient; `work` holds 4 × cols floats.
+ */
+export function batchnorm_infer_backward_f32(dinp: usize, dgamma: usize, dbeta: usize, inp: usize, dout: usize,
+  gamma: usize, movingMean: usize, movingVar: usize, rows: i32, cols: i32, epsilon: f32, work: usize): void {
+  const scale = work, invstd = work + (<usize>cols << 2);
+  for (let c = 0; c < cols; c++) {
+    const o = <usize>c << 2;
+    const s = 1 / Math.sqrt(<f64>load<f32>(movingVar + o) + <f64>epsilon);
+    store<f32>(invstd + o, <f32>s);
+    store<f32>(scale + o, <f32>(<f64>load<f32>(gamma + o) * s));
+  }
+  if (dgamma != 0 || dbeta != 0) {
+    for (let c = 0; c < cols; c++) {
+      const o = <usize>c << 2;
+      const m = <f64>load<f32>(movingMean + o), s = <f64>load<f32>(invstd + o);
+      let sd: f64 = 0, sdx: f64 = 0;
+      for (let r = 0; r < rows; r++) {
+        const at = (<usize>r * <usize>cols << 2) + o;
+        const dy = <f64>load<f32>(dout + at);
+        sd += dy;
+        sdx += dy * (<f64>load<f32>(inp + at) - m) * s;
+      }
+      if (dbeta != 0) store<f32>(dbeta + o, load<f32>(dbeta + o) + <f32>sd);
+      if (dgamma != 0) store<f32>(dgamma + o, load<f32>(dgamma + o) + <f32>sdx);
+    }
+  }
+  if (dinp == 0) return;
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const o0 = rowBytes * r;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(dinp + o0 + o, f32x4.add(v128.load(dinp + o0 + o), f32x4.mul(v128.load(scale + o), v128.load(dout + o0 + o))));
+    }
+    for (; c < cols; c++) {
+      const o = <usize>c << 2;
+      store<f32>(dinp + o0 + o, load<f32>(dinp + o0 + o) + load<f32>(scale + o) * load<f32>(dout + o0 + o));
+    }
+  }
+}
+
+/**
  * Backward of batchnorm_forward_f32 (x̂ = (x - mean)·s): dβ += Σ dy, dγ += Σ dy·x̂,
  * dx += γ·s/n · (n·dy - Σ dy - x̂·Σ dy·x̂). A null gradient pointer skips that gradient.
  */

@@ -141,7 +141,12 @@ export class Tensor {
     return this;
   }
 
-  /** Computes d(this)/d(t) for every tensor t with requiresGrad that this one depends on, adding into t.grad. */
+  /**
+   * Computes d(this)/d(t) for every tensor t with requiresGrad that this one depends on, adding into
+   * t.grad for leaves (tensors no op made: variables, weights). The gradients of intermediate tensors
+   * are started from zero on every call, so a second backward() over the same graph adds the same
+   * amount again to the leaves, never a multiple of it.
+   */
   backward(): void {
     if (this.size !== 1) {
       throw shapeError(`backward: expected a scalar (one element) to start from, got shape ${fmtShape(this.shape)}`);
@@ -150,7 +155,9 @@ export class Tensor {
       throw invalid(`backward: tensor #${this.id} does not depend on any tensor with requiresGrad`);
     }
     const order = topologicalOrder(this);
-    wasm().fill_f32(this.gradPtr(), 1, 1);
+    const k = wasm();
+    for (const t of order) if (t.#backwardFn && t.#_grad) k.fill_f32(t.#_grad.ptr, t.size, 0);
+    k.fill_f32(this.gradPtr(), 1, 1);
     for (let i = order.length - 1; i >= 0; i--) order[i]!.#backwardFn?.();
   }
 }

@@ -1,23 +1,27 @@
-// The shipped files stay small: build/wasmgrad.wasm ≤ 64 KiB and build/index.js ≤ 80 KiB once
-// minified (terser). Gzip sizes are printed for the README. (Class-private state is #private, which
-// terser shortens, and the Node/Deno file helpers are shared: that brought the bundle back under 80 KiB.)
-import { minify } from 'terser';
+// The shipped files stay within issue #14's budget: build/wasmgrad.wasm ≤ 128 KiB raw, and the
+// gzip -9 sizes of build/index.js (as shipped, minified) and build/wasmgrad.wasm ≤ 96 KiB together.
+// The budget stops bloat; it is not a reason to refuse an option users expect.
 import { expect, test } from 'vitest';
 // @ts-expect-error: Vite's ?raw import gives the file's text
 import bundle from '../build/index.js?raw';
 import { readBytes } from './helpers.js';
 
+// gzip -9 where node:zlib exists (Node, Deno); in a page, CompressionStream's gzip (its default
+// level compresses no better than -9, so the figure there is an upper bound).
 async function gzipSize(bytes: Uint8Array): Promise<number> {
+  if (typeof window === 'undefined') {
+    const zlib = await import(/* @vite-ignore */ 'node:zlib' as string) as { gzipSync(b: Uint8Array, o: { level: number }): Uint8Array };
+    return zlib.gzipSync(bytes, { level: 9 }).length;
+  }
   const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'));
   return (await new Response(stream).arrayBuffer()).byteLength;
 }
 
-test('the .wasm and the minified bundle are within budget', async () => {
+test('the .wasm and the shipped bundle are within budget', async () => {
   const wasm = await readBytes(new URL('../build/wasmgrad.wasm', import.meta.url));
-  const min = (await minify(bundle as string, { module: true, compress: true, mangle: true })).code!;
-  const js = new TextEncoder().encode(min);
-  console.log(`sizes: wasmgrad.wasm ${wasm.length} B (gzip ${await gzipSize(wasm)} B), ` +
-    `index.js minified ${js.length} B (gzip ${await gzipSize(js)} B)`);
-  expect(wasm.length).toBeLessThanOrEqual(64 * 1024);
-  expect(js.length).toBeLessThanOrEqual(80 * 1024);
+  const js = new TextEncoder().encode(bundle as string);
+  const gzWasm = await gzipSize(wasm), gzJs = await gzipSize(js);
+  console.log(`sizes: wasmgrad.wasm ${wasm.length} B (gzip ${gzWasm} B), index.js ${js.length} B (gzip ${gzJs} B), gzip together ${gzWasm + gzJs} B`);
+  expect(wasm.length).toBeLessThanOrEqual(128 * 1024);
+  expect(gzWasm + gzJs).toBeLessThanOrEqual(96 * 1024);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Tensor, WasmgradError, add, keep, matmul, memory, relu, sum, tensor, tidy, variable } from '../src/index.js';
+import { Tensor, WasmgradError, add, keep, matmul, memory, mul, relu, sum, tensor, tidy, variable } from '../src/index.js';
 
 describe('tensor', () => {
   test('from numbers, nested arrays and Float32Array', () => {
@@ -14,6 +14,20 @@ describe('tensor', () => {
     expect(c.item()).toBe(7);
     for (const t of [a, b, c]) t.dispose();
   });
+
+  // A shared intermediate (y feeds z twice): a second backward() must add the same again to the
+  // leaf, not re-send y's gradient of the first pass (36 instead of 24 before intermediate gradients
+  // were reset per call).
+  test('a second backward() over a graph with a shared node adds the same gradient again', () => tidy(() => {
+    const x = variable([3]);
+    const y = mul(x, x);
+    const z = add(y, y);
+    z.backward();
+    expect(Array.from(x.grad!.toArray())).toEqual([12]);
+    z.backward();
+    expect(Array.from(x.grad!.toArray())).toEqual([24]);
+    expect(Array.from(y.grad!.toArray())).toEqual([2]);
+  }));
 
   test('toArray is a copy', () => tidy(() => {
     const a = tensor([1, 2]);

@@ -1,7 +1,7 @@
 // Batch and layer normalization over the last axis: x is seen as [rows, channels]. Batch norm
 // normalizes each channel over the rows (batch × height × width), layer norm each row over its
 // channels; both then scale by γ and shift by β (one per channel).
-import { fmtShape, invalid, shapeError } from '../errors.js';
+import { fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
 
@@ -40,8 +40,15 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Te
   try {
     if (!options.training) {
       k.batchnorm_infer_f32(out.ptr, x.ptr, gamma.ptr, beta.ptr, movingMean.ptr, movingVariance.ptr, rows, c, eps, work);
+      // The moving statistics are constants: the backward pass is that of a per-channel affine map
+      // (a frozen batch norm inside a network that trains, as when fine-tuning or in a GAN).
       return out.recordBackward([x, gamma, beta], () => {
-        throw invalid('batchNorm: inference mode (training: false) has no backward pass');
+        const scratch = heap().alloc(workBytes);
+        try {
+          k.batchnorm_infer_backward_f32(gradOf(x), gradOf(gamma), gradOf(beta), x.ptr, out.gradPtr(), gamma.ptr, movingMean.ptr, movingVariance.ptr, rows, c, eps, scratch);
+        } finally {
+          heap().free(scratch, workBytes);
+        }
       });
     }
     const statsBytes = c * 8, stats = heap().alloc(statsBytes);
