@@ -161,3 +161,42 @@ export function l1l2_backward_f32(dw: usize, w: usize, dout: usize, n: i32, l1: 
     store<f32>(dw + o, load<f32>(dw + o) + g * (l1 * s + 2 * l2 * x));
   }
 }
+
+/** out = max(a, b) (isMax) or min(a, b), elementwise. */
+export function minmax_forward_f32(out: usize, a: usize, b: usize, n: i32, isMax: i32): void {
+  let i = 0;
+  if (isMax) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.pmax(v128.load(a + o), v128.load(b + o)));
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.pmin(v128.load(a + o), v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(a + o), y = load<f32>(b + o);
+    store<f32>(out + o, isMax ? (x < y ? y : x) : (y < x ? y : x));
+  }
+}
+
+/**
+ * Backward of minmax_forward_f32, as TensorFlow routes it: for max, da += dout where a >= b and
+ * db += dout where a < b; for min, da += dout where a <= b and db += dout where a > b. A null
+ * gradient pointer skips that operand.
+ */
+export function minmax_backward_f32(da: usize, db: usize, a: usize, b: usize, dout: usize, n: i32, isMax: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(a + o), y = load<f32>(b + o), g = load<f32>(dout + o);
+    const toA = isMax ? x >= y : x <= y;
+    if (toA) {
+      if (da != 0) store<f32>(da + o, load<f32>(da + o) + g);
+    } else if (db != 0) {
+      store<f32>(db + o, load<f32>(db + o) + g);
+    }
+  }
+}

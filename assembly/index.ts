@@ -6,7 +6,11 @@ export { gemm_workspace_bytes, gemm_nn_f32, gemm_nt_f32, gemm_tn_f32, gemm_tt_f3
 export {
   add_forward_f32, sub_forward_f32, mul_forward_f32, mul_backward_f32, scale_forward_f32, axpy_f32,
   add_rows_forward_f32, colsum_backward_f32, sum_forward_f32, sum_backward_f32, l1l2_forward_f32, l1l2_backward_f32,
+  minmax_forward_f32, minmax_backward_f32,
 } from "./elementwise";
+export {
+  concat_forward_f32, concat_backward_f32, pad2d_forward_f32, pad2d_backward_f32, upsample_forward_f32, upsample_backward_f32,
+} from "./shape";
 export {
   relu_forward_f32, relu_backward_f32, leaky_relu_forward_f32, leaky_relu_backward_f32,
   sigmoid_forward_f32, sigmoid_backward_f32, tanh_forward_f32, tanh_backward_f32,

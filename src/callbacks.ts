@@ -1,6 +1,7 @@
 // Callbacks made by the library (fit also takes plain objects of hooks).
 import { invalid } from './errors.js';
-import type { Callbacks, Logs, Sequential } from './model.js';
+import type { Model } from './engine/model.js';
+import type { Callbacks, Logs } from './engine/training.js';
 
 /** Options of callbacks.earlyStopping(). */
 export interface EarlyStoppingConfig {
@@ -18,7 +19,7 @@ export interface EarlyStoppingConfig {
 
 /** A callback that fit() hands the model to before training. */
 export interface ModelCallback extends Callbacks {
-  setModel(model: Sequential): void;
+  setModel(model: Model): void;
 }
 
 /** Stops fit when `monitor` stops improving, as Keras' EarlyStopping. */
@@ -29,7 +30,7 @@ export function earlyStopping(config: EarlyStoppingConfig = {}): ModelCallback {
   if (!Number.isInteger(patience) || patience < 0) throw invalid(`earlyStopping: patience must be an integer >= 0, got ${patience}`);
   const mode = config.mode ?? 'auto';
   const higherIsBetter = mode === 'max' || (mode === 'auto' && /acc|precision|recall|f1/.test(monitor));
-  let model: Sequential | null = null;
+  let model: Model | null = null;
   let best = Infinity, wait = 0, bestWeights: Float32Array[] | null = null;
   return {
     setModel: (m) => { model = m; },

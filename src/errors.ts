@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'DATA_OUT_OF_BOUNDS' | 'TRAILING_BYTES' | 'BAD_NAME'
   | 'TOPOLOGY_TOO_LARGE' | 'TOPOLOGY_NOT_JSON' | 'BAD_TOPOLOGY' | 'UNKNOWN_FORMAT' | 'UNKNOWN_LAYER'
   | 'UNKNOWN_OPTION' | 'BAD_LAYER_CONFIG' | 'BAD_TRAINING_CONFIG' | 'WEIGHT_MISSING' | 'UNEXPECTED_WEIGHT'
-  | 'WEIGHT_SHAPE_MISMATCH' | 'BAD_OPTIMIZER_STATE';
+  | 'WEIGHT_SHAPE_MISMATCH' | 'BAD_OPTIMIZER_STATE' | 'DANGLING_REFERENCE' | 'FORWARD_REFERENCE' | 'TOO_MANY_NODES'
+  | 'FAN_IN_TOO_LARGE' | 'NESTING_TOO_DEEP';
 
 /** The error wasmgrad throws for bad input; `code` says which kind, the message names the argument. */
 export class WasmgradError extends Error {

@@ -3,7 +3,8 @@ export { init, isInitialized, type InitSource, type InitOptions } from './wasm.j
 export { WasmgradError, type ErrorCode } from './errors.js';
 export type { MemoryInfo } from './arena.js';
 export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray } from './tensor.js';
-export { add, sub, mul, sum, mean } from './ops/elementwise.js';
+export { add, sub, mul, sum, mean, scale, maximum, minimum } from './ops/elementwise.js';
+export { concat, zeroPad2d, upSample2d } from './ops/shape.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus } from './ops/activations.js';
 export {
@@ -11,14 +12,16 @@ export {
   sigmoidCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
 } from './ops/losses.js';
 export {
-  layers, Layer, Dense, Activation, Dropout, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-  BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig, type DenseConfig, type ActivationConfig, type DropoutConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec,
+  layers, Layer, Dense, Activation, Dropout, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
+  Reshape, UpSampling2D, ZeroPadding2D, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+  type MergeConfig, type ConcatenateConfig, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig, type Conv2dTransposeConfig,
+  BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig, type DenseConfig, type ActivationConfig, type DropoutConfig, type Conv2dConfig, type Pooling2dConfig, type LayerConfig, type WeightSpec, type ApplyOptions, type Shapes,
 } from './layers/index.js';
 export { batchNorm, layerNorm, type BatchNormOptions } from './ops/normalization.js';
-export { conv2d, maxPool2d, avgPool2d, reshape, type Conv2dOptions, type PoolOptions, type Padding } from './ops/conv.js';
+export { conv2d, conv2dTranspose, maxPool2d, avgPool2d, reshape, type Conv2dOptions, type Conv2dTransposeOptions, type PoolOptions, type Padding } from './ops/conv.js';
 export {
   optimizers, schedules, type Optimizer, type OptimizerName, type OptimizerConfig, type SgdConfig, type AdamConfig, type AdamwConfig,
-  type RmspropConfig, type AdagradConfig, type Schedule, type LearningRate, type OptimizerState, type Segment,
+  type RmspropConfig, type AdagradConfig, type Schedule, type LearningRate, type OptimizerState, type Segment, type ParamGroup, type StateKey,
 } from './optimizers.js';
 export { setSeed } from './random.js';
 export { data, oneHot, type DataInput } from './data.js';
@@ -29,12 +32,16 @@ export type { ActivationName } from './activations.js';
 export { losses, type LossName, type LossConfig, type LossSpec } from './losses.js';
 export { metrics, confusionMatrix, type MetricName } from './metrics.js';
 export { initializers, type InitializerName, type InitializerConfig, type InitializerSpec } from './initializers.js';
-export {
-  Sequential, sequential, type CompileArgs, type FitArgs, type History, type Logs, type Callbacks, type EvaluateArgs,
-} from './model.js';
+export { Model, model, input, InputLayer, type ModelConfig, type InputConfig } from './engine/model.js';
+export { Sequential, sequential } from './engine/sequential.js';
+export type { SymbolicTensor } from './engine/symbolic.js';
+export { variableGrads, type NamedGradients } from './engine/variables.js';
+export type { CompileArgs } from './engine/compile.js';
+export type { FitArgs, History, Logs, Callbacks, EvaluateArgs, ModelData } from './engine/training.js';
 export { memory } from './memory.js';
 export { setCheckNumerics } from './numerics.js';
-export { loadModel, fromArtifacts, type ModelArtifacts } from './io/model-io.js';
+export { loadModel, fromArtifacts } from './io/loader.js';
+export type { ModelArtifacts } from './io/writer.js';
 export { readSafetensors, writeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { callbacks, earlyStopping, type EarlyStoppingConfig, type ModelCallback } from './callbacks.js';
 export { regularizers, type Regularizer } from './regularizers.js';

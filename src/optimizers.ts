@@ -1,9 +1,14 @@
-// Optimizers: each updates a model's one flat parameter buffer from its one flat gradient buffer in
-// a single kernel call; their state (velocity, moments) is flat too and lives in the arena. Every
-// optimizer takes a learning rate or a schedule, and one of clipValue, clipNorm (per weight tensor)
-// or globalClipNorm, applied to the gradients before the update, as Keras does.
+// Optimizers: each updates flat parameter buffers from their flat gradient buffers, one kernel call
+// per run of trainable weights (a whole buffer when nothing in it is frozen); their state (velocity,
+// moments, the step count of bias corrections) is flat too, lives in the arena, and is kept per
+// parameter buffer, so one optimizer can train several models, or a model whose weights live in
+// several buffers (a nested model's), without mixing their moments. Every optimizer takes a
+// learning rate or a schedule, and one of clipValue, clipNorm (per weight tensor) or globalClipNorm,
+// applied to the gradients before the update, as Keras does.
 import { WasmgradError, lookup, invalid } from './errors.js';
 import { heap, wasm } from './wasm.js';
+import { Tensor } from './tensor.js';
+import { gradientGroups, variableGrads, type NamedGradients } from './engine/variables.js';
 
 /** A learning rate as a function of the step (counting from 0); see schedules.*. */
 export type Schedule = ((step: number) => number) & { readonly config?: Record<string, number | string | boolean> };
@@ -17,20 +22,46 @@ export interface Segment {
   size: number;
 }
 
+/** What identifies a parameter buffer to an optimizer: its state for the buffer is freed when the buffer is. */
+export interface StateKey {
+  onDispose(release: () => void): void;
+}
+
+/** One flat parameter buffer and the part of it one step updates. */
+export interface ParamGroup {
+  /** The buffer's identity: state (moments, step count) is kept per key. */
+  key: StateKey;
+  /** Byte addresses of the parameters and of their gradients. */
+  params: number;
+  grads: number;
+  /** Floats of state per slot: the buffer's trainable length. */
+  count: number;
+  /** The runs [offset, offset + size) (in floats) to update; frozen weights lie outside them. */
+  runs: readonly Segment[];
+  /** Each weight's place inside the runs, for clipNorm. */
+  segments: readonly Segment[];
+}
+
 /** What compile() needs of an optimizer. */
 export interface Optimizer {
   /** The optimizer's name, as in summaries and messages. */
   readonly name: string;
-  /** Updates n parameters at byte address `params` from the gradients at `grads` (clipped in place first). */
-  apply(params: number, grads: number, n: number, segments?: readonly Segment[]): void;
-  /** Frees the optimizer's state; the next apply() starts afresh. */
+  /** One step over these buffers: clips their gradients in place, then updates the runs. */
+  apply(groups: readonly ParamGroup[]): void;
+  /** Frees the state kept for one buffer. */
+  release(key: StateKey): void;
+  /** Frees all the optimizer's state; the next apply() starts afresh. */
   dispose(): void;
   /** The options that rebuild this optimizer (a schedule as its config, { className, ... }). */
   getConfig(): OptimizerSavedConfig;
-  /** A copy of the state (step count and named flat buffers), or null before the first step. */
-  getState(): OptimizerState | null;
-  /** Restores a state from getState() for n parameters at byte address `params`. */
-  setState(params: number, n: number, state: OptimizerState): void;
+  /** A copy of the state for these buffers (slots laid end to end in group order), or null before their first step. */
+  getState(groups: readonly ParamGroup[]): OptimizerState | null;
+  /** Restores a state from getState() for these buffers. */
+  setState(groups: readonly ParamGroup[], state: OptimizerState): void;
+  /** One step from gradients by variable name (what variableGrads returns), one pass per parameter buffer. */
+  applyGradients(grads: NamedGradients): void;
+  /** variableGrads(f, varList) then applyGradients; returns f's value as a number. */
+  minimize(f: () => Tensor, options?: { varList?: Tensor[] }): number;
 }
 
 /** A saved optimizer config: numbers, and learningRate may be a schedule's config. */
@@ -98,43 +129,47 @@ export interface AdagradConfig extends OptimizerConfig {
   epsilon?: number;
 }
 
-// State buffers of n floats, bound to one parameter buffer; rebound (and refilled) when the
-// optimizer is applied to another.
-class State {
-  #ptrs: number[] = [];
-  #n = 0;
-  #params = -1;
+// State buffers of n floats per parameter buffer (key), with that buffer's step count; a key's
+// buffers are freed when the key is disposed, or by release()/dispose().
+interface StateEntry { ptrs: number[]; n: number; step: number }
 
-  /** The `count` state buffers for these params, made and filled with `initial` when new. */
-  get(params: number, n: number, count: number, initial = 0): { ptrs: number[]; fresh: boolean } {
-    if (params === this.#params && n === this.#n && this.#ptrs.length === count) return { ptrs: this.#ptrs, fresh: false };
-    this.dispose();
+class State {
+  #entries = new Map<StateKey, StateEntry>();
+  #hooked = new WeakSet<StateKey>();
+
+  /** The `count` state buffers of n floats for key, made and filled with `initial` when new. */
+  get(key: StateKey, n: number, count: number, initial = 0): StateEntry {
+    const had = this.#entries.get(key);
+    if (had && had.n === n && had.ptrs.length === count) return had;
+    this.release(key);
+    const entry: StateEntry = { ptrs: [], n, step: 0 };
     for (let i = 0; i < count; i++) {
       const p = heap().alloc(n * 4);
       wasm().fill_f32(p, n, initial);
-      this.#ptrs.push(p);
+      entry.ptrs.push(p);
     }
-    this.#n = n;
-    this.#params = params;
-    return { ptrs: this.#ptrs, fresh: true };
+    this.#entries.set(key, entry);
+    if (!this.#hooked.has(key)) {
+      this.#hooked.add(key);
+      key.onDispose(() => this.release(key));
+    }
+    return entry;
+  }
+
+  /** The entry for key, if any. */
+  peek(key: StateKey): StateEntry | undefined {
+    return this.#entries.get(key);
+  }
+
+  release(key: StateKey): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    for (const p of entry.ptrs) heap().free(p, entry.n * 4);
+    this.#entries.delete(key);
   }
 
   dispose(): void {
-    for (const p of this.#ptrs) heap().free(p, this.#n * 4);
-    this.#ptrs = [];
-    this.#params = -1;
-  }
-
-  /** Copies of the buffers, or null if there are none yet. */
-  read(): Float32Array[] | null {
-    if (this.#ptrs.length === 0) return null;
-    return this.#ptrs.map((p) => new Float32Array(heap().memory.buffer, p, this.#n).slice());
-  }
-
-  /** Makes buffers for these params holding `values`. */
-  write(params: number, n: number, values: Float32Array[]): void {
-    const { ptrs } = this.get(params, n, values.length);
-    ptrs.forEach((p, i) => new Float32Array(heap().memory.buffer, p, n).set(values[i]!));
+    for (const key of [...this.#entries.keys()]) this.release(key);
   }
 }
 
@@ -174,25 +209,67 @@ abstract class BaseOptimizer implements Optimizer {
     return lr;
   }
 
-  apply(params: number, grads: number, n: number, segments: readonly Segment[] = [{ offset: 0, size: n }]): void {
-    const k = wasm();
-    if (this.#clip?.kind === 'clipValue') {
-      k.clip_f32(grads, n, this.#clip.value);
-    } else if (this.#clip?.kind === 'clipNorm') {
-      for (const s of segments) scaleToNorm(grads + s.offset * 4, s.size, Math.sqrt(k.sumsq_f32(grads + s.offset * 4, s.size)), this.#clip.value);
-    } else if (this.#clip?.kind === 'globalClipNorm') {
-      scaleToNorm(grads, n, Math.sqrt(k.sumsq_f32(grads, n)), this.#clip.value);
+  apply(groups: readonly ParamGroup[]): void {
+    const k = wasm(), clip = this.#clip;
+    const runs = groups.flatMap((g) => g.runs.map((r) => ({ ptr: g.grads + r.offset * 4, size: r.size })));
+    if (clip?.kind === 'clipValue') {
+      for (const r of runs) k.clip_f32(r.ptr, r.size, clip.value);
+    } else if (clip?.kind === 'clipNorm') {
+      for (const g of groups) for (const s of g.segments) scaleToNorm(g.grads + s.offset * 4, s.size, Math.sqrt(k.sumsq_f32(g.grads + s.offset * 4, s.size)), clip.value);
+    } else if (clip?.kind === 'globalClipNorm') {
+      let sumsq = 0;
+      for (const r of runs) sumsq += k.sumsq_f32(r.ptr, r.size);
+      for (const r of runs) scaleToNorm(r.ptr, r.size, Math.sqrt(sumsq), clip.value);
     }
     const lr = this.currentLearningRate();
     this.iterations++;
-    this.update(params, grads, n, lr, this.iterations);
+    const slots = this.slotNames().length;
+    for (const g of groups) {
+      // Each buffer counts its own steps, for the bias corrections of the moments kept for it.
+      const entry = slots > 0 ? this.state.get(g.key, g.count, slots, this.initialSlotValue()) : null;
+      const step = entry ? ++entry.step : this.iterations;
+      for (const r of g.runs) {
+        const at = r.offset * 4;
+        this.update(g.params + at, g.grads + at, entry ? entry.ptrs.map((p) => p + at) : [], r.size, lr, step);
+      }
+    }
   }
 
-  /** One update with this learning rate; `step` counts from 1. */
-  protected abstract update(params: number, grads: number, n: number, lr: number, step: number): void;
+  applyGradients(grads: NamedGradients): void {
+    this.apply(gradientGroups(`${this.name}.applyGradients`, grads));
+  }
 
-  /** Names of the state buffers, in the order update() asks State for them. */
+  minimize(f: () => Tensor, options: { varList?: Tensor[] } = {}): number {
+    if (options === null || typeof options !== 'object' || Object.keys(options).some((k) => k !== 'varList')) {
+      throw invalid(`${this.name}.minimize: options take varList only, got ${JSON.stringify(options && Object.keys(options))}`);
+    }
+    const { value, grads } = variableGrads(f, options.varList);
+    try {
+      this.applyGradients(grads);
+      return value.item();
+    } finally {
+      value.dispose();
+      for (const g of Object.values(grads)) g.dispose();
+    }
+  }
+
+  /**
+   * One update of n parameters at `params` with this learning rate; `slots` are the addresses of the
+   * state buffers (slotNames() order) at the same offset; `step` counts from 1.
+   */
+  protected abstract update(params: number, grads: number, slots: number[], n: number, lr: number, step: number): void;
+
+  /** Names of the state buffers, in the order update() receives them. */
   protected abstract slotNames(): string[];
+
+  /** The value state buffers start from. */
+  protected initialSlotValue(): number {
+    return 0;
+  }
+
+  release(key: StateKey): void {
+    this.state.release(key);
+  }
 
   dispose(): void {
     this.state.dispose();
@@ -211,17 +288,28 @@ abstract class BaseOptimizer implements Optimizer {
   /** The optimizer's own options for getConfig(). */
   protected abstract options(): Record<string, number>;
 
-  getState(): OptimizerState | null {
+  getState(groups: readonly ParamGroup[]): OptimizerState | null {
     const names = this.slotNames();
-    const slots = names.length > 0 ? this.state.read() : [];
-    if (!slots) return null;
+    const entries = groups.map((g) => this.state.peek(g.key));
+    if (names.length > 0 && (entries.length === 0 || entries.some((e) => !e))) return null;
+    const n = groups.reduce((a, g) => a + g.count, 0);
+    const slots = names.map((_, i) => {
+      const out = new Float32Array(n);
+      let at = 0;
+      entries.forEach((e) => {
+        out.set(new Float32Array(heap().memory.buffer, e!.ptrs[i]!, e!.n), at);
+        at += e!.n;
+      });
+      return out;
+    });
     return { step: this.iterations, slots: Object.fromEntries(names.map((name, i) => [name, slots[i]!])) };
   }
 
-  setState(params: number, n: number, state: OptimizerState): void {
+  setState(groups: readonly ParamGroup[], state: OptimizerState): void {
     if (!Number.isSafeInteger(state.step) || state.step < 0) {
       throw new WasmgradError('BAD_OPTIMIZER_STATE', `${this.name}: step must be a non-negative integer, got ${state.step}`);
     }
+    const n = groups.reduce((a, g) => a + g.count, 0);
     const values = this.slotNames().map((name) => {
       const slot = state.slots[name];
       if (!(slot instanceof Float32Array) || slot.length !== n) {
@@ -229,7 +317,15 @@ abstract class BaseOptimizer implements Optimizer {
       }
       return slot;
     });
-    if (values.length > 0) this.state.write(params, n, values);
+    if (values.length > 0) {
+      let at = 0;
+      for (const g of groups) {
+        const entry = this.state.get(g.key, g.count, values.length);
+        entry.ptrs.forEach((p, i) => new Float32Array(heap().memory.buffer, p, g.count).set(values[i]!.subarray(at, at + g.count)));
+        entry.step = state.step;
+        at += g.count;
+      }
+    }
     this.iterations = state.step;
   }
 }
@@ -249,12 +345,11 @@ class Sgd extends BaseOptimizer {
     this.nesterov = config.nesterov ?? false;
   }
 
-  protected update(params: number, grads: number, n: number, lr: number): void {
+  protected update(params: number, grads: number, [velocity]: number[], n: number, lr: number): void {
     const k = wasm();
-    if (this.momentum === 0 && !this.nesterov) return k.sgd_update_f32(params, grads, n, lr);
-    const [velocity] = this.state.get(params, n, 1).ptrs;
-    if (this.nesterov) k.sgd_nesterov_update_f32(params, grads, velocity!, n, lr, this.momentum);
-    else k.sgd_momentum_update_f32(params, grads, velocity!, n, lr, this.momentum);
+    if (velocity === undefined) return k.sgd_update_f32(params, grads, n, lr);
+    if (this.nesterov) k.sgd_nesterov_update_f32(params, grads, velocity, n, lr, this.momentum);
+    else k.sgd_momentum_update_f32(params, grads, velocity, n, lr, this.momentum);
   }
 
   protected slotNames(): string[] {
@@ -279,8 +374,7 @@ class Adam extends BaseOptimizer {
     this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
-  protected update(params: number, grads: number, n: number, lr: number, step: number): void {
-    const [m, v] = this.state.get(params, n, 2).ptrs;
+  protected update(params: number, grads: number, [m, v]: number[], n: number, lr: number, step: number): void {
     wasm().adam_update_f32(params, grads, m!, v!, n, lr, this.beta1, this.beta2, this.epsilon, step);
   }
 
@@ -302,8 +396,7 @@ class AdamW extends Adam {
     this.weightDecay = nonNegative('optimizers.adamw', 'weightDecay', config.weightDecay ?? 0.004);
   }
 
-  protected override update(params: number, grads: number, n: number, lr: number, step: number): void {
-    const [m, v] = this.state.get(params, n, 2).ptrs;
+  protected override update(params: number, grads: number, [m, v]: number[], n: number, lr: number, step: number): void {
     wasm().adamw_update_f32(params, grads, m!, v!, n, lr, this.beta1, this.beta2, this.epsilon, step, this.weightDecay);
   }
 
@@ -328,8 +421,7 @@ class Rmsprop extends BaseOptimizer {
     this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
-  protected update(params: number, grads: number, n: number, lr: number): void {
-    const ptrs = this.state.get(params, n, this.slotNames().length).ptrs;
+  protected update(params: number, grads: number, ptrs: number[], n: number, lr: number): void {
     const names = this.slotNames();
     const at = (name: string) => (names.includes(name) ? ptrs[names.indexOf(name)]! : 0);
     wasm().rmsprop_update_f32(params, grads, at('velocity'), at('averageGradient'), at('momentum'), n, lr, this.rho, this.momentum, this.epsilon);
@@ -356,9 +448,12 @@ class Adagrad extends BaseOptimizer {
     this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
-  protected update(params: number, grads: number, n: number, lr: number): void {
-    const [acc] = this.state.get(params, n, 1, this.initialAccumulatorValue).ptrs;
+  protected update(params: number, grads: number, [acc]: number[], n: number, lr: number): void {
     wasm().adagrad_update_f32(params, grads, acc!, n, lr, this.epsilon);
+  }
+
+  protected override initialSlotValue(): number {
+    return this.initialAccumulatorValue;
   }
 
   protected slotNames(): string[] {

@@ -162,6 +162,11 @@ export class Tensor {
   }
 }
 
+/** The tensors with requiresGrad that no op made (variables, weights) which t depends on. @internal */
+export function leavesOf(t: Tensor): Tensor[] {
+  return topologicalOrder(t).filter((x) => x.requiresGrad && !(x as unknown as { parents: unknown }).parents);
+}
+
 // Makes tensors that no tidy() scope records: their owner disposes them.
 function untracked<T>(make: () => T): T {
   const before = tracking;

@@ -92,12 +92,12 @@ describe('convolutional models', () => {
       return 'accepted';
     };
     expect(refused(() => layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 } as never))).toMatch(
-      /^conv2d_\d+: unknown option "dilationRate"; conv2d takes name, inputShape, filters, kernelSize, strides, padding, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer, biasRegularizer$/);
+      /^conv2d_\d+: unknown option "dilationRate"; conv2d takes name, inputShape, trainable, filters, kernelSize, strides, padding, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer, biasRegularizer$/);
     expect(refused(() => layers.maxPooling2d({ poolSize: 2, padding: 'same' } as never))).toMatch(
-      /^max_pooling2d_\d+: unknown option "padding"; max_pooling2d takes name, inputShape, poolSize, strides$/);
+      /^max_pooling2d_\d+: unknown option "padding"; max_pooling2d takes name, inputShape, trainable, poolSize, strides$/);
     expect(refused(() => layers.conv2d({ filters: 2, kernelSize: 3, dataFormat: 'channelsFirst' } as never))).toMatch(/unknown option "dataFormat"/);
-    expect(refused(() => layers.dense({ units: 2, kernelConstraint: 'maxNorm' } as never))).toMatch(/^dense_\d+: unknown option "kernelConstraint"; dense takes name, inputShape, units, activation/);
-    expect(refused(() => layers.flatten({ dataFormat: 'channelsFirst' } as never))).toMatch(/^flatten_\d+: unknown option "dataFormat"; flatten takes name, inputShape$/);
+    expect(refused(() => layers.dense({ units: 2, kernelConstraint: 'maxNorm' } as never))).toMatch(/^dense_\d+: unknown option "kernelConstraint"; dense takes name, inputShape, trainable, units, activation/);
+    expect(refused(() => layers.flatten({ dataFormat: 'channelsFirst' } as never))).toMatch(/^flatten_\d+: unknown option "dataFormat"; flatten takes name, inputShape, trainable$/);
     // undefined is the same as not given (an options object spread with defaults left out).
     expect(layers.conv2d({ filters: 2, kernelSize: 3, strides: undefined, dilationRate: undefined } as never).strides).toEqual([1, 1]);
     // Every option a layer writes into its config is one it takes back.

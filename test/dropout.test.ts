@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Dropout, fromArtifacts, layers, memory, sequential, sum, tensor, tidy, variable } from '../src/index.js';
+import { Dropout, Tensor, fromArtifacts, layers, memory, sequential, sum, tensor, tidy, variable } from '../src/index.js';
 import { Rng } from '../src/random.js';
 
 describe('dropout', () => {
@@ -45,7 +45,7 @@ describe('dropout', () => {
     expect(a.getWeights()).toEqual(b.getWeights());
     expect(a.getWeights()).not.toEqual(c.getWeights());
     const loaded = fromArtifacts(a.toArtifacts());
-    expect(loaded.predict(x).toArray()).toEqual(a.predict(x).toArray());
+    expect((loaded.predict(x) as Tensor).toArray()).toEqual(a.predict(x).toArray());
     for (const m of [a, b, c, loaded]) m.dispose();
   });
 });

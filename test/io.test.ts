@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  WasmgradError, fromArtifacts, layers, memory, optimizers, readSafetensors, sequential, writeSafetensors, type ModelArtifacts,
+  Tensor, WasmgradError, fromArtifacts, layers, memory, optimizers, readSafetensors, sequential, writeSafetensors, type ModelArtifacts,
 } from '../src/index.js';
 import { RUNTIME } from './helpers.js';
 
@@ -39,7 +39,7 @@ describe('round trip', () => {
     const artifacts = await trained();
     expect(await sha256(artifacts.weights)).toBe(WEIGHTS_SHA256);
     const model = fromArtifacts(artifacts);
-    const pred = model.predict(X);
+    const pred = model.predict(X) as Tensor;
     expect(await sha256(new Uint8Array(pred.toArray().buffer))).toBe(PREDICTIONS_SHA256);
     pred.dispose();
     model.dispose();
@@ -49,7 +49,7 @@ describe('round trip', () => {
     const model = makeModel();
     await model.fit(X, Y, { epochs: 5, seed: 1, verbose: 0 });
     const loaded = fromArtifacts(model.toArtifacts());
-    expect(loaded.predict(X).toArray()).toEqual(model.predict(X).toArray());
+    expect((loaded.predict(X) as Tensor).toArray()).toEqual(model.predict(X).toArray());
     expect(loaded.summary()).toBe(model.summary());
     const h = await loaded.fit(X, Y, { epochs: 2, seed: 1, verbose: 0 });
     expect(h.history.loss).toHaveLength(2);
@@ -67,7 +67,7 @@ describe('round trip', () => {
     ]);
     const x = { data: Float32Array.from({ length: 40 }, (_, i) => Math.cos(i)), shape: [2, 5, 4, 1] };
     const loaded = fromArtifacts(model.toArtifacts());
-    expect(loaded.predict(x).toArray()).toEqual(model.predict(x).toArray());
+    expect((loaded.predict(x) as Tensor).toArray()).toEqual(model.predict(x).toArray());
     model.dispose();
     loaded.dispose();
   });

@@ -1,7 +1,7 @@
 // batchNormalization and layerNormalization in models: moving statistics, inference, parameters
 // the optimizer leaves alone, saving, and no arena growth with every regularizer on.
 import { describe, expect, test } from 'vitest';
-import { fromArtifacts, layers, memory, optimizers, sequential } from '../src/index.js';
+import { Tensor, fromArtifacts, layers, memory, optimizers, sequential } from '../src/index.js';
 import { expectClose, randArray } from './helpers.js';
 
 describe('layers.batchNormalization', () => {
@@ -61,7 +61,7 @@ describe('layers.layerNormalization', () => {
     const h = await model.fit({ data: x, shape: [n, 4] }, y, { epochs: 150, batchSize: 16, seed: 2, verbose: 0 });
     expect(h.history.accuracy!.at(-1)!).toBeGreaterThan(0.9);
     const loaded = fromArtifacts(model.toArtifacts());
-    const a = model.predict({ data: x, shape: [n, 4] }), b = loaded.predict({ data: x, shape: [n, 4] });
+    const a = model.predict({ data: x, shape: [n, 4] }), b = loaded.predict({ data: x, shape: [n, 4] }) as Tensor;
     expect(b.toArray()).toEqual(a.toArray());
     a.dispose();
     b.dispose();

@@ -9,11 +9,12 @@ const N = 17; // crosses the SIMD width with a tail
 /** Runs `steps` updates with fixed gradients on params in the arena; returns the params after each step. */
 function run(opt: Optimizer, params: Float32Array, grads: Float32Array[], segments?: { offset: number; size: number }[]): Float32Array[] {
   const n = params.length, p = heap().alloc(n * 4), g = heap().alloc(n * 4);
+  const key = { onDispose: () => {} };
   const view = () => new Float32Array(heap().memory.buffer);
   view().set(params, p / 4);
   const out = grads.map((grad) => {
     view().set(grad, g / 4);
-    opt.apply(p, g, n, segments);
+    opt.apply([{ key, params: p, grads: g, count: n, runs: [{ offset: 0, size: n }], segments: segments ?? [{ offset: 0, size: n }] }]);
     return view().slice(p / 4, p / 4 + n);
   });
   opt.dispose();

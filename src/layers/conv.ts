@@ -1,6 +1,7 @@
 // Convolution and pooling layers, channels-last like Keras: samples are [height, width, channels].
 import { fmtShape, invalid, shapeError } from '../errors.js';
-import { conv2d, maxPool2d, avgPool2d, reshape, type Padding } from '../ops/conv.js';
+import { conv2d, conv2dTranspose, maxPool2d, avgPool2d, reshape, transposeSize, type Padding } from '../ops/conv.js';
+import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { KernelLayer, Layer, type KernelLayerConfig, type LayerConfig, type WeightSpec } from './layer.js';
 
@@ -79,6 +80,50 @@ export class Conv2D extends KernelLayer {
     const relu = this.activation === 'relu';
     const y = conv2d(x, kernel!, { strides: this.strides, padding: this.padding, bias, relu });
     return relu || this.activation === 'linear' ? y : this.activate(y);
+  }
+}
+
+/** Options of layers.conv2dTranspose(). */
+export type Conv2dTransposeConfig = Conv2dConfig;
+
+export class Conv2DTranspose extends KernelLayer {
+  readonly className = 'Conv2DTranspose';
+  static override readonly options = ['filters', 'kernelSize', 'strides', 'padding', ...KernelLayer.options];
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: Padding;
+
+  constructor(config: Conv2dTransposeConfig) {
+    super(config, 'conv2d_transpose');
+    if (!Number.isInteger(config.filters) || config.filters <= 0) {
+      throw invalid(`${this.name}: filters must be a positive integer, got ${config.filters}`);
+    }
+    this.filters = config.filters;
+    this.kernelSize = pair(this.name, 'kernelSize', config.kernelSize);
+    this.strides = pair(this.name, 'strides', config.strides ?? 1);
+    this.padding = config.padding ?? 'valid';
+    if (this.padding !== 'valid' && this.padding !== 'same') {
+      throw invalid(`${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
+    }
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    const [h, w, c] = image(this.name, inputShape);
+    const [kh, kw] = this.kernelSize, [sh, sw] = this.strides;
+    const { oh, ow } = transposeSize(this.name, h, w, kh, kw, sh, sw, this.padding);
+    // The kernel is [kh, kw, filters, inputs], Keras' layout; its fans follow Keras' rule for that shape.
+    return { outputShape: [oh, ow, this.filters], weights: this.kernelAndBias([kh, kw, this.filters, c], kh * kw * this.filters, kh * kw * c, this.filters) };
+  }
+
+  protected options(): Record<string, unknown> {
+    return { filters: this.filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding: this.padding, ...this.kernelOptions() };
+  }
+
+  call(x: Tensor): Tensor {
+    const [kernel, bias] = this.weights;
+    const y = conv2dTranspose(x, kernel!, { strides: this.strides, padding: this.padding });
+    return this.activate(bias ? add(y, bias) : y);
   }
 }
 

@@ -1,6 +1,7 @@
 // dense: out = activation(x · kernel + bias), kernel [inputs × units], bias [units].
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { dense } from '../ops/matmul.js';
+import { reshape } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { KernelLayer, type KernelLayerConfig, type WeightSpec } from './layer.js';
 
@@ -23,12 +24,13 @@ export class Dense extends KernelLayer {
     this.units = config.units;
   }
 
+  // On samples of rank > 1 the kernel applies to the last axis, as in Keras.
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
-    if (inputShape.length !== 1) {
-      throw shapeError(`${this.name}: dense takes samples of shape [features], got ${fmtShape(inputShape)}`);
+    if (inputShape.length === 0) {
+      throw shapeError(`${this.name}: dense takes samples with a feature axis ([features] or [..., features]), got ${fmtShape(inputShape)}`);
     }
-    const inputs = inputShape[0]!;
-    return { outputShape: [this.units], weights: this.kernelAndBias([inputs, this.units], inputs, this.units, this.units) };
+    const inputs = inputShape[inputShape.length - 1]!;
+    return { outputShape: [...inputShape.slice(0, -1), this.units], weights: this.kernelAndBias([inputs, this.units], inputs, this.units, this.units) };
   }
 
   protected options(): Record<string, unknown> {
@@ -36,6 +38,11 @@ export class Dense extends KernelLayer {
   }
 
   call(x: Tensor): Tensor {
+    if (x.shape.length > 2) {
+      const inputs = x.shape[x.shape.length - 1]!;
+      const y = this.call(reshape(x, [x.size / inputs, inputs]));
+      return reshape(y, [...x.shape.slice(0, -1), this.units]);
+    }
     const [kernel, bias] = this.weights;
     // Linear and ReLU layers run as one GEMM with the bias and max(·, 0) in its epilogue.
     const fused = this.activation === 'relu' || this.activation === 'linear';

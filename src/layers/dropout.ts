@@ -40,6 +40,7 @@ export class Dropout extends Layer {
   override dispose(): void {
     this.#rng?.dispose();
     this.#rng = null;
+    super.dispose();
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {

@@ -1,7 +1,10 @@
 // Layer constructors, by the names Keras and TF.js use.
 import {
-  AveragePooling2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPooling2D, type Conv2dConfig, type Pooling2dConfig,
+  AveragePooling2D, Conv2D, Conv2DTranspose, Flatten, GlobalAveragePooling2D, MaxPooling2D, type Conv2dConfig, type Conv2dTransposeConfig,
+  type Pooling2dConfig,
 } from './conv.js';
+import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateConfig, type MergeConfig } from './merge.js';
+import { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig } from './shape.js';
 import { Activation, type ActivationConfig } from './activation.js';
 import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
@@ -10,7 +13,7 @@ import {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
 } from './normalization.js';
 
-export { Layer, type LayerConfig, type WeightSpec, type CallContext } from './layer.js';
+export { Layer, type LayerConfig, type WeightSpec, type CallContext, type ApplyOptions, type Shapes } from './layer.js';
 export { Dense, type DenseConfig } from './dense.js';
 export { Activation, type ActivationConfig } from './activation.js';
 export { Dropout, type DropoutConfig } from './dropout.js';
@@ -18,8 +21,17 @@ export {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
 } from './normalization.js';
 export {
-  Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, type Conv2dConfig, type Pooling2dConfig,
+  Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, type Conv2dConfig, type Conv2dTransposeConfig,
+  type Pooling2dConfig,
 } from './conv.js';
+export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, type MergeConfig, type ConcatenateConfig } from './merge.js';
+export { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig } from './shape.js';
+
+/** Every layer class by its Keras class name: the one list the loader reads. */
+export const LAYER_CLASSES = {
+  Dense, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D,
+  Dropout, Activation, BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+};
 
 /** Layer constructors: layers.dense({ units, activation }) and the rest. */
 export const layers = {
@@ -43,4 +55,26 @@ export const layers = {
   layerNormalization: (config: LayerNormalizationConfig = {}): LayerNormalization => new LayerNormalization(config),
   /** [h, w, c] → [h·w·c]. */
   flatten: (config: LayerConfig = {}): Flatten => new Flatten(config),
+  /** Samples to another shape of the same size (one entry may be -1). */
+  reshape: (config: ReshapeConfig): Reshape => new Reshape(config),
+  /** A transposed 2-D convolution (learned upsampling, a generator's layer); kernel [kh, kw, filters, inputs]. */
+  conv2dTranspose: (config: Conv2dTransposeConfig): Conv2DTranspose => new Conv2DTranspose(config),
+  /** Each pixel repeated as a size × size block (nearest neighbour). */
+  upSampling2d: (config: UpSampling2dConfig = {}): UpSampling2D => new UpSampling2D(config),
+  /** Zeros around each image. */
+  zeroPadding2d: (config: ZeroPadding2dConfig = {}): ZeroPadding2D => new ZeroPadding2D(config),
+  /** The sum of a list of inputs of one shape (a residual connection: add.apply([x, block])). */
+  add: (config: MergeConfig = {}): Add => new Add(config),
+  /** The first of two inputs minus the second (Keras' Subtract; TF.js has none). */
+  subtract: (config: MergeConfig = {}): Subtract => new Subtract(config),
+  /** The elementwise product of a list of inputs. */
+  multiply: (config: MergeConfig = {}): Multiply => new Multiply(config),
+  /** The elementwise mean of a list of inputs. */
+  average: (config: MergeConfig = {}): Average => new Average(config),
+  /** The elementwise maximum of a list of inputs. */
+  maximum: (config: MergeConfig = {}): Maximum => new Maximum(config),
+  /** The elementwise minimum of a list of inputs. */
+  minimum: (config: MergeConfig = {}): Minimum => new Minimum(config),
+  /** A list of inputs joined along an axis (default the last). */
+  concatenate: (config: ConcatenateConfig = {}): Concatenate => new Concatenate(config),
 };

@@ -1,12 +1,17 @@
-// The layer contract. A layer declares its weights and composes ops in call(); it never touches
-// floats itself. The model owns the memory: it allocates every layer's weights in one flat buffer
-// and hands them back as `weights`.
+// The layer contract. A layer declares its weights (build) and composes ops (call); it never touches
+// floats itself. apply() on symbolic tensors records a node of a graph (engine/symbolic.ts) and on
+// Tensors runs the layer at once. The first application fixes the layer's input shape; a layer
+// applied again (a shared layer) must get the same shape and uses the same weights. Weights live in
+// a parameter store (engine/store.ts): the one of the first model built over the layer, or, when the
+// layer runs eagerly first, one of its own.
 import { getActivation, type ActivationName } from '../activations.js';
-import { invalid } from '../errors.js';
+import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
-import type { Rng } from '../random.js';
+import { globalRng, type Rng } from '../random.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { ParameterStore } from '../engine/store.js';
+import { Node, SymbolicTensor } from '../engine/symbolic.js';
 
 /** A weight a layer needs: its name within the layer, its shape and how to initialize it. */
 export interface WeightSpec {
@@ -22,39 +27,77 @@ export interface WeightSpec {
   trainable?: boolean;
 }
 
+/** The sample shape (no batch axis) of one input or output, or a list of them. */
+export type Shapes = number[] | number[][];
+
 /** Options every layer takes. */
 export interface LayerConfig {
   /** Shape of one sample, without the batch dimension; needed on the first layer of a model. */
   inputShape?: number[];
   /** A unique name (default: the layer type and a counter, e.g. dense_1). */
   name?: string;
+  /** Whether the layer's weights train (default true); see Layer.trainable. */
+  trainable?: boolean;
 }
 
 /** What a forward pass knows besides its input: whether it trains, and the generator for dropout. */
 export interface CallContext {
   training: boolean;
   rng: Rng | null;
+  /** Layers the running model's compile() saw frozen (a frozen batch normalization runs in inference mode). */
+  frozen?: ReadonlySet<Layer>;
+  /** Check-numerics mode: where in training this pass runs, for messages (see numerics.ts). */
+  check?: string;
+}
+
+/** Options of layer.apply() on Tensors. */
+export interface ApplyOptions {
+  /** Run as in training (dropout active, batch statistics); default false. */
+  training?: boolean;
 }
 
 const counters = new Map<string, number>();
 
-/** The keys a layer type's config may hold: name, inputShape and its own options. */
-export const configKeys = (type: { readonly options: readonly string[] }): string[] => ['name', 'inputShape', ...type.options];
+/** A fresh name from a prefix and a per-process counter: dense_1, dense_2, … */
+export function uniqueName(prefix: string): string {
+  const n = (counters.get(prefix) ?? 0) + 1;
+  counters.set(prefix, n);
+  return `${prefix}_${n}`;
+}
+
+/** The keys a layer type's config may hold: name, inputShape, trainable and its own options. */
+export const configKeys = (type: { readonly options: readonly string[] }): string[] => ['name', 'inputShape', 'trainable', ...type.options];
+
+/** Whether shapes is a list of shapes rather than one shape. */
+export const isShapeList = (s: Shapes): s is number[][] => Array.isArray(s[0]);
+
+/** Formats one shape or a list of them for messages. */
+export const fmtShapes = (s: Shapes): string => (isShapeList(s) ? `[${s.map(fmtShape).join(', ')}]` : fmtShape(s));
+
+const sameShapes = (a: Shapes, b: Shapes): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 export abstract class Layer {
   /** The layer's name, unique in this process unless given. */
   readonly name: string;
   /** Shape of one input sample, if given. */
   readonly inputShape: number[] | null;
-  /** The layer's weights in the order of build()'s specs, set by the model. */
+  /** The layer's weights in the order of build()'s specs, set when its store is made. */
   weights: Tensor[] = [];
-  /** The options this layer type takes besides name and inputShape; the constructor and loadModel refuse others. */
+  /** The parameter store holding the weights, once they exist. @internal */
+  store: ParameterStore | null = null;
+  /** The options this layer type takes besides name, inputShape and trainable; the constructor and loadModel refuse others. */
   static readonly options: readonly string[] = [];
+  /** Whether apply() takes a list of inputs (merge layers, models with several inputs). */
+  get takesList(): boolean {
+    return false;
+  }
+  #trainable: boolean;
+  #built: { input: Shapes; output: Shapes; specs: WeightSpec[] } | null = null;
+  #ownStore: ParameterStore | null = null;
 
   constructor(config: LayerConfig, prefix: string) {
-    const n = (counters.get(prefix) ?? 0) + 1;
-    counters.set(prefix, n);
-    this.name = config.name ?? `${prefix}_${n}`;
+    if (config === null || typeof config !== 'object') throw invalid(`${prefix}: expected an options object, got ${config === null ? 'null' : typeof config}`);
+    this.name = config.name ?? uniqueName(prefix);
     // An option we do not implement (a dilationRate, padding on a pooling layer) would otherwise be
     // ignored and the layer would compute something else than asked.
     const known = configKeys(new.target as unknown as typeof Layer);
@@ -66,24 +109,123 @@ export abstract class Layer {
         throw invalid(`${this.name}: inputShape must be an array of positive integers, got ${JSON.stringify(config.inputShape)}`);
       }
     }
+    if (config.trainable !== undefined && typeof config.trainable !== 'boolean') {
+      throw invalid(`${this.name}: trainable must be a boolean, got ${JSON.stringify(config.trainable)}`);
+    }
+    this.#trainable = config.trainable ?? true;
     this.inputShape = config.inputShape?.slice() ?? null;
   }
 
   /** The Keras class name, as summary() shows it. */
   abstract readonly className: string;
 
-  /** Output shape and weight specs for an input sample shape; throws if the shape does not fit. */
-  abstract build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] };
+  /**
+   * Whether the layer's weights train. As in Keras and TF.js a change takes effect at the model's next
+   * compile() (fit warns once when it sees a change compile has not); a frozen batch normalization
+   * runs in inference mode.
+   */
+  get trainable(): boolean {
+    return this.#trainable;
+  }
 
-  /** The layer's forward pass on a batch, composed of ops (so autograd sees every step). */
-  abstract call(x: Tensor, context: CallContext): Tensor;
+  set trainable(value: boolean) {
+    if (typeof value !== 'boolean') throw invalid(`${this.name}: trainable must be a boolean, got ${JSON.stringify(value)}`);
+    this.#trainable = value;
+  }
 
-  /** Frees what the layer holds besides its weights (the model frees those). */
-  dispose(): void {}
+  /** The input and output shapes and weight specs fixed by the first application, or null. */
+  get built(): { readonly input: Shapes; readonly output: Shapes; readonly specs: readonly WeightSpec[] } | null {
+    return this.#built;
+  }
+
+  /** The weights the optimizer trains (all but moving statistics), or none while the layer is frozen. */
+  get trainableWeights(): Tensor[] {
+    if (!this.#trainable || !this.#built) return [];
+    return this.weights.filter((_, i) => this.#built!.specs[i]!.trainable !== false);
+  }
+
+  /** Output shape(s) and weight specs for an input sample shape (or a list of them); throws if it does not fit. */
+  abstract build(inputShape: readonly number[] | readonly (readonly number[])[]): { outputShape: Shapes; weights: WeightSpec[] };
+
+  /** The layer's forward pass on a batch (or a list of batches), composed of ops (so autograd sees every step). */
+  abstract call(x: Tensor | Tensor[], context: CallContext): Tensor | Tensor[];
+
+  /** Output shapes and weight specs for this input: the first call fixes them, later ones must agree. */
+  buildFor(input: Shapes): { readonly output: Shapes; readonly specs: readonly WeightSpec[] } {
+    if (this.#built) {
+      if (!sameShapes(this.#built.input, input)) {
+        throw shapeError(`${this.name}: was built for inputs of shape ${fmtShapes(this.#built.input)}, so it cannot take ${fmtShapes(input)} (a layer used twice shares its weights and its shapes)`);
+      }
+      return this.#built;
+    }
+    const r = this.build(input);
+    this.#built = { input: JSON.parse(JSON.stringify(input)) as Shapes, output: r.outputShape, specs: r.weights };
+    return this.#built;
+  }
+
+  /**
+   * On symbolic tensors (from input() or another apply), records this layer in the graph and returns
+   * its symbolic output(s); on Tensors, runs the layer now (inference mode unless options.training).
+   * Merge layers and models with several inputs take a list.
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[];
+  apply(inputs: Tensor | Tensor[], options?: ApplyOptions): Tensor | Tensor[];
+  apply(inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], options: ApplyOptions = {}): SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[] {
+    let items: unknown[] = Array.isArray(inputs) ? inputs : [inputs];
+    let list = Array.isArray(inputs);
+    if (list && items.length === 1 && !this.takesList) list = false;
+    if (this.takesList && !list) throw invalid(`${this.name}: ${this.className} takes a list of inputs, got one`);
+    if (!this.takesList && items.length !== 1) throw invalid(`${this.name}: ${this.className} takes one input, got a list of ${items.length}`);
+    if (items.length === 0) throw invalid(`${this.name}: apply needs at least one input`);
+    if (items.every((x) => x instanceof SymbolicTensor)) {
+      const symbolic = items as SymbolicTensor[];
+      const shapes = symbolic.map((s) => s.sampleShape.slice());
+      let output: Shapes;
+      try {
+        output = this.buildFor(list ? shapes : shapes[0]!).output;
+      } catch (e) {
+        if (!(e instanceof WasmgradError)) throw e;
+        const from = symbolic.map((s) => `${s.name} ${fmtShape(s.sampleShape)}`).join(', ');
+        throw new WasmgradError(e.code, `${e.message} (applied to the output of ${from})`);
+      }
+      const node = new Node(this, symbolic, list, isShapeList(output) ? output : [output]);
+      return isShapeList(output) ? node.outputs : node.outputs[0]!;
+    }
+    if (items.every((x) => x instanceof Tensor)) {
+      const tensors = items as Tensor[];
+      if (options === null || typeof options !== 'object') throw invalid(`${this.name}: apply options must be an object`);
+      const shapes = tensors.map((t) => {
+        if (t.shape.length === 0) throw shapeError(`${this.name}: apply takes batches ([batch, ...sample]), got a scalar`);
+        return t.shape.slice(1);
+      });
+      this.buildFor(list ? shapes : shapes[0]!);
+      this.allocate(globalRng());
+      return this.call(list ? tensors : tensors[0]!, { training: options.training ?? false, rng: globalRng() });
+    }
+    items = items.map((x) => (x instanceof Tensor ? 'a Tensor' : x instanceof SymbolicTensor ? 'a symbolic tensor' : typeof x));
+    throw invalid(`${this.name}: apply takes symbolic tensors (from input() or another layer's apply) or Tensors, not a mix or anything else; got ${items.join(', ')}`);
+  }
+
+  /** Makes the weights of a layer run eagerly before any model built them: a store of its own. @internal */
+  protected allocate(rng: Rng): void {
+    if (this.store || !this.#built || this.#built.specs.length === 0) return;
+    const store = new ParameterStore([{ layer: this, specs: this.#built.specs }], rng);
+    store.retain();
+    this.#ownStore = store;
+  }
+
+  /** Frees what the layer holds besides weights a model owns (a store of its own, a generator). */
+  dispose(): void {
+    this.#ownStore?.release();
+    this.#ownStore = null;
+  }
 
   /** The options that rebuild this layer (what a saved model stores). */
   getConfig(): Record<string, unknown> {
-    return { name: this.name, ...(this.inputShape ? { inputShape: this.inputShape.slice() } : {}), ...this.options() };
+    return {
+      name: this.name, ...(this.inputShape ? { inputShape: this.inputShape.slice() } : {}),
+      ...(this.#trainable ? {} : { trainable: false }), ...this.options(),
+    };
   }
 
   /** The layer's own options for getConfig(). */

@@ -59,9 +59,12 @@ export class BatchNormalization extends Layer {
     return { momentum: this.momentum, epsilon: this.epsilon };
   }
 
+  // Frozen (in the running model's compile), it runs in inference mode, as in Keras: fine-tuning
+  // keeps the moving statistics it was trained with.
   call(x: Tensor, context: CallContext): Tensor {
     const [gamma, beta, mean, variance] = this.weights as [Tensor, Tensor, Tensor, Tensor];
-    return batchNorm(x, gamma, beta, mean, variance, { training: context.training, momentum: this.momentum, epsilon: this.epsilon });
+    const training = context.training && !context.frozen?.has(this);
+    return batchNorm(x, gamma, beta, mean, variance, { training, momentum: this.momentum, epsilon: this.epsilon });
   }
 }
 

@@ -203,3 +203,75 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, x.ptr, x.ptr + x.size * 4);
   return out.recordBackward([x], () => wasm().axpy_f32(x.gradPtr(), out.gradPtr(), x.size, 1));
 }
+
+/** Options of conv2dTranspose. */
+export interface Conv2dTransposeOptions {
+  /** [strideY, strideX] (default [1, 1]). */
+  strides?: [number, number];
+  /** 'valid' (default): out = (in - 1)·stride + kernel; 'same': out = in·stride. */
+  padding?: Padding;
+}
+
+/**
+ * Transposed 2-D convolution (the gradient of conv2d with respect to its input, run forward: a
+ * generator's learned upsampling): x [batch, h, w, c] with filter [kh, kw, filters, c] (Keras' layout)
+ * → [batch, oh, ow, filters]. out = col2im(x · filterᵀ); dx = im2col(dout) · filter;
+ * dfilter += im2col(dout)ᵀ · x; a few images at a time, as conv2d.
+ */
+export function conv2dTranspose(x: Tensor, filter: Tensor, options: Conv2dTransposeOptions = {}): Tensor {
+  const k = wasm();
+  if (x.shape.length !== 4 || filter.shape.length !== 4) {
+    throw shapeError(`conv2dTranspose: x must be [batch, height, width, channels] and filter [kh, kw, filters, channels], got x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`);
+  }
+  const [batch, h, w, c] = x.shape as [number, number, number, number];
+  const [kh, kw, f, fc] = filter.shape as [number, number, number, number];
+  if (fc !== c) {
+    throw shapeError(`conv2dTranspose: filter ${fmtShape(filter.shape)} expects ${fc} input channels (its last axis), x ${fmtShape(x.shape)} has ${c}`);
+  }
+  const [sh, sw] = checkStrides('conv2dTranspose', options.strides ?? [1, 1]);
+  const padding = options.padding ?? 'valid';
+  const { oh, ow } = transposeSize('conv2dTranspose', h, w, kh, kw, sh, sw, padding);
+  // The convolution this one is the transpose of: input [oh, ow, f], output [h, w, c].
+  const { pt, pl } = geometry('conv2dTranspose', oh, ow, kh, kw, sh, sw, padding);
+  const depth = kh * kw * f;
+  const imageCols = h * w * depth * 4;
+  const step = Math.max(1, Math.min(batch, Math.floor(COLS_CHUNK_BYTES / imageCols)));
+  const colsBytes = step * imageCols;
+  const chunks = (body: (xo: number, oo: number, n: number, images: number) => void) => {
+    for (let b = 0; b < batch; b += step) {
+      const images = Math.min(step, batch - b);
+      body(b * h * w * c * 4, b * oh * ow * f * 4, images * h * w, images);
+    }
+  };
+  const out = Tensor.filled([batch, oh, ow, f], 0);
+  const cols = heap().alloc(colsBytes);
+  try {
+    chunks((xo, oo, n, images) => {
+      gemm(k.gemm_nt_f32, cols, x.ptr + xo, filter.ptr, n, depth, c, false);
+      k.col2im_backward_f32(out.ptr + oo, cols, images, oh, ow, f, kh, kw, sh, sw, pt, pl, h, w);
+    });
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    heap().free(cols, colsBytes);
+  }
+  return out.recordBackward([x, filter], () => {
+    const dcols = heap().alloc(colsBytes);
+    try {
+      chunks((xo, oo, n, images) => {
+        k.im2col_f32(dcols, out.gradPtr() + oo, images, oh, ow, f, kh, kw, sh, sw, pt, pl, h, w);
+        if (x.requiresGrad) gemm(k.gemm_nn_f32, x.gradPtr() + xo, dcols, filter.ptr, n, c, depth, true);
+        if (filter.requiresGrad) gemm(k.gemm_tn_f32, filter.gradPtr(), dcols, x.ptr + xo, depth, c, n, true);
+      });
+    } finally {
+      heap().free(dcols, colsBytes);
+    }
+  });
+}
+
+/** The output height and width of a transposed convolution, as Keras computes them. */
+export function transposeSize(op: string, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padding: Padding): { oh: number; ow: number } {
+  if (padding !== 'valid' && padding !== 'same') throw invalid(`${op}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+  return padding === 'same' ? { oh: h * sh, ow: w * sw } : { oh: (h - 1) * sh + Math.max(kh, sh), ow: (w - 1) * sw + Math.max(kw, sw) };
+}

@@ -58,6 +58,14 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
+/** alpha · x, elementwise, for a number alpha. */
+export function scale(x: Tensor, alpha: number): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k.scale_forward_f32(out.ptr, x.ptr, x.size, alpha);
+  return out.recordBackward([x], () => k.axpy_f32(x.gradPtr(), out.gradPtr(), x.size, alpha));
+}
+
 /** The sum of all elements, as a scalar tensor. */
 export function sum(x: Tensor): Tensor {
   return reduce(x, 1);
@@ -75,4 +83,25 @@ function reduce(x: Tensor, alpha: number): Tensor {
   k.sum_forward_f32(out.ptr, x.ptr, x.size);
   if (alpha !== 1) k.scale_forward_f32(out.ptr, out.ptr, 1, alpha);
   return out.recordBackward([x], () => k.sum_backward_f32(x.gradPtr(), out.gradPtr(), x.size, alpha));
+}
+
+/** max(a, b), elementwise, for equal shapes; the gradient goes to a where a >= b, else to b (as TensorFlow). */
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  return minmax('maximum', a, b, 1);
+}
+
+/** min(a, b), elementwise, for equal shapes; the gradient goes to a where a <= b, else to b (as TensorFlow). */
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  return minmax('minimum', a, b, 0);
+}
+
+function minmax(op: string, a: Tensor, b: Tensor, isMax: 0 | 1): Tensor {
+  const k = wasm();
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw shapeError(`${op}: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} must have the same shape`);
+  }
+  const out = Tensor.empty(a.shape);
+  k.minmax_forward_f32(out.ptr, a.ptr, b.ptr, a.size, isMax);
+  return out.recordBackward([a, b], () =>
+    k.minmax_backward_f32(a.requiresGrad ? a.gradPtr() : 0, b.requiresGrad ? b.gradPtr() : 0, a.ptr, b.ptr, out.gradPtr(), a.size, isMax));
 }

@@ -1,0 +1,82 @@
+// sequential([...]): the chain graph input → layer 1 → layer 2 → …, built as soon as the input shape
+// is known (the first layer's inputShape, or the first fit/predict's x). Everything else is Model's:
+// one engine for both kinds of model.
+import { invalid } from '../errors.js';
+import type { Layer } from '../layers/layer.js';
+import type { Tensor } from '../tensor.js';
+import { InputLayer, Model, input, type Graph } from './model.js';
+import type { SymbolicTensor } from './symbolic.js';
+import type { EvaluateArgs, ModelData } from './training.js';
+
+export class Sequential extends Model {
+  override readonly className: string = 'Sequential';
+  readonly #layers: Layer[];
+
+  constructor(layers: readonly Layer[], name?: string) {
+    super({ name } as never, 'sequential');
+    if (!Array.isArray(layers) || layers.length === 0) {
+      throw invalid('sequential: expected a non-empty array of layers');
+    }
+    layers.forEach((l, i) => {
+      if (l === null || typeof l !== 'object' || typeof (l as Layer).apply !== 'function') throw invalid(`sequential: layers[${i}] is not a layer`);
+      if (l instanceof InputLayer) throw invalid(`sequential: layers[${i}] is an input layer; give the first layer an inputShape instead`);
+    });
+    this.#layers = layers.slice();
+    const first = this.#layers[0]!;
+    if (first.inputShape) this.#chain(first.inputShape);
+    else if (first instanceof Model && first.graph) this.#chain(first.graph.inputs[0]!.sampleShape.slice());
+  }
+
+  // input → each layer in turn; the input is named after the first layer, as Keras does.
+  #chain(shape: number[]): void {
+    let y: SymbolicTensor = input({ shape, name: `${this.#layers[0]!.name}_input` });
+    for (const layer of this.#layers) {
+      const out = layer.apply(y);
+      if (Array.isArray(out)) throw invalid(`sequential: ${layer.name} has several outputs; use the functional API (model({ inputs, outputs }))`);
+      y = out;
+    }
+    this.setGraph([firstInput(y)], [y]);
+  }
+
+  /** The layers, in order. */
+  override get layers(): readonly Layer[] {
+    return this.#layers;
+  }
+
+  override graphFor(op: string, sampleShapes?: readonly (readonly number[])[]): Graph {
+    if (!this.graph && sampleShapes?.[0]) this.#chain(sampleShapes[0].slice());
+    return super.graphFor(op);
+  }
+
+  /** Adds a layer at the end (before the model's weights exist). */
+  add(layer: Layer): void {
+    this.live('add');
+    if (this.hasWeights) throw invalid(`add: ${this.name}'s weights exist already; add layers before the first fit, predict or getWeights`);
+    this.#layers.push(layer);
+    const first = this.#layers[0]!;
+    if (this.graph) this.#chain(this.graph.inputs[0]!.sampleShape.slice());
+    else if (first.inputShape) this.#chain(first.inputShape);
+  }
+
+  /** The outputs for x, computed in batches; the caller disposes the returned tensor. */
+  override predict(x: ModelData, args: EvaluateArgs = {}): Tensor {
+    return super.predict(x, args) as Tensor;
+  }
+
+  /** The outputs for one batch, in one pass. */
+  override predictOnBatch(x: ModelData): Tensor {
+    return super.predictOnBatch(x) as Tensor;
+  }
+}
+
+// The input() tensor a chain starts from.
+function firstInput(y: SymbolicTensor): SymbolicTensor {
+  let t = y;
+  while (t.node.inputs.length > 0) t = t.node.inputs[0]!;
+  return t;
+}
+
+/** A model that runs `layers` one after another. */
+export function sequential(layers: readonly Layer[]): Sequential {
+  return new Sequential(layers);
+}

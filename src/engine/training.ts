@@ -1,0 +1,416 @@
+// The training engine: fit, evaluate, predict and their one-batch forms, for every model (a sequential
+// model is a chain graph). A step: copy the batch into the arena, run the graph, add each output's
+// weighted loss and the L1/L2 penalties, zero the trained gradient runs, backward, one optimizer call
+// over the model's parameter buffers, all inside tidy() so the arena returns to the same bytes.
+import { fmtShape, invalid, shapeError } from '../errors.js';
+import { Samples, type DataInput } from '../data.js';
+import type { Metric } from '../metrics.js';
+import type { ParamGroup } from '../optimizers.js';
+import { Progress } from '../progress.js';
+import { Rng, globalRng } from '../random.js';
+import { Tensor, noGrad, tidy } from '../tensor.js';
+import { add, scale } from '../ops/elementwise.js';
+import { assertFinite, checkNumericsEnabled } from '../numerics.js';
+import { heap, wasm } from '../wasm.js';
+import type { Compiled } from './compile.js';
+import type { Model } from './model.js';
+
+/** What fit, evaluate and predict take for x (and y): one input's data, a list in input order, or an object keyed by input name. */
+export type ModelData = DataInput | DataInput[] | Record<string, DataInput>;
+
+/** Numbers reported after a batch or an epoch: loss, metrics, and val_ versions of both. */
+export type Logs = Record<string, number>;
+
+/** Hooks fit() calls; each may return a Promise, which fit awaits. */
+export interface Callbacks {
+  onTrainBegin?(logs?: Logs): void | Promise<void>;
+  onTrainEnd?(logs?: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+}
+
+/** Options of fit(). */
+export interface FitArgs {
+  /** Passes over the training data (default 1). */
+  epochs?: number;
+  /** Samples per gradient step (default 32). */
+  batchSize?: number;
+  /** Reshuffle the training samples before each epoch (default true). */
+  shuffle?: boolean;
+  /** Fraction of the samples, taken from the end before shuffling, held out for validation. */
+  validationSplit?: number;
+  /** Validation samples [x, y], used instead of validationSplit. */
+  validationData?: [ModelData, ModelData];
+  /** Seeds weight initialization (if the model is not built yet) and shuffling. */
+  seed?: number;
+  /** 1 prints a progress line per epoch to stderr in Node and Deno; 0 is silent (default 1). */
+  verbose?: 0 | 1;
+  /** Hooks called during training: an object of hooks, or a list of them (e.g. callbacks.earlyStopping()). */
+  callbacks?: Callbacks | Callbacks[];
+  /** Stop at the first NaN or Infinity, naming the layer and pass that made it (default: setCheckNumerics). */
+  checkNumerics?: boolean;
+}
+
+/** What fit() returns: the logs of every epoch. */
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+}
+
+/** Options of evaluate() and predict(). */
+export interface EvaluateArgs {
+  /** Samples per forward pass (default 32). */
+  batchSize?: number;
+}
+
+// How long fit() may run before it lets the event loop turn (so pages and workers stay responsive).
+const YIELD_MS = 50;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && !('data' in v && 'shape' in v);
+
+// One Samples per input (or output) from a value, a list in order, or an object keyed by name.
+function samplesOf(op: string, what: string, value: ModelData, names: readonly string[], made: Tensor[]): Samples[] {
+  if (names.length === 1) {
+    let v: unknown = value;
+    if (isPlainObject(v)) {
+      const keys = Object.keys(v);
+      if (keys.length !== 1 || keys[0] !== names[0]) throw invalid(`${op}: ${what} is an object keyed by ${keys.join(', ')}, but the model's ${what === 'y' ? 'output' : 'input'} is ${names[0]}`);
+      v = (v as Record<string, unknown>)[names[0]!];
+    } else if (Array.isArray(v) && v.length === 1 && (v[0] instanceof Tensor || isHostData(v[0]))) {
+      v = v[0];
+    }
+    return [Samples.of(op, what, v as DataInput, made)];
+  }
+  const kind = what.endsWith('y') ? 'outputs' : 'inputs';
+  if (Array.isArray(value) && value.length === names.length && !value.every((v) => typeof v === 'number')) {
+    return value.map((v, i) => Samples.of(op, `${what}[${i}] (${names[i]})`, v as DataInput, made));
+  }
+  if (isPlainObject(value)) {
+    for (const k of Object.keys(value)) if (!names.includes(k)) throw invalid(`${op}: ${what} names ${JSON.stringify(k)}, which is not one of the model's ${kind} (${names.join(', ')})`);
+    return names.map((n) => {
+      if (!(n in value)) throw invalid(`${op}: ${what} has no entry for ${JSON.stringify(n)}; the model's ${kind} are ${names.join(', ')}`);
+      return Samples.of(op, `${what}.${n}`, (value as Record<string, unknown>)[n] as DataInput, made);
+    });
+  }
+  throw invalid(`${op}: the model has ${names.length} ${kind} (${names.join(', ')}); give ${what} as a list in that order or an object keyed by those names`);
+}
+
+const isHostData = (v: unknown): boolean => v !== null && typeof v === 'object' && 'data' in v && 'shape' in v;
+
+// x as checked samples, one per input, whose shapes match the model's inputs (a sequential model
+// without an input shape takes x's).
+function inputSamples(model: Model, op: string, x: ModelData, made: Tensor[], what = 'x'): Samples[] {
+  const X = samplesOf(op, what, x, model.graph ? model.inputNames : ['input'], made);
+  const g = model.graphFor(op, X.map((s) => s.sampleShape));
+  if (X.length !== g.inputs.length) throw invalid(`${op}: the model has ${g.inputs.length} inputs (${model.inputNames.join(', ')}); give ${what} as a list in that order or an object keyed by those names`);
+  g.inputs.forEach((t, i) => {
+    const want = t.sampleShape, sample = X[i]!.sampleShape;
+    if (sample.length !== want.length || sample.some((d, j) => d !== want[j])) {
+      const label = g.inputs.length > 1 ? `${what}[${i}] (${t.name})` : what;
+      throw shapeError(`${op}: the model takes samples of shape ${fmtShape(want)} (${label} of shape [n, ${want.join(', ')}]), got ${label} of shape ${fmtShape([X[i]!.n, ...sample])}`);
+    }
+  });
+  return X;
+}
+
+// x and y as checked samples; a y of shape [n] is taken as [n, 1] for an output of one value.
+function checkData(model: Model, op: string, x: ModelData, y: ModelData, made: Tensor[], prefix = ''): [Samples[], Samples[]] {
+  const c = model.compiledOrNull;
+  const X = inputSamples(model, op, x, made, `${prefix}x`);
+  const g = model.graph!;
+  const Y0 = samplesOf(op, `${prefix}y`, y, model.outputNames, made);
+  for (const S of [...X, ...Y0]) {
+    if (S.n !== X[0]!.n) {
+      const single = X.length === 1 && Y0.length === 1;
+      throw shapeError(`${op}: ${prefix}x has ${X[0]!.n} samples but ${prefix}${single ? 'y' : 'another x or y'} has ${S.n}; they must match`);
+    }
+  }
+  const Y = Y0.map((S, i) => {
+    const out = g.outputs[i]!.sampleShape;
+    const head = c?.heads[i];
+    const want = head?.loss.targetShape(out) ?? out.slice();
+    let T = S;
+    if (T.sampleShape.length === 0 && want.length === 1 && want[0] === 1) T = T.reshaped([1]);
+    const ys = T.sampleShape;
+    const label = g.outputs.length > 1 ? `${prefix}y[${i}] (${model.outputNames[i]})` : `${prefix}y`;
+    if (ys.length !== want.length || ys.some((d, j) => d !== want[j])) {
+      const hint = ys.length === 0 && (out[0] ?? 1) > 1 && head?.loss.name === 'categoricalCrossentropy'
+        ? ' (for integer class labels use sparseCategoricalCrossentropy, or one-hot encode them with data.oneHot)' : '';
+      throw shapeError(`${op}: ${label} must have shape [n, ${want.join(', ')}] to match the model's output for loss '${head?.loss.name}', got ${fmtShape([T.n, ...ys])}${hint}`);
+    }
+    head?.loss.checkTargets(op, T, out);
+    return T;
+  });
+  return [X, Y];
+}
+
+function integerArg(op: string, name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw invalid(`${op}: ${name} must be an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+// Per head, metric accumulators.
+const freshAccs = (metrics: Metric[][]) => metrics.map((ms) => ms.map((m) => new Float64Array(m.slots)));
+
+// Logs from loss sums (total first, then per head) over `seen` samples and the metric accumulators.
+function logsOf(c: Compiled, sums: number[], seen: number, metrics: Metric[][], accs: Float64Array[][]): Logs {
+  const logs: Logs = { loss: sums[0]! / seen };
+  const multi = c.heads.length > 1;
+  c.heads.forEach((h, i) => {
+    if (multi) logs[`${h.name}_loss`] = sums[i + 1]! / seen;
+    metrics[i]!.forEach((m, j) => { logs[multi ? `${h.name}_${m.name}` : m.name] = m.result(accs[i]![j]!); });
+  });
+  return logs;
+}
+
+// The total loss (weighted heads + penalties) and each head's loss and prediction for the metrics.
+function losses(model: Model, c: Compiled, outs: Tensor[], ys: Tensor[]): { total: Tensor; parts: Tensor[]; preds: Tensor[] } {
+  let total: Tensor | null = null;
+  const parts: Tensor[] = [], preds: Tensor[] = [];
+  c.heads.forEach((h, i) => {
+    const { loss, pred } = h.loss.compute(outs[i]!, ys[i]!);
+    parts.push(loss);
+    preds.push(pred);
+    const weighted = h.weight === 1 ? loss : scale(loss, h.weight);
+    total = total ? add(total, weighted) : weighted;
+  });
+  return { total: model.withPenalties(total!), parts, preds };
+}
+
+const readLosses = (total: Tensor, parts: Tensor[]) => (parts.length > 1 ? [total.item(), ...parts.map((p) => p.item())] : [total.item()]);
+
+/** What one training step needs, prepared once per fit or trainOnBatch. */
+interface Step {
+  model: Model;
+  c: Compiled;
+  groups: ParamGroup[];
+  flags: [Tensor, boolean][];
+  metrics: Metric[][];
+}
+
+function prepare(model: Model, op: string, rng: Rng): Step {
+  model.buildWeights(op, rng);
+  const c = model.compiled(op);
+  model.warnIfTrainableChanged();
+  return { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op) };
+}
+
+// One step on a batch already in the arena (inside the caller's tidy); returns the loss sums' terms.
+function trainStep(s: Step, xb: Tensor[], yb: Tensor[], accs: Float64Array[][], rng: Rng, at?: string): number[] {
+  const { model, c } = s;
+  for (const [t, trains] of s.flags) t.requiresGrad = trains;
+  const outs = model.run(xb, { training: true, rng, frozen: c.frozen, check: at });
+  const { total, parts, preds } = losses(model, c, outs, yb);
+  if (at) assertFinite(total.ptr, 1, `the loss${c.heads.length === 1 ? ` '${c.heads[0]!.loss.name}'` : ''} ${at}`);
+  const k = wasm();
+  for (const g of s.groups) for (const r of g.runs) k.fill_f32(g.grads + r.offset * 4, r.size, 0);
+  if (total.requiresGrad && s.groups.length > 0) {
+    total.backward();
+    c.optimizer.apply(s.groups);
+  }
+  s.metrics.forEach((ms, i) => ms.forEach((m, j) => m.update(accs[i]![j]!, preds[i]!, yb[i]!)));
+  return readLosses(total, parts);
+}
+
+// Loss and metrics over samples, in batches, without gradients.
+function evaluateSamples(model: Model, X: Samples[], Y: Samples[], batchSize: number): Logs {
+  const c = model.compiled('evaluate');
+  const metrics = model.headMetrics('evaluate');
+  const n = X[0]!.n;
+  const sums = new Array<number>(c.heads.length > 1 ? c.heads.length + 1 : 1).fill(0);
+  const accs = freshAccs(metrics);
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const result = tidy(() => noGrad(() => {
+      const xb = X.map((S) => S.batch(start, size)), yb = Y.map((S) => S.batch(start, size));
+      const { total, parts, preds } = losses(model, c, model.run(xb, { training: false, rng: null }), yb);
+      metrics.forEach((ms, i) => ms.forEach((m, j) => m.update(accs[i]![j]!, preds[i]!, yb[i]!)));
+      return readLosses(total, parts);
+    }));
+    result.forEach((v, i) => { sums[i]! += v * size; });
+  }
+  return logsOf(c, sums, n, metrics, accs);
+}
+
+/** Trains the model on x and y. */
+export async function fit(model: Model, x: ModelData, y: ModelData, args: FitArgs = {}): Promise<History> {
+  model.compiled('fit');
+  if (model.fitting) throw invalid(`fit: ${model.name} is already training; await the running fit() before starting another`);
+  const epochs = integerArg('fit', 'epochs', args.epochs ?? 1, 0);
+  const batchSize = integerArg('fit', 'batchSize', args.batchSize ?? 32, 1);
+  const split = args.validationSplit ?? 0;
+  if (!(typeof split === 'number' && split >= 0 && split < 1)) {
+    throw invalid(`fit: validationSplit must be in [0, 1), got ${split}`);
+  }
+  const made: Tensor[] = [];
+  let rng: Rng | null = null;
+  let idx = 0, idxBytes = 0;
+  model.fitting = true;
+  try {
+    const [X, Y] = checkData(model, 'fit', x, y, made);
+    let valX: Samples[] | null = null, valY: Samples[] | null = null;
+    let nTrain = X[0]!.n;
+    if (args.validationData) {
+      if (!Array.isArray(args.validationData) || args.validationData.length !== 2) {
+        throw invalid('fit: validationData must be [x, y]');
+      }
+      [valX, valY] = checkData(model, 'fit', args.validationData[0], args.validationData[1], made, 'validationData ');
+    } else if (split > 0) {
+      const nVal = Math.floor(nTrain * split);
+      if (nVal === 0 || nVal === nTrain) {
+        throw invalid(`fit: validationSplit ${split} of ${nTrain} samples leaves ${nVal} for validation and ${nTrain - nVal} for training; both need at least one`);
+      }
+      nTrain -= nVal;
+      valX = X.map((S) => S.rows(nTrain, nVal));
+      valY = Y.map((S) => S.rows(nTrain, nVal));
+    }
+    if (args.seed !== undefined) rng = new Rng(args.seed);
+    const check = args.checkNumerics ?? checkNumericsEnabled();
+    const step = prepare(model, 'fit', rng ?? globalRng());
+
+    idxBytes = nTrain * 4;
+    idx = heap().alloc(idxBytes);
+    const identity = new Int32Array(nTrain).map((_, i) => i);
+    const steps = Math.ceil(nTrain / batchSize);
+    const callbacks = combine(args.callbacks, model);
+    const progress = (args.verbose ?? 1) === 1 ? new Progress(epochs, steps) : null;
+    const history: History = { epoch: [], history: {} };
+    let lastYield = performance.now();
+    model.stopTraining = false;
+
+    await callbacks.onTrainBegin?.();
+    for (let epoch = 0; epoch < epochs && !model.stopTraining; epoch++) {
+      await callbacks.onEpochBegin?.(epoch);
+      progress?.epochBegin(epoch);
+      if (args.shuffle ?? true) (rng ?? globalRng()).shuffle(idx, nTrain);
+      else new Int32Array(heap().memory.buffer, idx, nTrain).set(identity);
+      const sums = new Array<number>(step.c.heads.length > 1 ? step.c.heads.length + 1 : 1).fill(0);
+      const accs = freshAccs(step.metrics);
+      let seen = 0;
+      for (let b = 0; b < steps && !model.stopTraining; b++) {
+        const size = Math.min(batchSize, nTrain - b * batchSize);
+        if (callbacks.onBatchBegin) await callbacks.onBatchBegin(b, { batch: b, size });
+        const result = tidy(() => {
+          const rows = idx + b * batchSize * 4;
+          const take = (S: Samples) => {
+            const t = Tensor.empty([size, ...S.sampleShape]);
+            S.gather(t, rows, size);
+            return t;
+          };
+          const xb = X.map(take), yb = Y.map(take);
+          return trainStep(step, xb, yb, accs, rng ?? globalRng(), check ? `(epoch ${epoch + 1}, batch ${b + 1})` : undefined);
+        });
+        result.forEach((v, i) => { sums[i]! += v * size; });
+        seen += size;
+        const logs = logsOf(step.c, sums, seen, step.metrics, accs);
+        progress?.batchEnd(b, logs);
+        if (callbacks.onBatchEnd) await callbacks.onBatchEnd(b, { batch: b, size, ...logs });
+        if (performance.now() - lastYield > YIELD_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          lastYield = performance.now();
+        }
+      }
+      const logs = logsOf(step.c, sums, seen, step.metrics, accs);
+      if (valX && valY) {
+        const val = evaluateSamples(model, valX, valY, batchSize);
+        for (const [name, v] of Object.entries(val)) logs[`val_${name}`] = v;
+      }
+      progress?.epochEnd(logs);
+      history.epoch.push(epoch);
+      for (const [name, v] of Object.entries(logs)) (history.history[name] ??= []).push(v);
+      await callbacks.onEpochEnd?.(epoch, logs);
+    }
+    await callbacks.onTrainEnd?.();
+    return history;
+  } finally {
+    model.fitting = false;
+    if (idxBytes > 0) heap().free(idx, idxBytes);
+    rng?.dispose();
+    for (const t of made) t.dispose();
+  }
+}
+
+/** One step on one batch (all of x); returns the batch's loss and metrics. */
+export function trainOnBatch(model: Model, x: ModelData, y: ModelData): Logs {
+  model.compiled('trainOnBatch');
+  if (model.fitting) throw invalid(`trainOnBatch: ${model.name} is training in fit(); await it first`);
+  const made: Tensor[] = [];
+  try {
+    const [X, Y] = checkData(model, 'trainOnBatch', x, y, made);
+    const step = prepare(model, 'trainOnBatch', globalRng());
+    const accs = freshAccs(step.metrics);
+    const n = X[0]!.n;
+    const sums = tidy(() => trainStep(step, X.map((S) => S.batch(0, n)), Y.map((S) => S.batch(0, n)), accs, globalRng()));
+    return logsOf(step.c, sums, 1, step.metrics, accs);
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+
+/** Loss and metrics on x and y, as plain numbers. */
+export function evaluate(model: Model, x: ModelData, y: ModelData, args: EvaluateArgs = {}): Logs {
+  model.compiled('evaluate');
+  const batchSize = integerArg('evaluate', 'batchSize', args.batchSize ?? 32, 1);
+  const made: Tensor[] = [];
+  try {
+    const [X, Y] = checkData(model, 'evaluate', x, y, made);
+    model.buildWeights('evaluate');
+    return evaluateSamples(model, X, Y, batchSize);
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+
+/** The model's outputs for x, computed in batches (one tensor per output); the caller disposes them. */
+export function predict(model: Model, x: ModelData, args: EvaluateArgs = {}): Tensor | Tensor[] {
+  model.live('predict');
+  const batchSize = integerArg('predict', 'batchSize', args.batchSize ?? 32, 1);
+  const made: Tensor[] = [];
+  try {
+    const X = inputSamples(model, 'predict', x, made);
+    const g = model.graph!;
+    model.buildWeights('predict');
+    const n = X[0]!.n;
+    const outs = g.outputs.map((t) => Tensor.empty([n, ...t.sampleShape]));
+    try {
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        tidy(() => noGrad(() => {
+          const ys = model.run(X.map((S) => S.batch(start, size)), { training: false, rng: null });
+          const bytes = new Uint8Array(heap().memory.buffer);
+          ys.forEach((y, i) => {
+            const cols = outs[i]!.size / n;
+            bytes.copyWithin(outs[i]!.ptr + start * cols * 4, y.ptr, y.ptr + size * cols * 4);
+          });
+        }));
+      }
+    } catch (e) {
+      for (const o of outs) o.dispose();
+      throw e;
+    }
+    return outs.length === 1 ? outs[0]! : outs;
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+
+// Several hook objects as one; those with setModel get the model first.
+function combine(given: Callbacks | Callbacks[] | undefined, model: Model): Callbacks {
+  const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
+  for (const c of list) (c as { setModel?: (m: Model) => void }).setModel?.(model);
+  const hook = <K extends keyof Callbacks>(name: K) => {
+    const fns = list.map((c) => c[name]).filter((f): f is NonNullable<Callbacks[K]> => typeof f === 'function');
+    if (fns.length === 0) return undefined;
+    return async (...args: unknown[]) => { for (const f of fns) await (f as (...a: unknown[]) => unknown)(...args); };
+  };
+  return {
+    onTrainBegin: hook('onTrainBegin'), onTrainEnd: hook('onTrainEnd'), onEpochBegin: hook('onEpochBegin'),
+    onEpochEnd: hook('onEpochEnd'), onBatchBegin: hook('onBatchBegin'), onBatchEnd: hook('onBatchEnd'),
+  } as Callbacks;
+}
+

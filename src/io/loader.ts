@@ -1,0 +1,372 @@
+// Loading models: a JSON topology and a safetensors file of weights (written by io/writer.ts).
+//
+//   model.json                                   weights.safetensors
+//   { "format": "wasmgrad/sequential",           dense_1/kernel  F32 [4, 16]
+//     "formatVersion": 1, "name": "seq",         dense_1/bias    F32 [16]
+//     "layers": [{ "className": "Dense",         ...
+//                  "config": { name, units, … } }, …],   optimizer/m, optimizer/v  F32 [n]
+//     "training": { loss, metrics, lossWeights?, optimizer: { className, config } } | null,
+//     "optimizerState": { "step": 12, "slots": ["m", "v"] } }          (includeOptimizer)
+//
+//   A graph model ("format": "wasmgrad/model") lists every layer once, then its nodes in execution order:
+//     "nodes": [{ "layer": "input_1", "inbound": [] },
+//               { "layer": "dense_1", "inbound": [[0, 0]] },        [node, output] of an earlier node
+//               { "layer": "add_1", "inbound": [[1, 0], [0, 0]] }],
+//     "inputs": [0], "outputs": [[2, 0]]
+//   A nested model is a layer whose config is such a topology (without the training sections).
+//
+// The loader treats both files as hostile: the topology is checked against the schema below (our
+// layer types and their options only, no __proto__/constructor keys, no code, references only to
+// earlier nodes, caps on sizes and nesting), the weights by readSafetensors, and names and shapes
+// must match the model the topology builds exactly, all before anything is allocated in the arena.
+// Loading from a folder reads exactly two fixed file names inside it, so no path comes from the files.
+import { WasmgradError, type ErrorCode } from '../errors.js';
+import { LAYER_CLASSES } from '../layers/index.js';
+import { configKeys, type Layer } from '../layers/layer.js';
+import { LOSSES, type LossSpec } from '../losses.js';
+import { METRIC_NAMES } from '../metrics.js';
+import { OPTIMIZER_CONSTRUCTORS, scheduleFromConfig } from '../optimizers.js';
+import { InputLayer, Model, inputOf } from '../engine/model.js';
+import { Sequential } from '../engine/sequential.js';
+import type { SymbolicTensor } from '../engine/symbolic.js';
+import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing.js';
+import { readSafetensors } from './safetensors.js';
+import { FORMAT_VERSION, GRAPH_FORMAT, SEQUENTIAL_FORMAT, type ModelArtifacts } from './writer.js';
+import { folderUrl, fsPromises } from '../node.js';
+
+const MAX_TOPOLOGY_BYTES = 1024 * 1024;
+const MAX_LAYERS = 1000;
+const MAX_NODES = 4000;
+const MAX_FAN_IN = 64;
+const MAX_DEPTH = 4;
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+// The layer types a file may name: the library's registry, and input layers.
+const LAYER_TYPES = { ...LAYER_CLASSES, InputLayer } as unknown as Record<string, { readonly options: readonly string[]; new (config: never): Layer }>;
+
+function fail(code: ErrorCode, message: string): WasmgradError {
+  return new WasmgradError(code, `loadModel: ${message}`);
+}
+
+// The errors most checks below throw.
+const badTopology = (message: string) => fail('BAD_TOPOLOGY', message);
+const badLayer = (message: string) => fail('BAD_LAYER_CONFIG', message);
+const badTraining = (message: string) => fail('BAD_TRAINING_CONFIG', message);
+const badState = (message: string) => fail('BAD_OPTIMIZER_STATE', message);
+
+/** A compiled, ready model from artifacts or from a folder written by model.save() (Node and Deno). */
+export async function loadModel(source: ModelArtifacts | string | URL): Promise<Model> {
+  let artifacts: ModelArtifacts;
+  if (typeof source === 'string' || source instanceof URL) {
+    const fs = await fsPromises(), base = await folderUrl(source);
+    artifacts = {
+      topology: await fs.readFile(new URL('model.json', base), 'utf8'),
+      weights: new Uint8Array(await fs.readFile(new URL('weights.safetensors', base))),
+    };
+  } else {
+    artifacts = source;
+  }
+  return fromArtifacts(artifacts);
+}
+
+/** A model from artifacts, checking everything before it allocates. */
+export function fromArtifacts(artifacts: ModelArtifacts): Model {
+  if (artifacts === null || typeof artifacts !== 'object' || typeof artifacts.topology !== 'string' || !(artifacts.weights instanceof Uint8Array)) {
+    throw badTopology('expected { topology: string, weights: Uint8Array }');
+  }
+  if (artifacts.topology.length > MAX_TOPOLOGY_BYTES) throw fail('TOPOLOGY_TOO_LARGE', `topology is ${artifacts.topology.length} characters, over the limit of ${MAX_TOPOLOGY_BYTES}`);
+  let topology: unknown;
+  try {
+    topology = JSON.parse(artifacts.topology);
+  } catch (e) {
+    throw fail('TOPOLOGY_NOT_JSON', `topology is not JSON (${(e as Error).message})`);
+  }
+  checkKeys(topology, 'topology');
+  const top = object(topology, 'topology', ['format', 'formatVersion', 'name', 'layers', 'nodes', 'inputs', 'outputs', 'training', 'optimizerState', 'scalers']);
+  if ((top.format !== SEQUENTIAL_FORMAT && top.format !== GRAPH_FORMAT) || top.formatVersion !== FORMAT_VERSION) {
+    throw fail('UNKNOWN_FORMAT', `format must be "${SEQUENTIAL_FORMAT}" or "${GRAPH_FORMAT}" version ${FORMAT_VERSION}, got ${JSON.stringify(top.format)} version ${JSON.stringify(top.formatVersion)}`);
+  }
+  const { training: _t, optimizerState: _o, scalers: _s, format: _f, formatVersion: _v, ...structure } = top;
+  // Every layer's config and the graph's references, checked before any layer is made.
+  const plan = planModel(top.format === SEQUENTIAL_FORMAT ? 'Sequential' : 'Model', structure, 'topology', 0, new Set());
+  let training: { loss: LossSpec | LossSpec[]; metrics: string[] | string[][]; lossWeights?: number[]; optimizer: { className: string; config: Record<string, number> } } | null = null;
+  if (top.training !== null && top.training !== undefined) {
+    const t = object(top.training, 'training', ['loss', 'metrics', 'lossWeights', 'optimizer']);
+    const o = object(t.optimizer, 'training.optimizer', ['className', 'config']);
+    const oc = object(o.config, 'training.optimizer.config', ['learningRate', 'momentum', 'nesterov', 'beta1', 'beta2', 'epsilon',
+      'weightDecay', 'rho', 'centered', 'initialAccumulatorValue', 'clipValue', 'clipNorm', 'globalClipNorm'], 'UNKNOWN_OPTION');
+    // One loss for a single output, or a list in output order (at most 64).
+    const lossList = Array.isArray(t.loss) ? t.loss : [t.loss];
+    if (lossList.length === 0 || lossList.length > MAX_FAN_IN) throw badTraining('training.loss must be a loss or a list of 1-64 of them');
+    lossList.forEach((spec, i) => {
+      const where = Array.isArray(t.loss) ? `training.loss[${i}]` : 'training.loss';
+      const loss = typeof spec === 'string' ? { name: spec } : object(spec, where, ['name', 'fromLogits'], 'UNKNOWN_OPTION');
+      if (typeof loss.name !== 'string' || !Object.prototype.hasOwnProperty.call(LOSSES, loss.name)) {
+        throw badTraining(`${where} ${JSON.stringify(loss.name)} is not a known loss`);
+      }
+      if (loss.fromLogits !== undefined && typeof loss.fromLogits !== 'boolean') throw badTraining(`${where}.fromLogits must be a boolean`);
+    });
+    const names = (m: unknown) => Array.isArray(m) && m.length <= 16 && m.every((x) => METRIC_NAMES.includes(x));
+    const metricsOk = Array.isArray(t.loss) ? Array.isArray(t.metrics) && t.metrics.length === lossList.length && t.metrics.every(names) : names(t.metrics);
+    if (!metricsOk) throw badTraining(`training.metrics must be ${Array.isArray(t.loss) ? 'a list of metric-name lists, one per loss' : 'an array of known metric names'}, got ${JSON.stringify(t.metrics)}`);
+    if (t.lossWeights !== undefined && !(Array.isArray(t.lossWeights) && t.lossWeights.length === lossList.length
+      && t.lossWeights.every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0))) {
+      throw badTraining(`training.lossWeights must be ${lossList.length} finite numbers >= 0, got ${JSON.stringify(t.lossWeights)}`);
+    }
+    if (typeof o.className !== 'string' || !Object.prototype.hasOwnProperty.call(OPTIMIZER_CONSTRUCTORS, o.className)) {
+      throw badTraining(`training.optimizer.className ${JSON.stringify(o.className)} is not a known optimizer`);
+    }
+    for (const [k, v] of Object.entries(oc)) {
+      if (typeof v === 'number') continue;
+      // A learning-rate schedule's config: { className, ...numbers and booleans }, rebuilt (and checked) by schedules.*.
+      const flat = k === 'learningRate' && v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 8
+        && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string');
+      if (!flat) throw badTraining(`training.optimizer.config.${k} must be a number${k === 'learningRate' ? ' or a schedule { className, ... }' : ''}`);
+      try {
+        oc[k] = scheduleFromConfig(v as Record<string, unknown>);
+      } catch (e) {
+        throw badTraining(`training.optimizer.config.learningRate: ${(e as Error).message}`);
+      }
+    }
+    training = {
+      loss: t.loss as LossSpec, metrics: t.metrics as string[], ...(t.lossWeights ? { lossWeights: t.lossWeights as number[] } : {}),
+      optimizer: { className: o.className, config: oc as Record<string, number> },
+    };
+  }
+  let optimizerState: { step: number; slots: string[] } | null = null;
+  if (top.optimizerState !== undefined) {
+    const s = object(top.optimizerState, 'optimizerState', ['step', 'slots']);
+    if (!training) throw badState('optimizerState needs a training section');
+    if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) throw badState(`optimizerState.step must be a non-negative integer, got ${JSON.stringify(s.step)}`);
+    if (!Array.isArray(s.slots) || s.slots.length > 4 || s.slots.some((n) => typeof n !== 'string' || !NAME.test(n))) throw badState('optimizerState.slots must be a short list of names');
+    optimizerState = { step: s.step as number, slots: s.slots as string[] };
+  }
+
+  const scalers: Record<string, Scaler> = {};
+  if (top.scalers !== undefined) {
+    const entries = Object.entries(object(top.scalers, 'scalers', Object.keys(top.scalers ?? {})));
+    if (entries.length > 16) throw badTopology('scalers: at most 16');
+    for (const [name, state] of entries) {
+      if (!NAME.test(name)) throw badTopology(`scalers: bad name ${JSON.stringify(name)}`);
+      const st = object(state, `scalers.${name}`, ['kind', 'center', 'scale', 'featureRange']);
+      if (!Array.isArray(st.center) || st.center.length > 1 << 20) throw badTopology(`scalers.${name}.center must be an array of at most 2^20 numbers`);
+      try {
+        scalers[name] = scalerFromState(st as unknown as ScalerState);
+      } catch (e) {
+        throw badTopology(`scalers.${name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // The weights file, fully checked, before any arena allocation.
+  const { tensors } = readSafetensors(artifacts.weights);
+
+  // Make the layers (their constructors check every option's value) and apply them as the graph says.
+  const model = makeModel(plan);
+  // Names and shapes must match what the topology builds, exactly.
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const expected = model.weightSpecs();
+  for (const { name, shape } of expected) {
+    const t = byName.get(name);
+    if (!t) throw fail('WEIGHT_MISSING', `the weights file has no tensor ${name}`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw fail('WEIGHT_SHAPE_MISMATCH', `${name} has shape [${t.shape.join(', ')}], the layer needs [${shape.join(', ')}]`);
+    }
+    byName.delete(name);
+  }
+  const slots: Record<string, Float32Array> = {};
+  for (const slot of optimizerState?.slots ?? []) {
+    const t = byName.get(`optimizer/${slot}`);
+    if (!t) throw fail('WEIGHT_MISSING', `the weights file has no tensor optimizer/${slot}`);
+    slots[slot] = t.data;
+    byName.delete(`optimizer/${slot}`);
+  }
+  if (byName.size > 0) throw fail('UNEXPECTED_WEIGHT', `the weights file has tensors no layer uses: ${[...byName.keys()].slice(0, 5).join(', ')}`);
+
+  try {
+    if (training) {
+      model.compile({
+        loss: training.loss as never, metrics: training.metrics as never, ...(training.lossWeights ? { lossWeights: training.lossWeights } : {}),
+        optimizer: OPTIMIZER_CONSTRUCTORS[training.optimizer.className as 'sgd']!(training.optimizer.config),
+      });
+    }
+  } catch (e) {
+    throw badTraining((e as Error).message);
+  }
+  try {
+    model.setWeights(expected.map(({ name }) => tensors.find((t) => t.name === name)!.data));
+    if (optimizerState && training) {
+      model.trainingConfig()!.optimizer.setState(model.paramGroups('loadModel'), { step: optimizerState.step, slots });
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  model.scalers = scalers;
+  return model;
+}
+
+// Plain objects only, with known keys (unknownCode for the rest).
+function object(value: unknown, where: string, allowed: string[], unknownCode: ErrorCode = 'BAD_TOPOLOGY'): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badTopology(`${where} must be an object`);
+  for (const k of Object.keys(value)) {
+    if (!allowed.includes(k)) throw fail(unknownCode, `${where} has an unknown key ${JSON.stringify(k)} (allowed: ${allowed.join(', ')})`);
+  }
+  return value as Record<string, unknown>;
+}
+
+// No __proto__, constructor or prototype key anywhere in the document.
+function checkKeys(value: unknown, where: string, depth = 0): void {
+  if (depth > 32) throw badTopology(`${where} is nested too deeply`);
+  if (value === null || typeof value !== 'object') return;
+  for (const k of Object.keys(value)) {
+    if (FORBIDDEN.has(k)) throw fail('FORBIDDEN_KEY', `${where} has the forbidden key ${JSON.stringify(k)}`);
+    checkKeys((value as Record<string, unknown>)[k], `${where}.${k}`, depth + 1);
+  }
+}
+
+// What a model section of a topology describes, checked: every layer's type and config (nested
+// models planned recursively), and for a graph its nodes, inputs and outputs.
+interface Plan {
+  kind: 'Sequential' | 'Model';
+  name: string | undefined;
+  layers: { type: (typeof LAYER_TYPES)[string] | null; config: Record<string, unknown>; nested: Plan | null }[];
+  nodes: { layer: number; inbound: [number, number][] }[];
+  inputs: number[];
+  outputs: [number, number][];
+}
+
+function planModel(kind: 'Sequential' | 'Model', value: unknown, where: string, depth: number, names: Set<string>): Plan {
+  if (depth > MAX_DEPTH) throw fail('NESTING_TOO_DEEP', `${where}: models nest more than ${MAX_DEPTH} deep`);
+  const keys = kind === 'Sequential' ? ['name', 'layers'] : ['name', 'layers', 'nodes', 'inputs', 'outputs'];
+  const m = object(value, where, keys);
+  if (m.name !== undefined && (typeof m.name !== 'string' || !NAME.test(m.name))) {
+    throw badLayer(`${where}.name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(m.name)}`);
+  }
+  if (!Array.isArray(m.layers) || m.layers.length === 0 || m.layers.length > MAX_LAYERS) {
+    throw badTopology(`${where}.layers must be a non-empty array (at most ${MAX_LAYERS})`);
+  }
+  const own = new Map<string, number>();
+  const layers = m.layers.map((entry, i) => {
+    const at = `${where}.layers[${i}]`;
+    const l = object(entry, at, ['className', 'config']);
+    if (l.className === 'Model' || l.className === 'Sequential') {
+      const nested = planModel(l.className, l.config, `${at}.config`, depth + 1, names);
+      if (nested.name === undefined) throw badLayer(`${at}.config.name is required for a nested model`);
+      if (names.has(nested.name) || own.has(nested.name)) throw badLayer(`${at}.config.name ${JSON.stringify(nested.name)} is used twice`);
+      own.set(nested.name, i);
+      return { type: null, config: {}, nested };
+    }
+    const type = typeof l.className === 'string' && Object.prototype.hasOwnProperty.call(LAYER_TYPES, l.className) ? LAYER_TYPES[l.className]! : null;
+    if (!type) throw fail('UNKNOWN_LAYER', `${at}.className ${JSON.stringify(l.className)} is not one of ${[...Object.keys(LAYER_TYPES), 'Model', 'Sequential'].join(', ')}`);
+    if (kind === 'Sequential' && type === InputLayer) throw fail('UNKNOWN_LAYER', `${at}: a sequential model lists no InputLayer`);
+    const config = object(l.config, `${at}.config`, configKeys(type), 'UNKNOWN_OPTION');
+    if (typeof config.name !== 'string' || !NAME.test(config.name)) {
+      throw badLayer(`${at}.config.name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(config.name)}`);
+    }
+    if (names.has(config.name) || own.has(config.name)) throw badLayer(`${at}.config.name ${JSON.stringify(config.name)} is used twice`);
+    names.add(config.name);
+    own.set(config.name, i);
+    if (kind === 'Sequential' && i === 0 && config.inputShape === undefined) throw badLayer(`${at}.config.inputShape is required`);
+    for (const [k, v] of Object.entries(config)) {
+      // Regularizers ({ l1, l2 }) and configured initializers ({ name, ...numbers }): flat and small;
+      // the layer's constructor checks their keys and values.
+      const small = /(Regularizer|Initializer)$/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)
+        && Object.keys(v).length <= 5 && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string');
+      const numbers = (a: unknown) => Array.isArray(a) && a.length <= 8 && a.every((d) => typeof d === 'number');
+      const plain = small || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || numbers(v) || (Array.isArray(v) && v.length <= 4 && v.every(numbers));
+      if (!plain) throw badLayer(`${at}.config.${k} must be a number, string, boolean, short array of numbers (or of such arrays), or a regularizer or initializer object`);
+    }
+    return { type, config, nested: null };
+  });
+  const plan: Plan = { kind, name: m.name as string | undefined, layers, nodes: [], inputs: [], outputs: [] };
+  if (kind === 'Sequential') return plan;
+  // Nodes: each names a listed layer and reads outputs of earlier nodes only, so no file describes a
+  // cycle or a forward reference.
+  if (!Array.isArray(m.nodes) || m.nodes.length === 0) throw badTopology(`${where}.nodes must be a non-empty array`);
+  if (m.nodes.length > MAX_NODES) throw fail('TOO_MANY_NODES', `${where}.nodes has ${m.nodes.length} nodes, over the limit of ${MAX_NODES}`);
+  const outputsOf: number[] = []; // how many outputs each node has: 1, or a nested model's output count
+  const applied = new Set<number>();
+  plan.nodes = m.nodes.map((entry, i) => {
+    const at = `${where}.nodes[${i}]`;
+    const n = object(entry, at, ['layer', 'inbound']);
+    const li = typeof n.layer === 'string' ? own.get(n.layer) : undefined;
+    if (li === undefined) throw fail('DANGLING_REFERENCE', `${at}.layer ${JSON.stringify(n.layer)} is not a layer of ${where}.layers`);
+    if (!Array.isArray(n.inbound)) throw badTopology(`${at}.inbound must be an array of [node, output] pairs`);
+    if (n.inbound.length > MAX_FAN_IN) throw fail('FAN_IN_TOO_LARGE', `${at}.inbound has ${n.inbound.length} inputs, over the limit of ${MAX_FAN_IN}`);
+    const isInput = layers[li]!.type === InputLayer;
+    if (isInput ? n.inbound.length !== 0 || applied.has(li) : n.inbound.length === 0) {
+      throw badTopology(`${at}: ${isInput ? 'an input layer has one node and no inbound tensors' : 'a node needs at least one inbound tensor'}`);
+    }
+    const inbound = n.inbound.map((ref, j): [number, number] => {
+      if (!Array.isArray(ref) || ref.length !== 2 || !ref.every((v) => Number.isSafeInteger(v) && v >= 0)) {
+        throw badTopology(`${at}.inbound[${j}] must be [node, output], two integers >= 0, got ${JSON.stringify(ref)}`);
+      }
+      const [node, output] = ref as [number, number];
+      if (node >= i) throw fail('FORWARD_REFERENCE', `${at}.inbound[${j}] reads node ${node}, which is not an earlier node (nodes must be listed in execution order; a graph has no cycles)`);
+      if (output >= outputsOf[node]!) throw fail('DANGLING_REFERENCE', `${at}.inbound[${j}] reads output ${output} of node ${node}, which has ${outputsOf[node]}`);
+      return [node, output];
+    });
+    const nested = layers[li]!.nested;
+    outputsOf.push(nested?.kind === 'Model' ? nested.outputs.length : 1);
+    applied.add(li);
+    return { layer: li, inbound };
+  });
+  layers.forEach((l, i) => {
+    if (!applied.has(i)) throw badTopology(`${where}.layers[${i}] (${String(l.nested?.name ?? (l.config as { name?: unknown }).name)}) is never applied in ${where}.nodes`);
+  });
+  const nodeRef = (v: unknown, at: string): number => {
+    if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) >= plan.nodes.length) throw fail('DANGLING_REFERENCE', `${at} must be the index of a node, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  if (!Array.isArray(m.inputs) || m.inputs.length === 0 || m.inputs.length > MAX_FAN_IN) throw badTopology(`${where}.inputs must be a list of 1-${MAX_FAN_IN} node indices`);
+  plan.inputs = m.inputs.map((v, i) => {
+    const node = nodeRef(v, `${where}.inputs[${i}]`);
+    if (layers[plan.nodes[node]!.layer]!.type !== InputLayer) throw badTopology(`${where}.inputs[${i}] must be the node of an InputLayer`);
+    return node;
+  });
+  if (!Array.isArray(m.outputs) || m.outputs.length === 0 || m.outputs.length > MAX_FAN_IN) throw badTopology(`${where}.outputs must be a list of 1-${MAX_FAN_IN} [node, output] pairs`);
+  plan.outputs = m.outputs.map((ref, i) => {
+    if (!Array.isArray(ref) || ref.length !== 2) throw badTopology(`${where}.outputs[${i}] must be [node, output]`);
+    const node = nodeRef(ref[0], `${where}.outputs[${i}][0]`);
+    if (!Number.isSafeInteger(ref[1]) || ref[1] < 0 || ref[1] >= outputsOf[node]!) throw fail('DANGLING_REFERENCE', `${where}.outputs[${i}] reads output ${JSON.stringify(ref[1])} of node ${node}, which has ${outputsOf[node]}`);
+    return [node, ref[1] as number];
+  });
+  return plan;
+}
+
+// The model a checked plan describes: layers made (constructors check option values), then applied
+// node by node. Nothing here touches the arena.
+function makeModel(plan: Plan, where = 'topology'): Model {
+  const layers = plan.layers.map(({ type, config, nested }, i) => {
+    if (nested) return makeModel(nested, `${where}.layers[${i}].config`);
+    try {
+      return new type!(config as never);
+    } catch (e) {
+      throw badLayer(`${where}.layers[${i}]: ${(e as Error).message}`);
+    }
+  });
+  try {
+    if (plan.kind === 'Sequential') return new Sequential(layers, plan.name);
+    const produced: SymbolicTensor[][] = [];
+    plan.nodes.forEach(({ layer, inbound }) => {
+      const l = layers[layer]!;
+      if (l instanceof InputLayer) {
+        produced.push([inputOf(l)]);
+        return;
+      }
+      const ins = inbound.map(([node, output]) => produced[node]![output]!);
+      const out = l.apply(ins.length > 1 || l.takesList ? ins : ins[0]!);
+      produced.push(Array.isArray(out) ? out : [out]);
+    });
+    return new Model({
+      inputs: plan.inputs.map((n) => produced[n]![0]!),
+      outputs: plan.outputs.map(([n, o]) => produced[n]![o]!),
+      ...(plan.name !== undefined ? { name: plan.name } : {}),
+    });
+  } catch (e) {
+    if (e instanceof WasmgradError && e.message.startsWith('loadModel:')) throw e;
+    throw badTopology(`${where}: ${(e as Error).message}`);
+  }
+}
