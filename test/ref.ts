@@ -178,3 +178,58 @@ export function biasRelu(y: Float64Array, bias: Float64Array | null, relu: boole
   }
   return out;
 }
+
+/** Transposed convolution NHWC with filter [kh, kw, filters, c]: the adjoint of conv2d's input product. */
+export function conv2dTranspose(x: Float64Array, f: Float64Array, xs: number[], fs: number[], ss: number[], padding: 'valid' | 'same'): Float64Array {
+  const [b, h, w, c] = xs as [number, number, number, number];
+  const [kh, kw, nf] = fs as [number, number, number, number];
+  const [sh, sw] = ss as [number, number];
+  const oh = padding === 'same' ? h * sh : (h - 1) * sh + Math.max(kh, sh);
+  const ow = padding === 'same' ? w * sw : (w - 1) * sw + Math.max(kw, sw);
+  const pt = padding === 'same' ? Math.floor(Math.max((h - 1) * sh + kh - oh, 0) / 2) : 0;
+  const pl = padding === 'same' ? Math.floor(Math.max((w - 1) * sw + kw - ow, 0) / 2) : 0;
+  const out = new Float64Array(b * oh * ow * nf);
+  for (let n = 0; n < b; n++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+    const oy = y * sh + ky - pt, ox = xx * sw + kx - pl;
+    if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+    for (let o = 0; o < nf; o++) {
+      let s = 0;
+      for (let ch = 0; ch < c; ch++) s += x[((n * h + y) * w + xx) * c + ch]! * f[((ky * kw + kx) * nf + o) * c + ch]!;
+      out[((n * oh + oy) * ow + ox) * nf + o]! += s;
+    }
+  }
+  return out;
+}
+
+/** Tensors of shape [rows, cols_i] (flattened around `axis`) joined along their columns. */
+export function concat(xs: Float64Array[], rows: number): Float64Array {
+  const cols = xs.map((x) => x.length / rows), total = cols.reduce((a, b) => a + b, 0);
+  const out = new Float64Array(rows * total);
+  for (let r = 0; r < rows; r++) {
+    let at = r * total;
+    xs.forEach((x, i) => { for (let c = 0; c < cols[i]!; c++) out[at++] = x[r * cols[i]! + c]!; });
+  }
+  return out;
+}
+
+/** Zero padding NHWC. */
+export function zeroPad2d(x: Float64Array, xs: number[], [[t, bt], [l, r]]: number[][]): Float64Array {
+  const [b, h, w, c] = xs as [number, number, number, number];
+  const oh = h + t! + bt!, ow = w + l! + r!;
+  const out = new Float64Array(b * oh * ow * c);
+  for (let n = 0; n < b; n++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) {
+    out[((n * oh + y + t!) * ow + xx + l!) * c + ch] = x[((n * h + y) * w + xx) * c + ch]!;
+  }
+  return out;
+}
+
+/** Nearest-neighbour upsampling NHWC. */
+export function upSample2d(x: Float64Array, xs: number[], [sh, sw]: number[]): Float64Array {
+  const [b, h, w, c] = xs as [number, number, number, number];
+  const oh = h * sh!, ow = w * sw!;
+  const out = new Float64Array(b * oh * ow * c);
+  for (let n = 0; n < b; n++) for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) for (let ch = 0; ch < c; ch++) {
+    out[((n * oh + y) * ow + xx) * c + ch] = x[((n * h + Math.floor(y / sh!)) * w + Math.floor(xx / sw!)) * c + ch]!;
+  }
+  return out;
+}
