@@ -2,7 +2,7 @@
 // conv2dTranspose, concat, zeroPad2d, upSample2d, maximum / minimum, scale; and the merge layers.
 import { describe, expect, test } from 'vitest';
 import {
-  add, concat, conv2dTranspose, layers, maximum, memory, minimum, scale, sum, tensor, tidy, upSample2d, zeroPad2d, type Tensor,
+  Layer, add, concat, conv2dTranspose, layers, maximum, memory, minimum, scale, sum, tensor, tidy, upSample2d, zeroPad2d, type Tensor,
 } from '../../src/index.js';
 import { SIZES, expectClose, gradcheck, randArray } from '../helpers.js';
 import * as ref from '../ref.js';
@@ -107,7 +107,7 @@ describe('maximum, minimum and scale', () => {
 describe('merge layers on Tensors (eager apply) against float64', () => {
   const shape = [3, 5];
   const xs = [randArray(15, 11), randArray(15, 12), randArray(15, 13)];
-  const cases: [string, () => ReturnType<typeof layers.add>, (v: number[]) => number][] = [
+  const cases: [string, () => Layer, (v: number[]) => number][] = [
     ['add', () => layers.add(), (v) => v.reduce((a, b) => a + b, 0)],
     ['multiply', () => layers.multiply(), (v) => v.reduce((a, b) => a * b, 1)],
     ['average', () => layers.average(), (v) => v.reduce((a, b) => a + b, 0) / v.length],
