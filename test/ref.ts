@@ -213,7 +213,7 @@ export function concat(xs: Float64Array[], rows: number): Float64Array {
 }
 
 /** Zero padding NHWC. */
-export function zeroPad2d(x: Float64Array, xs: number[], [[t, bt], [l, r]]: number[][]): Float64Array {
+export function zeroPad2d(x: Float64Array, xs: number[], [[t, bt], [l, r]]: [[number, number], [number, number]]): Float64Array {
   const [b, h, w, c] = xs as [number, number, number, number];
   const oh = h + t! + bt!, ow = w + l! + r!;
   const out = new Float64Array(b * oh * ow * c);
