@@ -8,7 +8,7 @@ import {
   softmaxCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
 } from './ops/losses.js';
 import type { Tensor } from './tensor.js';
-import type { Samples } from './data.js';
+import type { Samples } from './samples.js';
 import { wasm } from './wasm.js';
 
 /** A loss and the probabilities the metrics should read. */

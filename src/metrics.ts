@@ -7,7 +7,7 @@
 import { WasmgradError, fmtShape, lookup, invalid, shapeError } from './errors.js';
 import type { LossName } from './losses.js';
 import { Tensor, tidy } from './tensor.js';
-import { Samples, type DataInput } from './data.js';
+import { Samples, type DataInput } from './samples.js';
 import { heap, wasm } from './wasm.js';
 
 /** A metric: per batch it adds counts to `acc` (`slots` numbers); result() turns them into the value. */

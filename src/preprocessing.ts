@@ -2,7 +2,7 @@
 // splitting data into training and test sets. Statistics and scaling run in the module; a scaler's
 // state is plain JSON, which model.save stores with the model when given (see io/model-io.ts).
 import { invalid, shapeError } from './errors.js';
-import { Samples, type DataInput } from './data.js';
+import { Samples, type DataInput } from './samples.js';
 import { Rng } from './random.js';
 import { Tensor } from './tensor.js';
 import { heap, wasm } from './wasm.js';

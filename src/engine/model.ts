@@ -9,7 +9,7 @@
 // parameter stores of its layers, and answers what the training loop needs; the loop itself is in
 // engine/training.ts, compile() in engine/compile.ts, summary() in engine/summary.ts, saving in io/.
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
-import type { DataInput } from '../data.js';
+import type { DataInput } from '../samples.js';
 import { Layer, fmtShapes, isShapeList, uniqueName, type CallContext, type Shapes, type WeightSpec } from '../layers/layer.js';
 import type { ParamGroup } from '../optimizers.js';
 import type { Scaler } from '../preprocessing.js';

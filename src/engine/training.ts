@@ -3,7 +3,7 @@
 // weighted loss and the L1/L2 penalties, zero the trained gradient runs, backward, one optimizer call
 // over the model's parameter buffers, all inside tidy() so the arena returns to the same bytes.
 import { fmtShape, invalid, shapeError } from '../errors.js';
-import { Samples, type DataInput } from '../data.js';
+import { Samples, type DataInput } from '../samples.js';
 import type { Metric } from '../metrics.js';
 import type { ParamGroup } from '../optimizers.js';
 import { Progress } from '../progress.js';

@@ -1,0 +1,105 @@
+// Turning what users pass to fit, evaluate and predict (Tensors, nested arrays, { data, shape }) into
+// checked samples that are copied into the arena one batch at a time.
+import { WasmgradError, fmtShape, invalid, shapeError } from './errors.js';
+import { Tensor, tensor, tidy, type NestedArray } from './tensor.js';
+import { heap, wasm } from './wasm.js';
+
+/** What fit, evaluate and predict accept as x or y: a Tensor, nested arrays, or flat data with a shape. */
+export type DataInput = Tensor | NestedArray | { data: Float32Array | ArrayLike<number>; shape: readonly number[] };
+
+// Host data is checked and fed in chunks of at most this many bytes.
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Samples fit, evaluate and predict read: a tensor in the arena, or `{ data, shape }` left in host
+ * memory and copied into the arena one batch at a time (so the data may be larger than the arena).
+ */
+export class Samples {
+  private constructor(
+    /** Number of samples. */
+    readonly n: number,
+    /** Shape of one sample. */
+    readonly sampleShape: number[],
+    private readonly tensor: Tensor | null,
+    private readonly host: Float32Array | null,
+    private readonly first: number,
+  ) {}
+
+  /** Values per sample. */
+  get cols(): number {
+    return this.sampleShape.reduce((a, b) => a * b, 1);
+  }
+
+  /** `value` as checked samples: non-empty and finite. Tensors made from nested arrays go to `made`. */
+  static of(op: string, name: string, value: DataInput, made: Tensor[]): Samples {
+    let shape: number[], t: Tensor | null = null, host: Float32Array | null = null;
+    if (value instanceof Tensor) {
+      t = value;
+    } else if (Array.isArray(value)) {
+      made.push(t = tensor(value as NestedArray));
+    } else if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
+      shape = Array.isArray(value.shape) ? value.shape.slice() : [];
+      if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0) || value.data?.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw shapeError(`${op}: ${name}.shape must be non-negative integers whose product is data.length (${value.data?.length}), got ${JSON.stringify(value.shape)}`);
+      }
+      host = value.data instanceof Float32Array ? value.data : Float32Array.from(value.data);
+    } else {
+      throw invalid(`${op}: ${name} must be a Tensor, nested arrays or { data, shape }, got ${value === null ? 'null' : typeof value}`);
+    }
+    shape = t ? t.shape.slice() : shape!;
+    const s = new Samples(shape[0] ?? 0, shape.slice(1), t, host, 0);
+    if (s.n === 0 || s.cols === 0) throw new WasmgradError('EMPTY_INPUT', `${op}: ${name} has no samples (shape ${fmtShape(shape)})`);
+    s.scan((c, row) => {
+      const bad = wasm().nonfinite_index_f32(c.ptr, c.size);
+      if (bad >= 0) {
+        const at = row * s.cols + bad;
+        throw new WasmgradError('NON_FINITE', `${op}: ${name} holds ${c.toArray()[bad]} at sample ${Math.floor(at / s.cols)}, element ${at % s.cols}; every value must be finite`);
+      }
+    });
+    return s;
+  }
+
+  /** The same samples seen with another sample shape of the same size. */
+  reshaped(sampleShape: number[]): Samples {
+    return new Samples(this.n, sampleShape, this.tensor, this.host, this.first);
+  }
+
+  /** Samples [start, start + count), without a copy. */
+  rows(start: number, count: number): Samples {
+    return new Samples(count, this.sampleShape, this.tensor, this.host, this.first + start);
+  }
+
+  /** Copies samples idx[0 .. size) (i32 sample numbers at byte address idx) into dst. */
+  gather(dst: Tensor, idx: number, size: number): void {
+    const cols = this.cols;
+    if (this.tensor) {
+      wasm().gather_rows_f32(dst.ptr, this.tensor.ptr + this.first * cols * 4, idx, size, cols);
+      return;
+    }
+    const buffer = heap().memory.buffer;
+    const rows = new Int32Array(buffer, idx, size), out = new Float32Array(buffer, dst.ptr, size * cols);
+    for (let r = 0; r < size; r++) {
+      const at = (this.first + rows[r]!) * cols;
+      out.set(this.host!.subarray(at, at + cols), r * cols);
+    }
+  }
+
+  /** Samples [start, start + size) as a tensor: a view of the arena, or a copy of host data. */
+  batch(start: number, size: number): Tensor {
+    const shape = [size, ...this.sampleShape], cols = this.cols;
+    if (this.tensor) return Tensor.view(this.tensor.ptr + (this.first + start) * cols * 4, shape);
+    const t = Tensor.empty(shape);
+    const at = (this.first + start) * cols;
+    new Float32Array(heap().memory.buffer, t.ptr, size * cols).set(this.host!.subarray(at, at + size * cols));
+    return t;
+  }
+
+  /** Calls fn on all samples, in chunks in the arena, with the number of each chunk's first sample. */
+  scan(fn: (t: Tensor, firstSample: number) => void): void {
+    const per = Math.max(1, Math.floor(CHUNK_BYTES / (this.cols * 4)));
+    for (let start = 0; start < this.n; start += per) {
+      tidy(() => fn(this.batch(start, Math.min(per, this.n - start)), start));
+    }
+  }
+}
+
