@@ -4,7 +4,7 @@ import { expect, test } from 'vitest';
 import { RUNTIME } from './helpers.js';
 
 // The source files, as text (Vite's glob import; the same in Node, Deno and Chromium).
-const sources = import.meta.glob('../src/**/*.ts', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const sources = (import.meta as unknown as { glob(p: string, o: object): Record<string, string> }).glob('../src/**/*.ts', { query: '?raw', import: 'default', eager: true });
 
 /** The runtime imports of a file: `import ... from './x.js'` and `export ... from`, not `import type`. */
 export function runtimeImports(text: string): string[] {

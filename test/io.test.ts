@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  Tensor, WasmgradError, fromArtifacts, layers, memory, optimizers, readSafetensors, sequential, writeSafetensors, type ModelArtifacts,
+  Tensor, WasmgradError, fromArtifacts, input, layers, memory, model, optimizers, readSafetensors, sequential, writeSafetensors, type Model,
+  type ModelArtifacts, type SymbolicTensor,
 } from '../src/index.js';
 import { RUNTIME } from './helpers.js';
 
@@ -26,6 +27,33 @@ async function trained(): Promise<ModelArtifacts> {
   return artifacts;
 }
 
+// A graph with what the format must carry: a layer applied twice, a nested model, a merge, a
+// concatenation, batch norm, two outputs with their own losses and weights.
+function makeGraph(): Model {
+  const s = (t: unknown) => t as SymbolicTensor;
+  const x = input({ shape: [3], name: 'gx' });
+  const shared = layers.dense({ units: 4, activation: 'tanh', name: 'g_shared' });
+  const h0 = s(layers.dense({ units: 4, name: 'g_in' }).apply(x));
+  const h1 = s(shared.apply(h0)), h2 = s(shared.apply(h1));
+  const zi = input({ shape: [4], name: 'g_zi' });
+  const inner = model({ inputs: zi, outputs: s(layers.dense({ units: 4, name: 'g_inner_d' }).apply(zi)), name: 'g_inner' });
+  const sum = s(layers.add({ name: 'g_add' }).apply([h1, s(inner.apply(h2))]));
+  const cat = s(layers.concatenate({ name: 'g_cat' }).apply([sum, x]));
+  const bn = s(layers.batchNormalization({ name: 'g_bn' }).apply(cat));
+  const o1 = s(layers.dense({ units: 2, activation: 'softmax', name: 'g_out1' }).apply(bn));
+  const o2 = s(layers.dense({ units: 1, name: 'g_out2' }).apply(cat));
+  const m = model({ inputs: x, outputs: [o1, o2], name: 'g_model' });
+  m.compile({ optimizer: optimizers.adam({ learningRate: 0.05 }), loss: ['categoricalCrossentropy', 'meanSquaredError'], metrics: [['accuracy'], []], lossWeights: [1, 0.5] });
+  return m;
+}
+const Y2 = X.map((r) => [r[0]! - r[2]!]);
+
+async function trainedGraph(): Promise<{ m: Model; artifacts: ModelArtifacts }> {
+  const m = makeGraph();
+  await m.fit(X, [Y, Y2], { epochs: 10, batchSize: 2, seed: 11, verbose: 0 });
+  return { m, artifacts: m.toArtifacts({ includeOptimizer: true }) };
+}
+
 async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -33,6 +61,8 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 // Recorded once; Node, Deno and Chromium must all produce exactly these bytes and predictions.
 const WEIGHTS_SHA256 = '98d6c36c9820569593a944e287f1554d682a163443399e3bc07614e5298964b6';
 const PREDICTIONS_SHA256 = 'd3c285eb8da30d3130a0483380fe88db2bc359d547de8f2132c236dd42bdd0d7';
+const GRAPH_WEIGHTS_SHA256 = '89490961beff129c37c6cb5d362c7224c0e4f47ecf729d60b31be5de999b5b49';
+const GRAPH_PREDICTIONS_SHA256 = '39ba2add7c56613d45156de9865b44b6e11663d221dd83509e4094f3ebf5e111';
 
 describe('round trip', () => {
   test(`saved files and reloaded predictions are bit-identical across runtimes (${RUNTIME})`, async () => {
@@ -43,6 +73,27 @@ describe('round trip', () => {
     expect(await sha256(new Uint8Array(pred.toArray().buffer))).toBe(PREDICTIONS_SHA256);
     pred.dispose();
     model.dispose();
+  });
+
+  test(`a graph model (shared layer, nested model, two outputs) round-trips bit-identically across runtimes (${RUNTIME})`, async () => {
+    const { m, artifacts } = await trainedGraph();
+    expect(await sha256(artifacts.weights)).toBe(GRAPH_WEIGHTS_SHA256);
+    const loaded = fromArtifacts(artifacts);
+    expect(loaded.summary()).toBe(m.summary());
+    expect(JSON.parse(loaded.toArtifacts({ includeOptimizer: true }).topology)).toEqual(JSON.parse(artifacts.topology));
+    const [p1, p2] = loaded.predict(X) as Tensor[];
+    const bytes = new Uint8Array([...new Uint8Array(p1!.toArray().buffer), ...new Uint8Array(p2!.toArray().buffer)]);
+    expect(await sha256(bytes)).toBe(GRAPH_PREDICTIONS_SHA256);
+    const [q1, q2] = m.predict(X) as Tensor[];
+    expect(q1!.toArray()).toEqual(p1!.toArray());
+    expect(q2!.toArray()).toEqual(p2!.toArray());
+    // Training resumes where it stopped: the optimizer's moments and step came along.
+    await m.fit(X, [Y, Y2], { epochs: 2, batchSize: 2, seed: 12, verbose: 0 });
+    await loaded.fit(X, [Y, Y2], { epochs: 2, batchSize: 2, seed: 12, verbose: 0 });
+    expect(loaded.getWeights()).toEqual(m.getWeights());
+    for (const t of [p1!, p2!, q1!, q2!]) t.dispose();
+    m.dispose();
+    loaded.dispose();
   });
 
   test('a loaded model predicts exactly like the one saved, and keeps training', async () => {
@@ -222,18 +273,55 @@ const TOPOLOGY_CORPUS: [string, string, (t: Topo, w: Uint8Array) => ModelArtifac
   })],
 ];
 
+async function goodGraph(): Promise<{ topology: Record<string, unknown>; weights: Uint8Array }> {
+  const m = makeGraph();
+  await m.fit(X, [Y, Y2], { epochs: 1, seed: 3, verbose: 0 });
+  const a = m.toArtifacts({ includeOptimizer: true });
+  m.dispose();
+  return { topology: JSON.parse(a.topology), weights: a.weights };
+}
+// The index of the first node of a layer, and a layer's entry, in a graph topology.
+const ni = (c: Topo, layer: string): number => c.nodes.findIndex((n: Topo) => n.layer === layer);
+const li = (c: Topo, name: string): Topo => c.layers.find((l: Topo) => l.config.name === name);
+const nest = (d: number): Topo => (d === 0 ? {} : { name: `n${d}`, layers: [{ className: 'Model', config: nest(d - 1) }] });
+
+const GRAPH_CORPUS: [string, string, (t: Topo, w: Uint8Array) => ModelArtifacts][] = [
+  ['a node naming an unknown layer', 'DANGLING_REFERENCE', (t, w) => ({ topology: edit(t, (c) => { c.nodes[ni(c, 'g_in')].layer = 'ghost'; }), weights: w })],
+  ['a node reading a later node', 'FORWARD_REFERENCE', (t, w) => ({ topology: edit(t, (c) => { c.nodes[ni(c, 'g_in')].inbound = [[ni(c, 'g_add'), 0]]; }), weights: w })],
+  ['a node reading itself (a cycle)', 'FORWARD_REFERENCE', (t, w) => ({ topology: edit(t, (c) => { const i = ni(c, 'g_in'); c.nodes[i].inbound = [[i, 0]]; }), weights: w })],
+  ['two nodes reading each other', 'FORWARD_REFERENCE', (t, w) => ({ topology: edit(t, (c) => { c.nodes[ni(c, 'g_in')].inbound = [[ni(c, 'g_shared'), 0]]; }), weights: w })],
+  ['an output index past a node\'s outputs', 'DANGLING_REFERENCE', (t, w) => ({ topology: edit(t, (c) => { c.nodes[ni(c, 'g_shared')].inbound = [[ni(c, 'g_in'), 1]]; }), weights: w })],
+  ['inputs naming no node', 'DANGLING_REFERENCE', (t, w) => ({ topology: edit(t, (c) => { c.inputs = [99]; }), weights: w })],
+  ['an input that is not an input layer', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.inputs = [ni(c, 'g_in')]; }), weights: w })],
+  ['outputs past the nodes', 'DANGLING_REFERENCE', (t, w) => ({ topology: edit(t, (c) => { c.outputs[0] = [99, 0]; }), weights: w })],
+  ['4,001 nodes', 'TOO_MANY_NODES', (t, w) => ({ topology: edit(t, (c) => { c.nodes = [...c.nodes, ...Array.from({ length: 4001 - c.nodes.length }, () => ({ layer: 'g_in', inbound: [[0, 0]] }))]; }), weights: w })],
+  ['a fan-in of 65', 'FAN_IN_TOO_LARGE', (t, w) => ({ topology: edit(t, (c) => { c.nodes[ni(c, 'g_add')].inbound = Array.from({ length: 65 }, () => [0, 0]); }), weights: w })],
+  ['models nested 6 deep', 'NESTING_TOO_DEEP', (t, w) => ({ topology: edit(t, (c) => { li(c, 'g_inner').config = nest(6); }), weights: w })],
+  ['two layers with one name', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { li(c, 'g_add').config.name = 'g_in'; }), weights: w })],
+  ['a nested layer named like an outer one', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { const inner = li(c, 'g_inner').config; inner.layers[1].config.name = 'g_in'; inner.nodes[1].layer = 'g_in'; }), weights: w })],
+  ['a layer never applied', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.layers.push({ className: 'Dense', config: { name: 'idle', units: 1 } }); }), weights: w })],
+  ['an input layer with inbound tensors', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.nodes[0].inbound = [[0, 0]]; }), weights: w })],
+  ['a node without inbound tensors', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.nodes[ni(c, 'g_in')].inbound = []; }), weights: w })],
+  ['an add of two shapes', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.nodes[ni(c, 'g_add')].inbound = [[ni(c, 'g_in'), 0], [0, 0]]; }), weights: w })],
+  ['a Lambda inside a nested model', 'UNKNOWN_LAYER', (t, w) => ({ topology: edit(t, (c) => { li(c, 'g_inner').config.layers[1].className = 'Lambda'; }), weights: w })],
+  ['no nodes', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { delete c.nodes; }), weights: w })],
+  ['one loss for two outputs', 'BAD_TRAINING_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.training.loss = ['categoricalCrossentropy']; c.training.metrics = [['accuracy']]; c.training.lossWeights = [1]; }), weights: w })],
+  ['a graph in the sequential format', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.format = 'wasmgrad/sequential'; }), weights: w })],
+];
+
 describe('malformed files: each rejected with its code, the arena left as it was', () => {
-  test(`the corpus has ${SAFETENSORS_CORPUS.length + TOPOLOGY_CORPUS.length} cases (at least 40)`, () => {
+  test(`the corpus has ${SAFETENSORS_CORPUS.length + TOPOLOGY_CORPUS.length + GRAPH_CORPUS.length} cases (at least 40, ${GRAPH_CORPUS.length} of graphs: at least 15)`, () => {
     expect(SAFETENSORS_CORPUS.length + TOPOLOGY_CORPUS.length).toBeGreaterThanOrEqual(40);
+    expect(GRAPH_CORPUS.length).toBeGreaterThanOrEqual(15);
   });
   for (const [what, code, make] of SAFETENSORS_CORPUS) {
     test(`safetensors: ${what} → ${code}`, () => {
       expect(() => readSafetensors(make())).toThrow(expect.objectContaining({ code, name: 'WasmgradError' }));
     });
   }
-  for (const [what, code, make] of TOPOLOGY_CORPUS) {
-    test(`model: ${what} → ${code}`, async () => {
-      const good = await goodArtifacts();
+  for (const [what, code, make, good0] of [...TOPOLOGY_CORPUS.map((c) => [...c, goodArtifacts] as const), ...GRAPH_CORPUS.map((c) => [...c, goodGraph] as const)]) {
+    test(`${good0 === goodGraph ? 'graph' : 'model'}: ${what} → ${code}`, async () => {
+      const good = await good0();
       const artifacts = make(good.topology, good.weights);
       const before = memory();
       let error: unknown;
@@ -251,8 +339,8 @@ describe('malformed files: each rejected with its code, the arena left as it was
   }
 });
 
-test('fuzzing: 10,000 mutated files give a model or a WasmgradError, each within 1 s, never allocating more than the input', async () => {
-  const good = await goodArtifacts();
+for (const [kind, good0] of [['sequential', goodArtifacts], ['graph', goodGraph]] as const) test(`fuzzing ${kind} files: 10,000 mutated files give a model or a WasmgradError, each within 1 s, never allocating more than the input`, async () => {
+  const good = await good0();
   const topology = JSON.stringify(good.topology);
   const mutation = fc.oneof(
     fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
@@ -260,6 +348,8 @@ test('fuzzing: 10,000 mutated files give a model or a WasmgradError, each within
     fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 16 }) }),
     fc.record({ kind: fc.constant('header' as const), at: fc.nat(), text: fc.string({ maxLength: 8 }) }),
     fc.record({ kind: fc.constant('topology' as const), at: fc.nat(), text: fc.string({ maxLength: 8 }) }),
+    // A number of the topology (a node index, an output index, a size) replaced: the references' checks.
+    fc.record({ kind: fc.constant('number' as const), at: fc.nat(), value: fc.integer({ min: -2, max: 40 }) }),
   );
   let models = 0, errors = 0;
   const before = memory();
@@ -276,6 +366,10 @@ test('fuzzing: 10,000 mutated files give a model or a WasmgradError, each within
         const i = m.at % (head.length + 1);
         const next = enc.encode(head.slice(0, i) + m.text + head.slice(i));
         weights = file(next, weights.subarray(8 + n));
+      } else if (m.kind === 'number') {
+        const numbers = [...topo.matchAll(/\d+/g)];
+        const hit = numbers[m.at % Math.max(1, numbers.length)];
+        if (hit) topo = topo.slice(0, hit.index) + m.value + topo.slice(hit.index! + hit[0].length);
       } else if (m.kind === 'topology') {
         const i = m.at % (topo.length + 1);
         topo = topo.slice(0, i) + m.text + topo.slice(i);
@@ -297,7 +391,7 @@ test('fuzzing: 10,000 mutated files give a model or a WasmgradError, each within
     }
     expect(performance.now() - t0).toBeLessThan(1000);
   }), { numRuns: 10_000, seed: 42 });
-  console.log(`fuzzing (${RUNTIME}): 10,000 cases, ${models} loaded, ${errors} rejected with a WasmgradError`);
+  console.log(`fuzzing ${kind} files (${RUNTIME}): 10,000 cases, ${models} loaded, ${errors} rejected with a WasmgradError`);
   expect(models + errors).toBe(10_000);
   expect(memory().tensors).toBe(before.tensors);
   expect(memory().bytes).toBe(before.bytes);
