@@ -14,29 +14,27 @@ const y = data.oneHot(train.labels, 10);
 const xTest = tensor(test.images, [test.count, 28, 28, 1]);
 const yTest = data.oneHot(test.labels, 10);
 
-const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, t: SymbolicTensor | SymbolicTensor[]) => layer.apply(t) as SymbolicTensor;
-
 // conv → batch norm → ReLU (the convolution needs no bias: batch norm's β takes its place).
 function convBn(t: SymbolicTensor, filters: number, strides = 1, relu = true): SymbolicTensor {
-  const c = apply(layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', useBias: false }), t);
-  const b = apply(layers.batchNormalization(), c);
-  return relu ? apply(layers.activation({ activation: 'relu' }), b) : b;
+  const c = layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', useBias: false }).apply(t);
+  const b = layers.batchNormalization().apply(c);
+  return relu ? layers.activation({ activation: 'relu' }).apply(b) : b;
 }
 
 // A residual block: relu(x + bn(conv(relu(bn(conv(x)))))), He et al. 2016.
 function residual(t: SymbolicTensor, filters: number): SymbolicTensor {
   const h = convBn(convBn(t, filters), filters, 1, false);
-  return apply(layers.activation({ activation: 'relu' }), apply(layers.add(), [t, h]));
+  return layers.activation({ activation: 'relu' }).apply(layers.add().apply([t, h]));
 }
 
 const inp = input({ shape: [28, 28, 1], name: 'digits' });
-let h = apply(layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }), inp); // 28×28×16
-h = apply(layers.maxPooling2d({ poolSize: 2 }), h); // 14×14×16
+let h = layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(inp); // 28×28×16
+h = layers.maxPooling2d({ poolSize: 2 }).apply(h); // 14×14×16
 h = residual(h, 16);
 h = convBn(h, 32, 2); // 7×7×32
 h = residual(h, 32);
-h = apply(layers.globalAveragePooling2d(), h); // 32
-const out = apply(layers.dense({ units: 10, activation: 'softmax' }), h);
+h = layers.globalAveragePooling2d().apply(h); // 32
+const out = layers.dense({ units: 10, activation: 'softmax' }).apply(h);
 const resnet = model({ inputs: inp, outputs: out, name: 'resnet' });
 
 const steps = EPOCHS * Math.ceil(train.count / BATCH);

@@ -6,7 +6,7 @@ import { invalid } from '../errors.js';
 import { getLoss, type Loss, type LossSpec } from '../losses.js';
 import { checkMetricName, getMetric, type Metric, type MetricName } from '../metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers.js';
-import type { Layer } from '../layers/layer.js';
+import type { AnyLayer } from '../layers/layer.js';
 
 /** Options of compile(). */
 export interface CompileArgs {
@@ -37,8 +37,8 @@ export interface Compiled {
   /** Whether lossWeights was given (saved only then). */
   weighted: boolean;
   /** Leaf layers that were frozen when compile() ran, and every leaf layer's flag then. */
-  frozen: Set<Layer>;
-  flags: Map<Layer, boolean>;
+  frozen: Set<AnyLayer>;
+  flags: Map<AnyLayer, boolean>;
   /** Each head's metrics, made once the output widths are known. */
   metrics: Metric[][] | null;
 }
@@ -71,7 +71,7 @@ function perOutput<T>(what: string, value: unknown, outputs: readonly string[], 
 }
 
 /** Resolves compile()'s arguments for a model with these output names and leaf layers. */
-export function resolveCompile(args: CompileArgs, outputs: readonly string[], leaves: readonly Layer[]): Compiled {
+export function resolveCompile(args: CompileArgs, outputs: readonly string[], leaves: readonly AnyLayer[]): Compiled {
   if (args === null || typeof args !== 'object') throw invalid('compile: expected { optimizer, loss, metrics?, lossWeights? }');
   for (const k of Object.keys(args)) {
     if (!COMPILE_KEYS.includes(k)) throw invalid(`compile: unknown option ${JSON.stringify(k)}; compile takes ${COMPILE_KEYS.join(', ')}`);

@@ -10,7 +10,7 @@
 // engine/training.ts, compile() in engine/compile.ts, summary() in engine/summary.ts, saving in io/.
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import type { DataInput } from '../samples.js';
-import { Layer, fmtShapes, isShapeList, uniqueName, type CallContext, type Shapes, type WeightSpec } from '../layers/layer.js';
+import { Layer, fmtShapes, isShapeList, uniqueName, type AnyLayer, type CallContext, type Shapes, type WeightSpec } from '../layers/layer.js';
 import type { ParamGroup } from '../optimizers.js';
 import type { Scaler } from '../preprocessing.js';
 import { Rng, globalRng } from '../random.js';
@@ -81,7 +81,7 @@ export interface Graph {
   /** Nodes in execution order (input nodes excluded). */
   readonly nodes: readonly Node[];
   /** Each layer once, input layers first, then in execution order. */
-  readonly layers: readonly Layer[];
+  readonly layers: readonly AnyLayer[];
 }
 
 function describe(v: unknown): string {
@@ -131,9 +131,9 @@ function makeGraph(name: string, inputs: readonly SymbolicTensor[], outputs: rea
     }
   }
   const nodes = order.filter((n) => n.inputs.length > 0);
-  const layers: Layer[] = [...inputs.map((t) => t.node.layer)];
+  const layers: AnyLayer[] = [...inputs.map((t) => t.node.layer)];
   for (const n of nodes) if (!layers.includes(n.layer)) layers.push(n.layer);
-  const names = new Map<string, Layer>();
+  const names = new Map<string, AnyLayer>();
   for (const l of deepLayers(layers)) {
     const other = names.get(l.name);
     if (other && other !== l) throw invalid(`${name}: two different layers are named ${JSON.stringify(l.name)}; layer names must be unique in a model (weights are saved by name)`);
@@ -143,8 +143,8 @@ function makeGraph(name: string, inputs: readonly SymbolicTensor[], outputs: rea
 }
 
 // Layers and the layers of nested models, each once.
-function deepLayers(layers: readonly Layer[]): Layer[] {
-  const out: Layer[] = [];
+function deepLayers(layers: readonly AnyLayer[]): AnyLayer[] {
+  const out: AnyLayer[] = [];
   for (const l of layers) {
     for (const x of l instanceof Model ? [l, ...l.deepLayers()] : [l]) if (!out.includes(x)) out.push(x);
   }
@@ -161,7 +161,8 @@ export interface ModelConfig {
   name?: string;
 }
 
-export class Model extends Layer {
+/** A graph model; S and E are what apply() and predict() return: a list when the model has several outputs. */
+export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]> extends Layer<S, E> {
   readonly className: string = 'Model';
   /** Set to true (e.g. from a callback) to stop fit() after the current batch. */
   stopTraining = false;
@@ -205,7 +206,7 @@ export class Model extends Layer {
   }
 
   /** The layers of the graph (with the input layers of a functional model), in execution order. */
-  get layers(): readonly Layer[] {
+  get layers(): readonly AnyLayer[] {
     return this.#graph?.layers ?? [];
   }
 
@@ -231,19 +232,19 @@ export class Model extends Layer {
   }
 
   /** The layer called `name`, searched in this model and its nested models. */
-  getLayer(name: string): Layer {
+  getLayer(name: string): AnyLayer {
     const found = this.deepLayers().find((l) => l.name === name);
     if (!found) throw invalid(`getLayer: ${this.name} has no layer named ${JSON.stringify(name)}; it has ${this.deepLayers().map((l) => l.name).join(', ')}`);
     return found;
   }
 
   /** Every layer, nested models' layers included, each once. @internal */
-  deepLayers(): Layer[] {
+  deepLayers(): AnyLayer[] {
     return deepLayers(this.layers);
   }
 
   /** The layers that hold weights or compute (no models, no input layers), each once, in execution order. @internal */
-  leafLayers(): Layer[] {
+  leafLayers(): AnyLayer[] {
     return this.deepLayers().filter((l) => !(l instanceof Model) && !(l instanceof InputLayer));
   }
 
@@ -336,7 +337,7 @@ export class Model extends Layer {
   entries(op: string): StoreEntry[] {
     const stores = this.buildWeights(op);
     const leaves = new Set(this.leafLayers());
-    const byLayer = new Map<Layer, StoreEntry[]>();
+    const byLayer = new Map<AnyLayer, StoreEntry[]>();
     for (const s of stores) for (const e of s.entries) if (leaves.has(e.layer)) (byLayer.get(e.layer) ?? byLayer.set(e.layer, []).get(e.layer)!).push(e);
     return this.leafLayers().flatMap((l) => byLayer.get(l) ?? []);
   }
@@ -418,32 +419,32 @@ export class Model extends Layer {
 
   /** Trains the model on x and y (one per input and output: a value, a list, or an object keyed by name). */
   fit(x: ModelData, y: ModelData, args: FitArgs = {}): Promise<History> {
-    return training.fit(this, x, y, args);
+    return training.fit(this as Model, x, y, args);
   }
 
   /** Loss and metrics on x and y, as plain numbers. */
   evaluate(x: ModelData, y: ModelData, args: EvaluateArgs = {}): Logs {
-    return training.evaluate(this, x, y, args);
+    return training.evaluate(this as Model, x, y, args);
   }
 
   /** The model's outputs for x, computed in batches (a list with several outputs); the caller disposes them. */
-  predict(x: ModelData, args: EvaluateArgs = {}): Tensor | Tensor[] {
-    return training.predict(this, x, args);
+  predict(x: ModelData, args: EvaluateArgs = {}): E {
+    return training.predict(this as Model, x, args) as E;
   }
 
   /** One training step on this batch; returns its loss and metrics as plain numbers. */
   trainOnBatch(x: ModelData, y: ModelData): Logs {
-    return training.trainOnBatch(this, x, y);
+    return training.trainOnBatch(this as Model, x, y);
   }
 
   /** Loss and metrics on this batch, without training. */
   testOnBatch(x: ModelData, y: ModelData): Logs {
-    return training.evaluate(this, x, y, { batchSize: Number.MAX_SAFE_INTEGER });
+    return training.evaluate(this as Model, x, y, { batchSize: Number.MAX_SAFE_INTEGER });
   }
 
   /** The outputs for one batch, in one pass. */
-  predictOnBatch(x: ModelData): Tensor | Tensor[] {
-    return training.predict(this, x, { batchSize: Number.MAX_SAFE_INTEGER });
+  predictOnBatch(x: ModelData): E {
+    return training.predict(this as Model, x, { batchSize: Number.MAX_SAFE_INTEGER }) as E;
   }
 
   /** Copies of the weights, in layer order: [kernel (inputs × units), bias, ...]. */
@@ -494,7 +495,7 @@ export class Model extends Layer {
   /** A Keras-style table of the layers, their output shapes, parameter counts and (graphs) inbound layers. */
   summary(): string {
     this.live('summary').graphFor('summary');
-    return summary(this);
+    return summary(this as Model);
   }
 
   /** The training setup compile() was given, or null (for saving). */
@@ -516,7 +517,7 @@ export class Model extends Layer {
   /** The saved form: topology JSON and safetensors weights (and optimizer state if asked). */
   toArtifacts(options: { includeOptimizer?: boolean } = {}): ModelArtifacts {
     this.live('toArtifacts');
-    return modelToArtifacts(this, options);
+    return modelToArtifacts(this as Model, options);
   }
 
   /** Writes dir/model.json and dir/weights.safetensors (Node and Deno). */

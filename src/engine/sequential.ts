@@ -2,23 +2,22 @@
 // is known (the first layer's inputShape, or the first fit/predict's x). Everything else is Model's:
 // one engine for both kinds of model.
 import { invalid } from '../errors.js';
-import type { Layer } from '../layers/layer.js';
+import type { AnyLayer } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';
 import { InputLayer, Model, input, type Graph } from './model.js';
 import type { SymbolicTensor } from './symbolic.js';
-import type { EvaluateArgs, ModelData } from './training.js';
 
-export class Sequential extends Model {
+export class Sequential extends Model<SymbolicTensor, Tensor> {
   override readonly className: string = 'Sequential';
-  readonly #layers: Layer[];
+  readonly #layers: AnyLayer[];
 
-  constructor(layers: readonly Layer[], name?: string) {
+  constructor(layers: readonly AnyLayer[], name?: string) {
     super({ name } as never, 'sequential');
     if (!Array.isArray(layers) || layers.length === 0) {
       throw invalid('sequential: expected a non-empty array of layers');
     }
     layers.forEach((l, i) => {
-      if (l === null || typeof l !== 'object' || typeof (l as Layer).apply !== 'function') throw invalid(`sequential: layers[${i}] is not a layer`);
+      if (l === null || typeof l !== 'object' || typeof (l as AnyLayer).apply !== 'function') throw invalid(`sequential: layers[${i}] is not a layer`);
       if (l instanceof InputLayer) throw invalid(`sequential: layers[${i}] is an input layer; give the first layer an inputShape instead`);
     });
     this.#layers = layers.slice();
@@ -31,7 +30,7 @@ export class Sequential extends Model {
   #chain(shape: number[]): void {
     let y: SymbolicTensor = input({ shape, name: `${this.#layers[0]!.name}_input` });
     for (const layer of this.#layers) {
-      const out = layer.apply(y);
+      const out = layer.apply(y) as SymbolicTensor | SymbolicTensor[];
       if (Array.isArray(out)) throw invalid(`sequential: ${layer.name} has several outputs; use the functional API (model({ inputs, outputs }))`);
       y = out;
     }
@@ -39,7 +38,7 @@ export class Sequential extends Model {
   }
 
   /** The layers, in order. */
-  override get layers(): readonly Layer[] {
+  override get layers(): readonly AnyLayer[] {
     return this.#layers;
   }
 
@@ -49,7 +48,7 @@ export class Sequential extends Model {
   }
 
   /** Adds a layer at the end (before the model's weights exist). */
-  add(layer: Layer): void {
+  add(layer: AnyLayer): void {
     this.live('add');
     if (this.hasWeights) throw invalid(`add: ${this.name}'s weights exist already; add layers before the first fit, predict or getWeights`);
     this.#layers.push(layer);
@@ -58,15 +57,6 @@ export class Sequential extends Model {
     else if (first.inputShape) this.#chain(first.inputShape);
   }
 
-  /** The outputs for x, computed in batches; the caller disposes the returned tensor. */
-  override predict(x: ModelData, args: EvaluateArgs = {}): Tensor {
-    return super.predict(x, args) as Tensor;
-  }
-
-  /** The outputs for one batch, in one pass. */
-  override predictOnBatch(x: ModelData): Tensor {
-    return super.predictOnBatch(x) as Tensor;
-  }
 }
 
 // The input() tensor a chain starts from.
@@ -77,6 +67,6 @@ function firstInput(y: SymbolicTensor): SymbolicTensor {
 }
 
 /** A model that runs `layers` one after another. */
-export function sequential(layers: readonly Layer[]): Sequential {
+export function sequential(layers: readonly AnyLayer[]): Sequential {
   return new Sequential(layers);
 }

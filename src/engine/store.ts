@@ -11,7 +11,7 @@
 // Each model that uses a store holds a reference to it; the last release frees the buffers, and the
 // optimizers' state for them with it (onDispose).
 import { getInitializer } from '../initializers.js';
-import type { Layer, WeightSpec } from '../layers/layer.js';
+import type { AnyLayer, WeightSpec } from '../layers/layer.js';
 import type { ParamGroup, Segment, StateKey } from '../optimizers.js';
 import type { Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
@@ -19,7 +19,7 @@ import { heap, wasm } from '../wasm.js';
 
 /** One weight of a store: its layer, spec, view and place (in floats) in the params buffer. */
 export interface StoreEntry {
-  layer: Layer;
+  layer: AnyLayer;
   spec: WeightSpec;
   tensor: Tensor;
   offset: number;
@@ -65,7 +65,7 @@ export class ParameterStore implements StateKey {
   #releases: (() => void)[] = [];
 
   /** Allocates and initializes the weights of `layers` (each with its specs), in order, from `rng`. */
-  constructor(layers: readonly { layer: Layer; specs: readonly WeightSpec[] }[], rng: Rng) {
+  constructor(layers: readonly { layer: AnyLayer; specs: readonly WeightSpec[] }[], rng: Rng) {
     const all = layers.flatMap((l) => l.specs);
     const size = (s: WeightSpec) => s.shape.reduce((a, b) => a * b, 1);
     const count = all.reduce((n, s) => n + (s.trainable === false ? 0 : size(s)), 0);

@@ -1,11 +1,11 @@
 // model.summary(): Keras' table. One row per layer: name (type), output shape, parameters, and for
 // graph models the "Connected to" column (inbound layer[node][tensor], as Keras prints it). Columns
 // widen to fit long names.
-import type { Layer } from '../layers/layer.js';
+import type { AnyLayer } from '../layers/layer.js';
 import type { Model } from './model.js';
 import type { SymbolicTensor } from './symbolic.js';
 
-const params = (l: Layer): number => {
+const params = (l: AnyLayer): number => {
   if ('leafLayers' in l) return (l as Model).countParams();
   return (l.built?.specs ?? []).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 };
@@ -17,7 +17,7 @@ export function summary(model: Model): string {
   const g = model.graph!;
   const sequential = model.className === 'Sequential';
   // Each application (node) of a layer in this graph, numbered per layer as Keras numbers them.
-  const nodesOf = new Map<Layer, { inputs: readonly SymbolicTensor[]; outputs: readonly SymbolicTensor[] }[]>();
+  const nodesOf = new Map<AnyLayer, { inputs: readonly SymbolicTensor[]; outputs: readonly SymbolicTensor[] }[]>();
   for (const t of g.inputs) nodesOf.set(t.node.layer, [{ inputs: [], outputs: [t] }]);
   for (const n of g.nodes) (nodesOf.get(n.layer) ?? nodesOf.set(n.layer, []).get(n.layer)!).push(n);
   const nodeIndex = (t: SymbolicTensor) => nodesOf.get(t.node.layer)!.findIndex((n) => n.outputs.includes(t));

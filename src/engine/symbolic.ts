@@ -8,7 +8,7 @@
 // order (engine/model.ts). Symbolic tensors hold no memory, so a graph costs nothing until it runs.
 // Every tensor is made by exactly one node and is read only by nodes recorded after it, so a graph
 // cannot hold a cycle.
-import type { Layer } from '../layers/layer.js';
+import type { AnyLayer } from '../layers/layer.js';
 
 let nextId = 1;
 
@@ -43,7 +43,7 @@ export class SymbolicTensor {
 export class Node {
   readonly outputs: SymbolicTensor[];
   constructor(
-    readonly layer: Layer,
+    readonly layer: AnyLayer,
     /** The tensors read, in order; empty for an input. */
     readonly inputs: readonly SymbolicTensor[],
     /** Whether the layer was given a list (merge layers, models with several inputs). */

@@ -2,7 +2,7 @@
 // and reads them back). This file reads a model only through its public surface and its graph, so the
 // engine can import it without an import cycle.
 import { WasmgradError } from '../errors.js';
-import type { Layer } from '../layers/layer.js';
+import type { AnyLayer } from '../layers/layer.js';
 import type { Model } from '../engine/model.js';
 import type { Node } from '../engine/symbolic.js';
 import { writeSafetensors, type NamedTensor } from './safetensors.js';
@@ -21,10 +21,10 @@ export const FORMAT_VERSION = 1;
 
 type Json = Record<string, unknown>;
 
-const isModel = (l: Layer): l is Model => l.className === 'Model' || l.className === 'Sequential';
+const isModel = (l: AnyLayer): l is Model => l.className === 'Model' || l.className === 'Sequential';
 
 // A layer as saved: its class and config; a nested model's config is its own topology.
-function layerEntry(l: Layer): Json {
+function layerEntry(l: AnyLayer): Json {
   return { className: l.className, config: isModel(l) ? modelConfig(l) : l.getConfig() };
 }
 

@@ -45,7 +45,7 @@ export interface CallContext {
   training: boolean;
   rng: Rng | null;
   /** Layers the running model's compile() saw frozen (a frozen batch normalization runs in inference mode). */
-  frozen?: ReadonlySet<Layer>;
+  frozen?: ReadonlySet<AnyLayer>;
   /** Check-numerics mode: where in training this pass runs, for messages (see numerics.ts). */
   check?: string;
 }
@@ -76,7 +76,15 @@ export const fmtShapes = (s: Shapes): string => (isShapeList(s) ? `[${s.map(fmtS
 
 const sameShapes = (a: Shapes, b: Shapes): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-export abstract class Layer {
+/** Any layer, whatever its apply() returns (how the engine holds layers). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyLayer = Layer<unknown, unknown>;
+
+/**
+ * A layer. S and E are what apply() returns on symbolic tensors and on Tensors: one tensor for every
+ * layer but a model with several outputs, whose apply() returns a list.
+ */
+export abstract class Layer<S = SymbolicTensor, E = Tensor> {
   /** The layer's name, unique in this process unless given. */
   readonly name: string;
   /** Shape of one input sample, if given. */
@@ -168,9 +176,9 @@ export abstract class Layer {
    * its symbolic output(s); on Tensors, runs the layer now (inference mode unless options.training).
    * Merge layers and models with several inputs take a list.
    */
-  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[];
-  apply(inputs: Tensor | Tensor[], options?: ApplyOptions): Tensor | Tensor[];
-  apply(inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], options: ApplyOptions = {}): SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[] {
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): S;
+  apply(inputs: Tensor | Tensor[], options?: ApplyOptions): E;
+  apply(inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], options: ApplyOptions = {}): S | E {
     let items: unknown[] = Array.isArray(inputs) ? inputs : [inputs];
     let list = Array.isArray(inputs);
     if (list && items.length === 1 && !this.takesList) list = false;
@@ -189,7 +197,7 @@ export abstract class Layer {
         throw new WasmgradError(e.code, `${e.message} (applied to the output of ${from})`);
       }
       const node = new Node(this, symbolic, list, isShapeList(output) ? output : [output]);
-      return isShapeList(output) ? node.outputs : node.outputs[0]!;
+      return (isShapeList(output) ? node.outputs : node.outputs[0]!) as S;
     }
     if (items.every((x) => x instanceof Tensor)) {
       const tensors = items as Tensor[];
@@ -200,7 +208,7 @@ export abstract class Layer {
       });
       this.buildFor(list ? shapes : shapes[0]!);
       this.allocate(globalRng());
-      return this.call(list ? tensors : tensors[0]!, { training: options.training ?? false, rng: globalRng() });
+      return this.call(list ? tensors : tensors[0]!, { training: options.training ?? false, rng: globalRng() }) as E;
     }
     items = items.map((x) => (x instanceof Tensor ? 'a Tensor' : x instanceof SymbolicTensor ? 'a symbolic tensor' : typeof x));
     throw invalid(`${this.name}: apply takes symbolic tensors (from input() or another layer's apply) or Tensors, not a mix or anything else; got ${items.join(', ')}`);
@@ -209,7 +217,7 @@ export abstract class Layer {
   /** Makes the weights of a layer run eagerly before any model built them: a store of its own. @internal */
   protected allocate(rng: Rng): void {
     if (this.store || !this.#built || this.#built.specs.length === 0) return;
-    const store = new ParameterStore([{ layer: this, specs: this.#built.specs }], rng);
+    const store = new ParameterStore([{ layer: this as AnyLayer, specs: this.#built.specs }], rng);
     store.retain();
     this.#ownStore = store;
   }
