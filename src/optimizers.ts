@@ -211,29 +211,31 @@ abstract class BaseOptimizer implements Optimizer {
 
   apply(groups: readonly ParamGroup[]): void {
     const k = wasm(), clip = this.#clip;
-    const runs = groups.flatMap((g) => g.runs.map((r) => ({ ptr: g.grads + r.offset * 4, size: r.size })));
     if (clip?.kind === 'clipValue') {
-      for (const r of runs) k.clip_f32(r.ptr, r.size, clip.value);
+      for (const g of groups) for (const r of g.runs) k.clip_f32(g.grads + r.offset * 4, r.size, clip.value);
     } else if (clip?.kind === 'clipNorm') {
       for (const g of groups) for (const s of g.segments) scaleToNorm(g.grads + s.offset * 4, s.size, Math.sqrt(k.sumsq_f32(g.grads + s.offset * 4, s.size)), clip.value);
     } else if (clip?.kind === 'globalClipNorm') {
       let sumsq = 0;
-      for (const r of runs) sumsq += k.sumsq_f32(r.ptr, r.size);
-      for (const r of runs) scaleToNorm(r.ptr, r.size, Math.sqrt(sumsq), clip.value);
+      for (const g of groups) for (const r of g.runs) sumsq += k.sumsq_f32(g.grads + r.offset * 4, r.size);
+      for (const g of groups) for (const r of g.runs) scaleToNorm(g.grads + r.offset * 4, r.size, Math.sqrt(sumsq), clip.value);
     }
     const lr = this.currentLearningRate();
     this.iterations++;
-    const slots = this.slotNames().length;
+    const slots = this.#slots ??= this.slotNames().length;
     for (const g of groups) {
       // Each buffer counts its own steps, for the bias corrections of the moments kept for it.
       const entry = slots > 0 ? this.state.get(g.key, g.count, slots, this.initialSlotValue()) : null;
       const step = entry ? ++entry.step : this.iterations;
       for (const r of g.runs) {
         const at = r.offset * 4;
-        this.update(g.params + at, g.grads + at, entry ? entry.ptrs.map((p) => p + at) : [], r.size, lr, step);
+        const ptrs = !entry ? NO_SLOTS : at === 0 ? entry.ptrs : entry.ptrs.map((p) => p + at);
+        this.update(g.params + at, g.grads + at, ptrs, r.size, lr, step);
       }
     }
   }
+
+  #slots: number | undefined;
 
   applyGradients(grads: NamedGradients): void {
     this.apply(gradientGroups(`${this.name}.applyGradients`, grads));
@@ -329,6 +331,8 @@ abstract class BaseOptimizer implements Optimizer {
     this.iterations = state.step;
   }
 }
+
+const NO_SLOTS: number[] = [];
 
 function scaleToNorm(ptr: number, n: number, norm: number, limit: number): void {
   if (norm > limit) wasm().scale_forward_f32(ptr, ptr, n, limit / norm);

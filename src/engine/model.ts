@@ -82,6 +82,9 @@ export interface Graph {
   readonly nodes: readonly Node[];
   /** Each layer once, input layers first, then in execution order. */
   readonly layers: readonly AnyLayer[];
+  /** The nodes as run() reads them: each input and output tensor as a slot number (inputs take the first slots). */
+  readonly steps: readonly { node: Node; ins: number[]; outs: number[] }[];
+  readonly outputSlots: readonly number[];
 }
 
 function describe(v: unknown): string {
@@ -139,7 +142,11 @@ function makeGraph(name: string, inputs: readonly SymbolicTensor[], outputs: rea
     if (other && other !== l) throw invalid(`${name}: two different layers are named ${JSON.stringify(l.name)}; layer names must be unique in a model (weights are saved by name)`);
     names.set(l.name, l);
   }
-  return { inputs: inputs.slice(), outputs: outputs.slice(), nodes, layers };
+  const slot = new Map<SymbolicTensor, number>(inputs.map((t, i) => [t, i]));
+  const steps = nodes.map((node) => ({
+    node, ins: node.inputs.map((t) => slot.get(t)!), outs: node.outputs.map((t) => slot.set(t, slot.size).get(t)!),
+  }));
+  return { inputs: inputs.slice(), outputs: outputs.slice(), nodes, layers, steps, outputSlots: outputs.map((t) => slot.get(t)!) };
 }
 
 // Layers and the layers of nested models, each once.
@@ -169,6 +176,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   /** Fitted scalers that go with the model (e.g. scalers.x for its inputs); save() stores them, loadModel restores them. */
   scalers: Record<string, Scaler> = {};
   #graph: Graph | null = null;
+  #leaves: AnyLayer[] | null = null;
+  #penalized: { weight: () => Tensor; regularizer: NonNullable<WeightSpec['regularizer']> }[] | null = null;
   #stores: ParameterStore[] | null = null;
   #compiled: Compiled | null = null;
   #disposed = false;
@@ -191,6 +200,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   /** Sets the graph (a sequential model does so once its input shape is known). @internal */
   protected setGraph(inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[]): void {
     this.#graph = makeGraph(this.name, inputs, outputs);
+    this.#leaves = null;
+    this.#penalized = null;
   }
 
   /** The graph, or null while a sequential model's input shape is unknown. @internal */
@@ -245,7 +256,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
 
   /** The layers that hold weights or compute (no models, no input layers), each once, in execution order. @internal */
   leafLayers(): AnyLayer[] {
-    return this.deepLayers().filter((l) => !(l instanceof Model) && !(l instanceof InputLayer));
+    // A graph never changes once set (nested models' graphs neither), so the list is made once.
+    return this.#leaves ??= this.deepLayers().filter((l) => !(l instanceof Model) && !(l instanceof InputLayer));
   }
 
   override get takesList(): boolean {
@@ -281,12 +293,11 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   /** Runs the graph on one batch per input; with context.check, scans every node's outputs and gradients. @internal */
   run(inputs: readonly Tensor[], context: CallContext): Tensor[] {
     const g = this.graphFor('run');
-    const values = new Map<SymbolicTensor, Tensor>();
-    g.inputs.forEach((t, i) => values.set(t, inputs[i]!));
+    const values: Tensor[] = inputs.slice();
     const check = context.check;
-    for (const node of g.nodes) {
+    for (const { node, ins: at, outs: to } of g.steps) {
       const layer = node.layer;
-      let ins = node.inputs.map((t) => values.get(t)!);
+      let ins = at.map((i) => values[i]!);
       const who = `${layer.name} (${layer.className})`;
       if (check) {
         ins = ins.map((input) => watchGradient(input, (grad) => {
@@ -297,9 +308,9 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
       const out = layer.call(node.listInput ? ins : ins[0]!, context);
       const outs = Array.isArray(out) ? out : [out];
       if (check) for (const y of outs) assertFinite(y.ptr, y.size, `${who} in the forward pass ${check}`);
-      node.outputs.forEach((t, i) => values.set(t, outs[i]!));
+      to.forEach((slot, i) => { values[slot] = outs[i]!; });
     }
-    return g.outputs.map((t) => values.get(t)!);
+    return g.outputSlots.map((i) => values[i]!);
   }
 
   /** Throws DISPOSED once the model was disposed. @internal */
@@ -408,12 +419,10 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
 
   /** The loss plus every weight's L1/L2 penalty (what fit minimizes and reports, as Keras). @internal */
   withPenalties(loss: Tensor): Tensor {
+    this.#penalized ??= this.leafLayers().flatMap((l) => (l.built?.specs ?? []).flatMap((spec, j) =>
+      (spec.regularizer ? [{ weight: () => l.weights[j]!, regularizer: spec.regularizer }] : [])));
     let total = loss;
-    for (const l of this.leafLayers()) {
-      l.built?.specs.forEach((spec, j) => {
-        if (spec.regularizer) total = add(total, penalty(l.weights[j]!, spec.regularizer));
-      });
-    }
+    for (const p of this.#penalized) total = add(total, penalty(p.weight(), p.regularizer));
     return total;
   }
 
