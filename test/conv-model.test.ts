@@ -103,7 +103,10 @@ describe('convolutional models', () => {
     // Every option a layer writes into its config is one it takes back.
     for (const layer of [layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] }), layers.maxPooling2d(), layers.averagePooling2d(),
       layers.globalAveragePooling2d(), layers.flatten(), layers.dense({ units: 2 }), layers.dropout({ rate: 0.1, seed: 1 }),
-      layers.activation({ activation: 'relu' }), layers.batchNormalization(), layers.layerNormalization()]) {
+      layers.activation({ activation: 'relu' }), layers.batchNormalization(), layers.layerNormalization(),
+      layers.conv2dTranspose({ filters: 3, kernelSize: [2, 3], strides: 2, padding: 'same', useBias: false }), layers.upSampling2d({ size: [2, 3] }),
+      layers.zeroPadding2d({ padding: [[1, 0], [2, 3]] }), layers.reshape({ targetShape: [-1, 4] }), layers.add(), layers.subtract(), layers.multiply(),
+      layers.average(), layers.maximum(), layers.minimum(), layers.concatenate({ axis: 2 }), layers.dense({ units: 2, trainable: false })]) {
       const again = new (layer.constructor as new (c: unknown) => typeof layer)({ ...layer.getConfig(), name: `${layer.name}_again` });
       expect(again.getConfig()).toEqual({ ...layer.getConfig(), name: `${layer.name}_again` });
     }

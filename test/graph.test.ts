@@ -142,6 +142,23 @@ describe('the functional API', () => {
     m.dispose();
   });
 
+  test('dense on samples of rank > 1 applies to the last axis, as in Keras', () => {
+    const x = input({ shape: [3, 4] });
+    const d = layers.dense({ units: 2, name: 'rowwise' });
+    const m = model({ inputs: x, outputs: d.apply(x) });
+    expect(m.outputs[0]!.shape).toEqual([null, 3, 2]);
+    const data = randArray(2 * 3 * 4, 31);
+    const out = m.predict({ data, shape: [2, 3, 4] }) as Tensor;
+    const [k, b] = m.getWeights() as [Float32Array, Float32Array];
+    expect(out.shape).toEqual([2, 3, 2]);
+    const got = out.toArray();
+    for (let r = 0; r < 6; r++) for (let u = 0; u < 2; u++) {
+      expect(got[r * 2 + u]).toBeCloseTo(b[u]! + [0, 1, 2, 3].reduce((s, i) => s + data[r * 4 + i]! * k[i * 2 + u]!, 0), 5);
+    }
+    out.dispose();
+    m.dispose();
+  });
+
   test('nested models: an encoder and a decoder used apart and as one autoencoder share their weights', async () => {
     const xi = input({ shape: [4] });
     const encoder = model({ inputs: xi, outputs: layers.dense({ units: 2, activation: 'tanh' }).apply(xi) as ReturnType<typeof input>, name: 'encoder' });
@@ -167,26 +184,29 @@ describe('the functional API', () => {
   });
 });
 
+// Two inputs (the first two and the last two features) and two heads: a 3-class label and its parity.
 function twoHeads(): { m: Model; digits: number[][]; parity: number[][] } {
-  const x = input({ shape: [4], name: 'x' });
-  const trunk = layers.dense({ units: 8, activation: 'relu', name: 'trunk' }).apply(x) as ReturnType<typeof input>;
-  const a = layers.dense({ units: 3, activation: 'softmax', name: 'cls' }).apply(trunk) as ReturnType<typeof input>;
-  const b = layers.dense({ units: 1, activation: 'sigmoid', name: 'odd' }).apply(trunk) as ReturnType<typeof input>;
-  const m = model({ inputs: x, outputs: [a, b] });
-  const labels = X.map((r) => (r[0]! > 0.3 ? 0 : r[1]! > 0 ? 1 : 2));
-  return { m, digits: labels.map((l) => [0, 1, 2].map((c) => +(c === l))), parity: labels.map((l) => [l % 2]) };
+  const a = input({ shape: [2], name: 'xa' }), b = input({ shape: [2], name: 'xb' });
+  const joined = layers.concatenate({ name: 'joined' }).apply([a, b]);
+  const trunk = layers.dense({ units: 8, activation: 'relu', name: 'trunk' }).apply(joined);
+  const c = layers.dense({ units: 3, activation: 'softmax', name: 'cls' }).apply(trunk);
+  const o = layers.dense({ units: 1, activation: 'sigmoid', name: 'odd' }).apply(trunk);
+  const m = model({ inputs: [a, b], outputs: [c, o] });
+  const labels = X.map((r) => (r[0]! > 0.3 ? 0 : r[3]! > 0 ? 1 : 2));
+  return { m, digits: labels.map((l) => [0, 1, 2].map((k) => +(k === l))), parity: labels.map((l) => [l % 2]) };
 }
+const XA = X.map((r) => r.slice(0, 2)), XB = X.map((r) => r.slice(2));
 
 describe('several inputs and outputs', () => {
-  test('losses and metrics per output, logs named as Keras names them, lossWeights change training', async () => {
+  test('two inputs, two outputs: losses and metrics per output, logs named as Keras names them, lossWeights change training', async () => {
     const run = async (lossWeights?: Record<string, number>) => {
       const { m, digits, parity } = twoHeads();
       m.compile({
         optimizer: optimizers.adam({ learningRate: 0.01 }), loss: { cls: 'categoricalCrossentropy', odd: 'binaryCrossentropy' },
         metrics: { cls: ['accuracy'], odd: 'accuracy' }, ...(lossWeights ? { lossWeights } : {}),
       });
-      const h = await m.fit(X, { cls: digits, odd: parity }, { epochs: 3, batchSize: 16, seed: 5, verbose: 0 });
-      const logs = m.evaluate(X, [digits, parity]);
+      const h = await m.fit({ xa: XA, xb: XB }, { cls: digits, odd: parity }, { epochs: 3, batchSize: 16, seed: 5, verbose: 0 });
+      const logs = m.evaluate([XA, XB], [digits, parity]);
       const w = m.getWeights();
       m.dispose();
       return { h, logs, w };

@@ -96,6 +96,39 @@ describe('round trip', () => {
     loaded.dispose();
   });
 
+  test('every graph layer round-trips: conv2dTranspose, upSampling2d, zeroPadding2d, reshape and the merge layers', () => {
+    const x = input({ shape: [3, 3, 2] });
+    const t = layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }).apply(x); // 6×6×2
+    const u = layers.zeroPadding2d({ padding: [[1, 2], [0, 3]] }).apply(layers.upSampling2d({ size: [1, 2] }).apply(x)); // 3×6×2 padded to 6×9×2
+    const r = layers.reshape({ targetShape: [-1, 2] }).apply(t); // 36×2
+    const a = layers.dense({ units: 2 }).apply(r);
+    const merged = [layers.subtract(), layers.multiply(), layers.average(), layers.maximum(), layers.minimum()].map((l) => l.apply([r, a]));
+    const cat = layers.concatenate({ axis: 1 }).apply([...merged, layers.reshape({ targetShape: [-1, 2] }).apply(u)]);
+    const m = model({ inputs: x, outputs: cat });
+    const data = { data: Float32Array.from({ length: 2 * 18 }, (_, i) => Math.sin(i)), shape: [2, 3, 3, 2] };
+    const loaded = fromArtifacts(m.toArtifacts());
+    expect(loaded.summary()).toBe(m.summary());
+    const p = m.predict(data) as Tensor, q = loaded.predict(data) as Tensor;
+    expect(p.shape).toEqual([2, 5 * 36 + 6 * 9, 2]);
+    expect(q.toArray()).toEqual(p.toArray());
+    p.dispose();
+    q.dispose();
+    m.dispose();
+    loaded.dispose();
+  });
+
+  test('a sequential file written before graph models (no model name) still loads', async () => {
+    const m = makeModel();
+    await m.fit(X, Y, { epochs: 2, seed: 4, verbose: 0 });
+    const a = m.toArtifacts({ includeOptimizer: true });
+    const old = JSON.parse(a.topology);
+    delete old.name;
+    const loaded = fromArtifacts({ topology: JSON.stringify(old), weights: a.weights });
+    expect((loaded.predict(X) as Tensor).toArray()).toEqual(m.predict(X).toArray());
+    m.dispose();
+    loaded.dispose();
+  });
+
   test('a loaded model predicts exactly like the one saved, and keeps training', async () => {
     const model = makeModel();
     await model.fit(X, Y, { epochs: 5, seed: 1, verbose: 0 });
