@@ -1,6 +1,19 @@
 // Data movement of the graph layers: concatenation, zero padding and nearest-neighbour upsampling.
 // Pointers are byte addresses, sizes are elements; backward kernels accumulate into their gradient.
 
+/** d[0..n) += s[0..n) */
+@inline function add_into(d: usize, s: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
+  }
+}
+
 /**
  * Concatenation: out is [rows, outCols]; inp [rows, inCols] goes to columns [offset, offset + inCols)
  * of every row (any axis of an NHWC tensor is such a view: rows = the product of the axes before it).
@@ -13,16 +26,7 @@ export function concat_forward_f32(out: usize, inp: usize, rows: i32, inCols: i3
 /** dinp [rows, inCols] += columns [offset, offset + inCols) of dout [rows, outCols]. */
 export function concat_backward_f32(dinp: usize, dout: usize, rows: i32, inCols: i32, outCols: i32, offset: i32): void {
   for (let r = 0; r < rows; r++) {
-    const d = dinp + (<usize>r * <usize>inCols << 2), s = dout + ((<usize>r * <usize>outCols + <usize>offset) << 2);
-    let c = 0;
-    for (; c + 4 <= inCols; c += 4) {
-      const o = <usize>c << 2;
-      v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
-    }
-    for (; c < inCols; c++) {
-      const o = <usize>c << 2;
-      store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
-    }
+    add_into(dinp + (<usize>r * <usize>inCols << 2), dout + ((<usize>r * <usize>outCols + <usize>offset) << 2), inCols);
   }
 }
 
@@ -48,16 +52,7 @@ export function pad2d_backward_f32(dinp: usize, dout: usize, batch: i32, h: i32,
   for (let b = 0; b < batch; b++) {
     for (let y = 0; y < h; y++) {
       const d = dinp + ((<usize>(b * h + y) * <usize>n) << 2);
-      const s = dout + (((<usize>(b * oh + y + top) * <usize>ow + <usize>left) * <usize>c) << 2);
-      let i = 0;
-      for (; i + 4 <= n; i += 4) {
-        const o = <usize>i << 2;
-        v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
-      }
-      for (; i < n; i++) {
-        const o = <usize>i << 2;
-        store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
-      }
+      add_into(d, dout + (((<usize>(b * oh + y + top) * <usize>ow + <usize>left) * <usize>c) << 2), n);
     }
   }
 }
@@ -88,16 +83,7 @@ export function upsample_backward_f32(dinp: usize, dout: usize, batch: i32, h: i
         const d = dinp + ((<usize>((b * h + y) * w + x) * <usize>c) << 2);
         for (let i = 0; i < sh; i++) {
           for (let j = 0; j < sw; j++) {
-            const s = dout + ((<usize>((b * h * sh + y * sh + i) * ow + x * sw + j) * <usize>c) << 2);
-            let k = 0;
-            for (; k + 4 <= c; k += 4) {
-              const o = <usize>k << 2;
-              v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
-            }
-            for (; k < c; k++) {
-              const o = <usize>k << 2;
-              store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
-            }
+            add_into(d, dout + ((<usize>((b * h * sh + y * sh + i) * ow + x * sw + j) * <usize>c) << 2), c);
           }
         }
       }

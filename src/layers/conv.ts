@@ -41,16 +41,16 @@ export interface Conv2dConfig extends KernelLayerConfig {
   padding?: Padding;
 }
 
-export class Conv2D extends KernelLayer {
-  readonly className = 'Conv2D';
-  static override readonly options = ['filters', 'kernelSize', 'strides', 'padding', ...KernelLayer.options];
+// The options conv2d and conv2dTranspose share: filters, window, strides, padding.
+abstract class ConvLayer extends KernelLayer {
+  static override readonly options: readonly string[] = ['filters', 'kernelSize', 'strides', 'padding', ...KernelLayer.options];
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
 
-  constructor(config: Conv2dConfig) {
-    super(config, 'conv2d');
+  constructor(config: Conv2dConfig, prefix: string) {
+    super(config, prefix);
     if (!Number.isInteger(config.filters) || config.filters <= 0) {
       throw invalid(`${this.name}: filters must be a positive integer, got ${config.filters}`);
     }
@@ -63,16 +63,24 @@ export class Conv2D extends KernelLayer {
     }
   }
 
+  protected options(): Record<string, unknown> {
+    return { filters: this.filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding: this.padding, ...this.kernelOptions() };
+  }
+}
+
+export class Conv2D extends ConvLayer {
+  readonly className = 'Conv2D';
+
+  constructor(config: Conv2dConfig) {
+    super(config, 'conv2d');
+  }
+
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
     const [h, w, c] = image(this.name, inputShape);
     const [kh, kw] = this.kernelSize, [sh, sw] = this.strides;
     const outputShape = [outLength(this.name, h, kh, sh, this.padding), outLength(this.name, w, kw, sw, this.padding), this.filters];
     // Keras' fans for a convolution: receptive field × channels in, × filters out.
     return { outputShape, weights: this.kernelAndBias([kh, kw, c, this.filters], kh * kw * c, kh * kw * this.filters, this.filters) };
-  }
-
-  protected options(): Record<string, unknown> {
-    return { filters: this.filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding: this.padding, ...this.kernelOptions() };
   }
 
   call(x: Tensor): Tensor {
@@ -86,26 +94,11 @@ export class Conv2D extends KernelLayer {
 /** Options of layers.conv2dTranspose(). */
 export type Conv2dTransposeConfig = Conv2dConfig;
 
-export class Conv2DTranspose extends KernelLayer {
+export class Conv2DTranspose extends ConvLayer {
   readonly className = 'Conv2DTranspose';
-  static override readonly options = ['filters', 'kernelSize', 'strides', 'padding', ...KernelLayer.options];
-  readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: Padding;
 
   constructor(config: Conv2dTransposeConfig) {
     super(config, 'conv2d_transpose');
-    if (!Number.isInteger(config.filters) || config.filters <= 0) {
-      throw invalid(`${this.name}: filters must be a positive integer, got ${config.filters}`);
-    }
-    this.filters = config.filters;
-    this.kernelSize = pair(this.name, 'kernelSize', config.kernelSize);
-    this.strides = pair(this.name, 'strides', config.strides ?? 1);
-    this.padding = config.padding ?? 'valid';
-    if (this.padding !== 'valid' && this.padding !== 'same') {
-      throw invalid(`${this.name}: padding must be 'valid' or 'same', got ${JSON.stringify(this.padding)}`);
-    }
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -114,10 +107,6 @@ export class Conv2DTranspose extends KernelLayer {
     const { oh, ow } = transposeSize(this.name, h, w, kh, kw, sh, sw, this.padding);
     // The kernel is [kh, kw, filters, inputs], Keras' layout; its fans follow Keras' rule for that shape.
     return { outputShape: [oh, ow, this.filters], weights: this.kernelAndBias([kh, kw, this.filters, c], kh * kw * this.filters, kh * kw * c, this.filters) };
-  }
-
-  protected options(): Record<string, unknown> {
-    return { filters: this.filters, kernelSize: this.kernelSize.slice(), strides: this.strides.slice(), padding: this.padding, ...this.kernelOptions() };
   }
 
   call(x: Tensor): Tensor {
