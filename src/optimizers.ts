@@ -264,6 +264,11 @@ abstract class BaseOptimizer implements Optimizer {
   /** Names of the state buffers, in the order update() receives them. */
   protected abstract slotNames(): string[];
 
+  /** The state buffers that hold squares (a negative value there would make the update NaN). */
+  protected nonNegativeSlots(): string[] {
+    return [];
+  }
+
   /** The value state buffers start from. */
   protected initialSlotValue(): number {
     return 0;
@@ -317,6 +322,9 @@ abstract class BaseOptimizer implements Optimizer {
       if (!(slot instanceof Float32Array) || slot.length !== n) {
         throw new WasmgradError('BAD_OPTIMIZER_STATE', `${this.name}: state ${name} must hold ${n} values, got ${slot?.length ?? 'none'}`);
       }
+      const low = this.nonNegativeSlots().includes(name) ? 0 : -Infinity;
+      const bad = slot.findIndex((v) => !(Number.isFinite(v) && v >= low));
+      if (bad >= 0) throw new WasmgradError('BAD_OPTIMIZER_STATE', `${this.name}: state ${name} holds ${slot[bad]} at ${bad}; it must be finite${low === 0 ? ' and >= 0' : ''}`);
       return slot;
     });
     if (values.length > 0) {
@@ -386,6 +394,10 @@ class Adam extends BaseOptimizer {
     return ['m', 'v'];
   }
 
+  protected override nonNegativeSlots(): string[] {
+    return ['v'];
+  }
+
   protected options(): Record<string, number> {
     return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
@@ -435,6 +447,10 @@ class Rmsprop extends BaseOptimizer {
     return ['velocity', ...(this.centered ? ['averageGradient'] : []), ...(this.momentum > 0 ? ['momentum'] : [])];
   }
 
+  protected override nonNegativeSlots(): string[] {
+    return ['velocity'];
+  }
+
   protected options(): Record<string, number> {
     return { rho: this.rho, momentum: this.momentum, centered: this.centered ? 1 : 0, epsilon: this.epsilon };
   }
@@ -461,6 +477,10 @@ class Adagrad extends BaseOptimizer {
   }
 
   protected slotNames(): string[] {
+    return ['accumulator'];
+  }
+
+  protected override nonNegativeSlots(): string[] {
     return ['accumulator'];
   }
 

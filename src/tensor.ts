@@ -308,6 +308,34 @@ function collectTensors(value: unknown, into: Set<Tensor>): void {
   }
 }
 
+/**
+ * Like tidy(), except that when a result records a gradient and an enclosing tidy() exists (as in
+ * variableGrads), the tensors fn made go to that scope, since backward() needs them; with no
+ * enclosing scope they are freed like in tidy(). For eager layer.apply(). @internal
+ */
+export function tidyForward<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  const keepSet = new Set<Tensor>();
+  collectTensors(result, keepSet);
+  const graph = [...keepSet].some((t) => t.requiresGrad);
+  const outer = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (keepSet.has(t) || (graph && outer)) outer?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
 /** Runs fn with gradient recording off: ops inside make no graph (for inference). */
 export function noGrad<T>(fn: () => T): T {
   const before = gradEnabled;

@@ -3,7 +3,7 @@
 // regressions issue #14 found (shared optimizer, one layer in two sequential models).
 import { describe, expect, test, vi } from 'vitest';
 import {
-  Tensor, WasmgradError, input, layers, memory, model, optimizers, sequential, tensor, variableGrads, type Model,
+  Tensor, WasmgradError, input, layers, memory, model, optimizers, sequential, tensor, tidy, variableGrads, type Model,
 } from '../src/index.js';
 import { meanSquaredError } from '../src/ops/losses.js';
 import { randArray } from './helpers.js';
@@ -328,5 +328,132 @@ describe('freezing, trainOnBatch and custom training steps', () => {
     g.dispose();
     d.dispose();
     gOpt.dispose();
+  });
+});
+
+describe('lifetimes, flags and state (found reviewing #14)', () => {
+  test('weights made inside a tidy() outlive it: eager apply and minimize on a fresh model', () => {
+    const m = sequential([layers.dense({ units: 2, inputShape: [3] })]);
+    const x = tensor([[1, 2, 3]]);
+    tidy(() => m.apply(x));
+    expect(() => m.predict(x).dispose()).not.toThrow();
+    const m2 = sequential([layers.dense({ units: 1, inputShape: [3] })]);
+    const opt = optimizers.sgd({ learningRate: 0.01 });
+    const f = () => meanSquaredError(m2.apply(x), tensor([[1]]));
+    const first = opt.minimize(f), second = opt.minimize(f);
+    expect(second).toBeLessThan(first);
+    x.dispose();
+    for (const t of [m, m2]) t.dispose();
+    opt.dispose();
+  });
+
+  test('recompiling with a new optimizer frees the old one\'s state; disposing every model frees everything', async () => {
+    const start = memory();
+    const m = sequential([layers.dense({ units: 8, activation: 'relu', inputShape: [4] }), layers.dense({ units: 2 })]);
+    m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+    await m.fit(X, Y, { epochs: 1, seed: 1, verbose: 0 });
+    const after = memory().bytes;
+    for (let i = 0; i < 3; i++) {
+      m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+      await m.fit(X, Y, { epochs: 1, seed: 1, verbose: 0 });
+      expect(memory().bytes).toBe(after);
+    }
+    // Two models over shared layers, each with an optimizer of its own.
+    const x = input({ shape: [4] });
+    const inner = layers.dense({ units: 3, name: 'shared_inner' });
+    const a = model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(inner.apply(x)) });
+    const b = model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(inner.apply(x)) });
+    a.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+    b.compile({ optimizer: 'rmsprop', loss: 'meanSquaredError' });
+    await a.fit(X, Y, { epochs: 1, seed: 1, verbose: 0 });
+    await b.fit(X, Y, { epochs: 1, seed: 1, verbose: 0 });
+    for (const t of [m, a, b]) t.dispose();
+    expect(memory().tensors).toBe(start.tensors);
+    expect(memory().bytes - start.bytes).toBeLessThanOrEqual(64 * 1024); // the GEMM workspace, made on first use
+  });
+
+  test('variableGrads without a list follows the layers trainable now, whatever fit left on the weights', async () => {
+    const x = input({ shape: [4] });
+    const frozen = layers.dense({ units: 3, name: 'vg_frozen', trainable: false });
+    const head = layers.dense({ units: 2, name: 'vg_head' });
+    const m = model({ inputs: x, outputs: head.apply(frozen.apply(x)) });
+    const loss = () => meanSquaredError(m.apply(tensor(X.slice(0, 4))) as Tensor, tensor(Y.slice(0, 4)));
+    const names = () => { const { value, grads } = variableGrads(loss); const k = Object.keys(grads).sort(); value.dispose(); for (const g of Object.values(grads)) g.dispose(); return k; };
+    expect(names()).toEqual(['vg_head/bias', 'vg_head/kernel']);
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    await m.fit(X, Y, { epochs: 1, verbose: 0 });
+    frozen.trainable = true;
+    expect(names()).toEqual(['vg_frozen/bias', 'vg_frozen/kernel', 'vg_head/bias', 'vg_head/kernel']);
+    m.dispose();
+  });
+
+  test('eager apply frees what it makes on the way, refuses a disposed model, runs a frozen batch norm in inference mode', () => {
+    const x = input({ shape: [4] });
+    const bn = layers.batchNormalization({ name: 'eager_bn' });
+    const m = model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(bn.apply(layers.dense({ units: 4, activation: 'tanh' }).apply(x))) });
+    const xs = tensor(X.slice(0, 8));
+    m.apply(xs).dispose(); // weights made
+    const before = memory();
+    (m.apply(xs, { training: true }) as Tensor).dispose();
+    expect(memory().tensors).toBe(before.tensors);
+    expect(memory().bytes).toBe(before.bytes);
+    bn.trainable = false;
+    const stats = bn.weights.slice(2).map((w) => w.toArray());
+    (m.apply(xs, { training: true }) as Tensor).dispose();
+    expect(bn.weights.slice(2).map((w) => w.toArray())).toEqual(stats);
+    m.dispose();
+    expect(() => m.apply(xs)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+    xs.dispose();
+  });
+
+  test('gradients from variableGrads apply to their own weights even when two live models share layer names', () => {
+    const make = () => sequential([layers.dense({ units: 2, inputShape: [3], name: 'twin_dense' })]);
+    const a = make(), b = make();
+    const x = tensor([[1, 2, 3]]);
+    const before = b.getWeights();
+    const opt = optimizers.sgd({ learningRate: 0.5 });
+    const { value, grads } = variableGrads(() => meanSquaredError(a.apply(x), tensor([[1, -1]])), a.trainableWeights);
+    opt.applyGradients(grads);
+    expect(same(b.getWeights(), before)).toBe(true);
+    expect(() => opt.applyGradients({ 'twin_dense/kernel': grads['twin_dense/kernel']!.toArray().length ? tensor(new Float32Array(6), [3, 2]) : x }))
+      .toThrow(/2 live weights are named "twin_dense\/kernel"/);
+    for (const t of [value, ...Object.values(grads), x]) t.dispose();
+    a.dispose();
+    b.dispose();
+    opt.dispose();
+    // A given name of the counter's form moves the counter past it.
+    const named = layers.dense({ units: 1, name: 'dense_9000' });
+    expect(layers.dense({ units: 1 }).name).toBe('dense_9001');
+    void named;
+  });
+
+  test('a sequential model whose first fit was refused takes another sample shape; add() after compile asks for compile again', async () => {
+    const m = sequential([layers.dense({ units: 2 })]);
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const img = Array.from({ length: 4 }, () => [[1, 2], [3, 4]]);
+    await expect(m.fit(img, [[1, 2], [3, 4], [5, 6], [7, 8]], { verbose: 0 })).rejects.toThrow(/y must have shape \[n, 2, 2\]/);
+    await m.fit(img.map((r) => r.flat()), [[1, 2], [3, 4], [5, 6], [7, 8]], { epochs: 1, verbose: 0 });
+    expect(m.countParams()).toBe(4 * 2 + 2);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const s = sequential([layers.dense({ units: 4, inputShape: [3] })]);
+    s.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    s.add(layers.dense({ units: 1 }));
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+    await expect(s.fit([[1, 2, 3]], [[1]], { verbose: 0 })).rejects.toThrow(expect.objectContaining({ code: 'NOT_COMPILED' }));
+    // A sequential model without an input shape takes its shape from where it is applied.
+    const xi = input({ shape: [5] });
+    const inner = sequential([layers.dense({ units: 3 }), layers.dense({ units: 1 })]);
+    const outer = model({ inputs: xi, outputs: inner.apply(xi) });
+    expect(outer.countParams()).toBe(5 * 3 + 3 + 3 + 1);
+    for (const t of [m, s, outer, inner]) t.dispose();
+  });
+
+  test('compile takes partial metrics and lossWeights objects, and a bare metric name', () => {
+    const { m } = twoHeads();
+    m.compile({ optimizer: 'sgd', loss: ['categoricalCrossentropy', 'binaryCrossentropy'], metrics: { odd: 'accuracy' }, lossWeights: { odd: 0.5 } });
+    const c = m.trainingConfig()!;
+    expect(c.heads.map((h) => [h.name, h.metricNames, h.weight])).toEqual([['cls', [], 1], ['odd', ['accuracy'], 0.5]]);
+    m.dispose();
   });
 });

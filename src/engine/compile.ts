@@ -48,8 +48,9 @@ const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
 const isLossConfig = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v)
   && typeof (v as { name?: unknown }).name === 'string' && Object.keys(v).every((k) => k === 'name' || k === 'fromLogits');
 
-// One value per output from `value`: the same for all, a list in output order, or an object by name.
-function perOutput<T>(what: string, value: unknown, outputs: readonly string[], single: (v: unknown) => boolean): T[] {
+// One value per output from `value`: the same for all, a list in output order, or an object by name
+// (outputs it leaves out get `missing`, when given: Keras' partial metrics and lossWeights).
+function perOutput<T>(what: string, value: unknown, outputs: readonly string[], single: (v: unknown) => boolean, missing?: T): T[] {
   if (single(value)) return outputs.map(() => value as T);
   if (Array.isArray(value)) {
     if (value.length !== outputs.length) {
@@ -63,8 +64,9 @@ function perOutput<T>(what: string, value: unknown, outputs: readonly string[], 
       if (!outputs.includes(k)) throw invalid(`compile: ${what} names an output ${JSON.stringify(k)}; the model's outputs are ${outputs.join(', ')}`);
     }
     return outputs.map((o) => {
-      if (!(o in byName)) throw invalid(`compile: ${what} has no entry for output ${JSON.stringify(o)}`);
-      return byName[o] as T;
+      if (Object.prototype.hasOwnProperty.call(byName, o)) return byName[o] as T;
+      if (missing !== undefined) return missing;
+      throw invalid(`compile: ${what} has no entry for output ${JSON.stringify(o)}`);
     });
   }
   throw invalid(`compile: ${what} must be ${outputs.length > 1 ? 'one value, a list in output order or an object keyed by output name' : 'given'}, got ${JSON.stringify(value)}`);
@@ -78,8 +80,8 @@ export function resolveCompile(args: CompileArgs, outputs: readonly string[], le
   }
   const losses = perOutput<LossSpec>('loss', args.loss, outputs, (v) => typeof v === 'string' || isLossConfig(v)).map((spec) => getLoss(spec));
   const metricLists = perOutput<MetricName | MetricName[]>('metrics', args.metrics ?? [], outputs,
-    (v) => Array.isArray(v) && v.every((m) => typeof m === 'string'));
-  const weights = args.lossWeights === undefined ? outputs.map(() => 1) : perOutput<number>('lossWeights', args.lossWeights, outputs, () => false);
+    (v) => typeof v === 'string' || (Array.isArray(v) && v.every((m) => typeof m === 'string')), []);
+  const weights = args.lossWeights === undefined ? outputs.map(() => 1) : perOutput<number>('lossWeights', args.lossWeights, outputs, () => false, 1);
   weights.forEach((w, i) => {
     if (!(typeof w === 'number' && Number.isFinite(w) && w >= 0)) throw invalid(`compile: lossWeights for output ${outputs[i]} must be a finite number >= 0, got ${JSON.stringify(w)}`);
   });

@@ -11,7 +11,7 @@
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import type { DataInput } from '../samples.js';
 import { Layer, fmtShapes, isShapeList, uniqueName, type AnyLayer, type CallContext, type Shapes, type WeightSpec } from '../layers/layer.js';
-import type { ParamGroup } from '../optimizers.js';
+import type { Optimizer, ParamGroup } from '../optimizers.js';
 import type { Scaler } from '../preprocessing.js';
 import { Rng, globalRng } from '../random.js';
 import { penalty } from '../regularizers.js';
@@ -184,6 +184,9 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   #warned = false;
   /** Whether fit() is running (a second fit is refused). @internal */
   fitting = false;
+  // The models compiled with each optimizer: a model that leaves one (recompiled with another, or
+  // disposed) frees the state it keeps for the buffers none of its other models uses.
+  static readonly #users = new WeakMap<Optimizer, Set<Model<unknown, unknown>>>();
 
   constructor(config: ModelConfig, prefix = 'model') {
     super({ name: (config as { name?: string } | null)?.name }, prefix);
@@ -202,6 +205,19 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     this.#graph = makeGraph(this.name, inputs, outputs);
     this.#leaves = null;
     this.#penalized = null;
+  }
+
+  /** Drops the graph (a sequential model whose shapes came from a refused first fit). @internal */
+  protected clearGraph(): void {
+    this.#graph = null;
+    this.#leaves = null;
+    this.#penalized = null;
+  }
+
+  /** Discards compile()'s result (a sequential model that got a layer after compile). @internal */
+  protected clearCompiled(): void {
+    if (this.#compiled) this.#leave(this.#compiled.optimizer);
+    this.#compiled = null;
   }
 
   /** The graph, or null while a sequential model's input shape is unknown. @internal */
@@ -319,6 +335,15 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     return this;
   }
 
+  protected override beforeApply(): void {
+    this.live('apply');
+  }
+
+  /** The leaf layers frozen now (eager apply in training mode runs a frozen batch norm in inference mode). @internal */
+  override frozenNow(): ReadonlySet<AnyLayer> {
+    return new Set(this.leafLayers().filter((l) => !l.trainable));
+  }
+
   // The weights, made on first need: one store for every leaf layer without weights yet, and a
   // reference to each store the model's layers use (nested models' and shared layers' included).
   protected override allocate(rng: Rng): void {
@@ -360,8 +385,20 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     const compiled = resolveCompile(args, outputs, this.#graph ? this.leafLayers() : []);
     // Metrics depend on the output widths: checked now when they are known (else at the first fit).
     if (this.#graph) makeMetrics(compiled, this.#graph.outputs.map((t) => t.sampleShape));
+    const old = this.#compiled?.optimizer;
     this.#compiled = compiled;
     this.#warned = false;
+    if (old && old !== compiled.optimizer) this.#leave(old);
+    const users = Model.#users.get(compiled.optimizer) ?? new Set();
+    Model.#users.set(compiled.optimizer, users.add(this as Model<unknown, unknown>));
+  }
+
+  #leave(optimizer: Optimizer): void {
+    const users = Model.#users.get(optimizer);
+    users?.delete(this as Model<unknown, unknown>);
+    for (const s of this.#stores ?? []) {
+      if (![...(users ?? [])].some((u) => u.#stores?.includes(s))) optimizer.release(s);
+    }
   }
 
   /** The compile() result, checked against the graph (a sequential model compiled before its shape was known gets its head names now). @internal */
@@ -537,7 +574,9 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   /** Frees the model's hold on its weights (freed once no other model uses them) and its optimizer state; using the model afterwards throws DISPOSED. */
   override dispose(): void {
     if (this.#disposed) return;
-    // Optimizer state kept for a store is freed with the store, once no model uses it.
+    // The optimizer's state for buffers no other model of it uses goes now; the buffers (and any
+    // other optimizer's state for them) go when no model uses them.
+    if (this.#compiled) this.#leave(this.#compiled.optimizer);
     if (this.#stores) for (const s of this.#stores) s.release();
     this.#stores = null;
     this.#disposed = true;

@@ -2,7 +2,7 @@
 // is known (the first layer's inputShape, or the first fit/predict's x). Everything else is Model's:
 // one engine for both kinds of model.
 import { invalid } from '../errors.js';
-import type { AnyLayer } from '../layers/layer.js';
+import type { AnyLayer, Shapes, WeightSpec } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';
 import { InputLayer, Model, input, type Graph } from './model.js';
 import type { SymbolicTensor } from './symbolic.js';
@@ -43,8 +43,36 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
   }
 
   override graphFor(op: string, sampleShapes?: readonly (readonly number[])[]): Graph {
-    if (!this.graph && sampleShapes?.[0]) this.#chain(sampleShapes[0].slice());
+    if (!this.graph && sampleShapes?.[0]) {
+      this.#lazy = true;
+      this.#chain(sampleShapes[0].slice());
+    }
     return super.graphFor(op);
+  }
+
+  #lazy = false;
+
+  /**
+   * Undoes a graph made from the x of a call that was then refused (its y did not fit), so that the
+   * next call may bring another sample shape: the shapes stick only once the weights exist. @internal
+   */
+  forgetLazyGraph(): void {
+    if (!this.#lazy || this.hasWeights) return;
+    this.#lazy = false;
+    for (const l of this.#layers) l.unbuild();
+    this.clearGraph();
+    const c = this.compiledOrNull;
+    if (c) {
+      c.metrics = null;
+      c.flags.clear();
+      c.frozen.clear();
+    }
+  }
+
+  // Inside another model, before its own input shape is known: the input it is applied to gives it.
+  override build(inputShape: readonly number[] | readonly (readonly number[])[]): { outputShape: Shapes; weights: WeightSpec[] } {
+    if (!this.graph && !Array.isArray(inputShape[0])) this.#chain((inputShape as readonly number[]).slice());
+    return super.build(inputShape);
   }
 
   /** Adds a layer at the end (before the model's weights exist). */
@@ -55,6 +83,11 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
     const first = this.#layers[0]!;
     if (this.graph) this.#chain(this.graph.inputs[0]!.sampleShape.slice());
     else if (first.inputShape) this.#chain(first.inputShape);
+    // The losses, metrics and frozen set compile() resolved were for the old last layer.
+    if (this.compiledOrNull) {
+      this.clearCompiled();
+      console.warn(`wasmgrad: ${this.name}: a layer was added after compile(); compile the model again before training it`);
+    }
   }
 
 }

@@ -14,7 +14,7 @@ import { getInitializer } from '../initializers.js';
 import type { AnyLayer, WeightSpec } from '../layers/layer.js';
 import type { ParamGroup, Segment, StateKey } from '../optimizers.js';
 import type { Rng } from '../random.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, keep } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
 
 /** One weight of a store: its layer, spec, view and place (in floats) in the params buffer. */
@@ -60,7 +60,7 @@ export class ParameterStore implements StateKey {
   /** Trainable floats (the gradient buffer's length) and all floats. */
   readonly count: number;
   readonly total: number;
-  readonly entries: readonly StoreEntry[];
+  entries: readonly StoreEntry[];
   #refs = 0;
   #releases: (() => void)[] = [];
 
@@ -72,37 +72,56 @@ export class ParameterStore implements StateKey {
     const total = all.reduce((n, s) => n + size(s), 0);
     const arena = heap();
     this.params = arena.alloc(Math.max(1, total) * 4);
-    this.grads = arena.alloc(Math.max(1, count) * 4);
+    try {
+      this.grads = arena.alloc(Math.max(1, count) * 4);
+    } catch (e) {
+      arena.free(this.params, Math.max(1, total) * 4);
+      throw e;
+    }
     this.count = count;
     this.total = total;
-    wasm().fill_f32(this.grads, count, 0);
     const entries: StoreEntry[] = [];
-    let trainable = 0, fixed = count;
+    this.entries = entries;
+    wasm().fill_f32(this.grads, count, 0);
+    try {
+      this.#lay(layers, rng, entries);
+    } catch (e) {
+      // An initializer failed (out of memory, a bad seed): nothing of this store stays behind.
+      this.#refs = 1;
+      this.release();
+      for (const { layer } of layers) if (layer.store === this || layer.store === null) layer.weights = [];
+      throw e;
+    }
+    live.add(this);
+  }
+
+  // Makes each weight a view into the buffers (not recorded by any tidy(): the store owns them) and
+  // initializes it; the layers get their weights and this store.
+  #lay(layers: readonly { layer: AnyLayer; specs: readonly WeightSpec[] }[], rng: Rng, entries: StoreEntry[]): void {
+    let trainable = 0, fixed = this.count;
     for (const { layer, specs } of layers) {
       layer.weights = specs.map((spec) => {
         const train = spec.trainable !== false;
         const offset = train ? trainable : fixed;
-        const w = Tensor.view(this.params + offset * 4, spec.shape);
+        const w = keep(Tensor.view(this.params + offset * 4, spec.shape));
         if (train) {
-          w.requiresGrad = true;
+          w.requiresGrad = layer.trainable; // a model's step sets the flags compile() saw
           w.setGradView(this.grads + offset * 4);
           trainable += w.size;
         } else {
           fixed += w.size;
         }
-        getInitializer(spec.initializer)(w, spec.fanIn, spec.fanOut, rng);
         const entry: StoreEntry = { layer, spec, tensor: w, offset, trainable: train, name: `${layer.name}/${spec.name}` };
         entries.push(entry);
         entryOf.set(w, { store: this, entry });
         let set = byName.get(entry.name);
         if (!set) byName.set(entry.name, set = new Set());
         set.add(w);
+        getInitializer(spec.initializer)(w, spec.fanIn, spec.fanOut, rng);
         return w;
       });
       layer.store = this;
     }
-    this.entries = entries;
-    live.add(this);
   }
 
   /** One more user (a model, or a layer run eagerly). */

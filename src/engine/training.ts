@@ -116,8 +116,23 @@ function inputSamples(model: Model, op: string, x: ModelData, made: Tensor[], wh
   return X;
 }
 
+// A sequential model's graph made from a refused call's x is undone, so that a corrected call can
+// bring other shapes.
+function undoing<T>(model: Model, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    (model as unknown as { forgetLazyGraph?(): void }).forgetLazyGraph?.();
+    throw e;
+  }
+}
+
 // x and y as checked samples; a y of shape [n] is taken as [n, 1] for an output of one value.
 function checkData(model: Model, op: string, x: ModelData, y: ModelData, made: Tensor[], prefix = ''): [Samples[], Samples[]] {
+  return undoing(model, () => checkDataOnce(model, op, x, y, made, prefix));
+}
+
+function checkDataOnce(model: Model, op: string, x: ModelData, y: ModelData, made: Tensor[], prefix = ''): [Samples[], Samples[]] {
   const c = model.compiledOrNull;
   const X = inputSamples(model, op, x, made, `${prefix}x`);
   const g = model.graph!;

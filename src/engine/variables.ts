@@ -1,5 +1,5 @@
 // Custom training steps, as TF.js users write them:
-//   const { value, grads } = variableGrads(() => loss(model.predictOnBatch(x), y), model.trainableWeights);
+//   const { value, grads } = variableGrads(() => meanSquaredError(model.apply(x) as Tensor, y), model.trainableWeights);
 //   optimizer.applyGradients(grads);                 // or: optimizer.minimize(f, { varList })
 // Gradients are named like the weights (layerName/weightName; a plain variable() is variable_<id>).
 // applyGradients copies each gradient into its weight's place in the store's gradient buffer (no copy
@@ -12,6 +12,9 @@ import { liveStores, storeEntry, weightsNamed, type ParameterStore } from './sto
 
 // Plain variables (not weights of a model) that variableGrads has named, by name.
 const plain = new Map<string, Tensor>();
+// The variable each gradient variableGrads returned belongs to, so applyGradients needs no name
+// lookup for them (names can clash: two copies of one model loaded side by side).
+const owner = new WeakMap<Tensor, Tensor>();
 
 function nameOf(t: Tensor): string {
   const e = storeEntry(t);
@@ -41,13 +44,19 @@ export function variableGrads(f: () => Tensor, varList?: readonly Tensor[]): { v
       if (v.isDisposed) throw new WasmgradError('DISPOSED', `variableGrads: varList[${i}] (tensor #${v.id}) was disposed`);
     });
   }
-  // With a list, autograd follows exactly its variables: every other weight is set aside for f.
+  // Autograd follows exactly the variables listed; with no list, every weight whose layer is
+  // trainable now (TF.js' "all trainable variables") and any variable() f uses. A model's fit
+  // leaves its own flags on the weights, so they are set here for every live weight, and put back.
   const saved = new Map<Tensor, boolean>();
-  if (varList) {
-    const wanted = new Set(varList);
-    for (const s of liveStores()) for (const e of s.entries) if (e.trainable) { saved.set(e.tensor, e.tensor.requiresGrad); e.tensor.requiresGrad = wanted.has(e.tensor); }
-    for (const v of varList) if (!saved.has(v)) { saved.set(v, v.requiresGrad); v.requiresGrad = true; }
+  const wanted = varList ? new Set(varList) : null;
+  for (const s of liveStores()) {
+    for (const e of s.entries) {
+      if (!e.trainable) continue;
+      saved.set(e.tensor, e.tensor.requiresGrad);
+      e.tensor.requiresGrad = wanted ? wanted.has(e.tensor) : e.layer.trainable;
+    }
   }
+  for (const v of varList ?? []) if (!saved.has(v)) { saved.set(v, v.requiresGrad); v.requiresGrad = true; }
   try {
     return tidy(() => {
       const value = f();
@@ -66,6 +75,7 @@ export function variableGrads(f: () => Tensor, varList?: readonly Tensor[]): { v
         const g = Tensor.empty(v.shape);
         new Uint8Array(heap().memory.buffer).copyWithin(g.ptr, v.grad!.ptr, v.grad!.ptr + v.size * 4);
         grads[name] = g;
+        owner.set(g, v);
       }
       return { value, grads };
     });
@@ -85,11 +95,12 @@ export function gradientGroups(op: string, grads: NamedGradients): ParamGroup[] 
   const groups: ParamGroup[] = [];
   const bytes = () => new Uint8Array(heap().memory.buffer);
   for (const [name, g] of pairs) {
-    const found = [...weightsNamed(name), ...(plain.has(name) ? [plain.get(name)!] : [])];
-    if (found.length === 0) throw invalid(`${op}: no live variable is named ${JSON.stringify(name)}`);
-    if (found.length > 1) throw invalid(`${op}: ${found.length} live weights are named ${JSON.stringify(name)}; give the layers unique names`);
-    const v = found[0]!;
     if (!(g instanceof Tensor)) throw invalid(`${op}: the gradient of ${name} is not a Tensor`);
+    const known = owner.get(g);
+    const found = known && !known.isDisposed ? [known] : [...weightsNamed(name), ...(plain.has(name) ? [plain.get(name)!] : [])];
+    if (found.length === 0) throw invalid(`${op}: no live variable is named ${JSON.stringify(name)}`);
+    if (found.length > 1) throw invalid(`${op}: ${found.length} live weights are named ${JSON.stringify(name)}; give the layers unique names, or pass the gradients variableGrads returned`);
+    const v = found[0]!;
     if (g.size !== v.size || g.shape.length !== v.shape.length || g.shape.some((d, i) => d !== v.shape[i])) {
       throw shapeError(`${op}: the gradient of ${name} has shape ${fmtShape(g.shape)}, the variable ${fmtShape(v.shape)}`);
     }

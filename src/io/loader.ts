@@ -39,6 +39,8 @@ const MAX_LAYERS = 1000;
 const MAX_NODES = 4000;
 const MAX_FAN_IN = 64;
 const MAX_DEPTH = 4;
+// The most values one sample of any layer's output may hold (2^26 floats: 256 MiB).
+const MAX_SAMPLE_VALUES = 2 ** 26;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -90,6 +92,9 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
   const { training: _t, optimizerState: _o, scalers: _s, format: _f, formatVersion: _v, ...structure } = top;
   // Every layer's config and the graph's references, checked before any layer is made.
   const plan = planModel(top.format === SEQUENTIAL_FORMAT ? 'Sequential' : 'Model', structure, 'topology', 0, new Set());
+  // Layer calls one pass runs, nested models expanded: a small file must not describe a huge graph.
+  const calls = cost(plan);
+  if (calls > MAX_NODES) throw fail('TOO_MANY_NODES', `the model runs ${calls > 1e15 ? 'over 10^15' : calls} layers in one pass (nested models expanded), over the limit of ${MAX_NODES}`);
   let training: { loss: LossSpec | LossSpec[]; metrics: string[] | string[][]; lossWeights?: number[]; optimizer: { className: string; config: Record<string, number> } } | null = null;
   if (top.training !== null && top.training !== undefined) {
     const t = object(top.training, 'training', ['loss', 'metrics', 'lossWeights', 'optimizer']);
@@ -139,7 +144,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
     const s = object(top.optimizerState, 'optimizerState', ['step', 'slots']);
     if (!training) throw badState('optimizerState needs a training section');
     if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) throw badState(`optimizerState.step must be a non-negative integer, got ${JSON.stringify(s.step)}`);
-    if (!Array.isArray(s.slots) || s.slots.length > 4 || s.slots.some((n) => typeof n !== 'string' || !NAME.test(n))) throw badState('optimizerState.slots must be a short list of names');
+    if (!Array.isArray(s.slots) || s.slots.length > 4 || s.slots.some((n) => typeof n !== 'string' || !NAME.test(n) || FORBIDDEN.has(n))) throw badState('optimizerState.slots must be a short list of names');
     optimizerState = { step: s.step as number, slots: s.slots as string[] };
   }
 
@@ -164,6 +169,13 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
 
   // Make the layers (their constructors check every option's value) and apply them as the graph says.
   const model = makeModel(plan);
+  for (const l of model.deepLayers()) {
+    const outs = l.built ? (Array.isArray(l.built.output[0]) ? l.built.output as number[][] : [l.built.output as number[]]) : [];
+    for (const o of outs) {
+      const n = o.reduce((a, b) => a * b, 1);
+      if (!(n <= MAX_SAMPLE_VALUES)) throw badLayer(`${l.name} makes samples of shape [${o.join(', ')}] (${n} values), over the limit of ${MAX_SAMPLE_VALUES}`);
+    }
+  }
   // Names and shapes must match what the topology builds, exactly.
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const expected = model.weightSpecs();
@@ -175,10 +187,12 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
     }
     byName.delete(name);
   }
-  const slots: Record<string, Float32Array> = {};
+  const slots: Record<string, Float32Array> = Object.create(null) as Record<string, Float32Array>;
   for (const slot of optimizerState?.slots ?? []) {
     const t = byName.get(`optimizer/${slot}`);
     if (!t) throw fail('WEIGHT_MISSING', `the weights file has no tensor optimizer/${slot}`);
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw badState(`optimizer/${slot} holds ${t.data[bad]} at ${bad}; optimizer state must be finite`);
     slots[slot] = t.data;
     byName.delete(`optimizer/${slot}`);
   }
@@ -334,6 +348,12 @@ function planModel(kind: 'Sequential' | 'Model', value: unknown, where: string, 
     return [node, ref[1] as number];
   });
   return plan;
+}
+
+// Layer calls of one pass through a plan, nested models expanded.
+function cost(plan: Plan): number {
+  if (plan.kind === 'Sequential') return plan.layers.reduce((n, l) => n + (l.nested ? cost(l.nested) : 1), 0);
+  return plan.nodes.reduce((n, { layer }) => n + (plan.layers[layer]!.nested ? cost(plan.layers[layer]!.nested!) : 1), 0);
 }
 
 // The model a checked plan describes: layers made (constructors check option values), then applied

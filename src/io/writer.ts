@@ -46,8 +46,22 @@ function modelConfig(model: Model): Json {
   };
 }
 
+// Each layer may stand in one model of the nesting only: the file lists a nested model's layers
+// inside it, so a layer applied both in a model and in a model nested in it could not load.
+function checkOneLevel(model: Model, seen = new Map<AnyLayer, string>()): void {
+  for (const l of model.layers) {
+    if (isModel(l)) { checkOneLevel(l, seen); continue; }
+    const other = seen.get(l);
+    if (other !== undefined && other !== model.name) {
+      throw new WasmgradError('INVALID_ARGUMENT', `toArtifacts: layer ${l.name} is used both in model ${other} and in model ${model.name}, one nested in the other; the saved format lists each layer in one model only`);
+    }
+    seen.set(l, model.name);
+  }
+}
+
 /** The artifacts of a model. */
 export function modelToArtifacts(model: Model, options: { includeOptimizer?: boolean }): ModelArtifacts {
+  checkOneLevel(model);
   const training = model.trainingConfig();
   const tensors: NamedTensor[] = model.namedWeights().map(({ name, tensor }) => ({ name, shape: tensor.shape.slice(), data: tensor.toArray() }));
   const format = model.className === 'Sequential' ? SEQUENTIAL_FORMAT : GRAPH_FORMAT;

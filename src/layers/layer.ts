@@ -9,7 +9,7 @@ import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
 import { globalRng, type Rng } from '../random.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, tidyForward } from '../tensor.js';
 import { ParameterStore } from '../engine/store.js';
 import { Node, SymbolicTensor } from '../engine/symbolic.js';
 
@@ -75,6 +75,7 @@ export const isShapeList = (s: Shapes): s is number[][] => Array.isArray(s[0]);
 export const fmtShapes = (s: Shapes): string => (isShapeList(s) ? `[${s.map(fmtShape).join(', ')}]` : fmtShape(s));
 
 const sameShapes = (a: Shapes, b: Shapes): boolean => JSON.stringify(a) === JSON.stringify(b);
+const NONE: ReadonlySet<AnyLayer> = new Set();
 
 /** Any layer, whatever its apply() returns (how the engine holds layers). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -105,7 +106,14 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
 
   constructor(config: LayerConfig, prefix: string) {
     if (config === null || typeof config !== 'object') throw invalid(`${prefix}: expected an options object, got ${config === null ? 'null' : typeof config}`);
+    if (config.name !== undefined && (typeof config.name !== 'string' || config.name.length === 0)) {
+      throw invalid(`${prefix}: name must be a non-empty string, got ${JSON.stringify(config.name)}`);
+    }
     this.name = config.name ?? uniqueName(prefix);
+    // A given name of the counter's own form (dense_7, as a loaded model's layers have) moves the
+    // counter past it, so the next dense() is not a second dense_7.
+    const own = config.name?.match(/^(.*)_(\d+)$/);
+    if (own && own[1] === prefix) counters.set(prefix, Math.max(counters.get(prefix) ?? 0, Number(own[2])));
     // An option we do not implement (a dilationRate, padding on a pooling layer) would otherwise be
     // ignored and the layer would compute something else than asked.
     const known = configKeys(new.target as unknown as typeof Layer);
@@ -179,6 +187,7 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
   apply(inputs: SymbolicTensor | SymbolicTensor[]): S;
   apply(inputs: Tensor | Tensor[], options?: ApplyOptions): E;
   apply(inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], options: ApplyOptions = {}): S | E {
+    this.beforeApply();
     let items: unknown[] = Array.isArray(inputs) ? inputs : [inputs];
     let list = Array.isArray(inputs);
     if (list && items.length === 1 && !this.takesList) list = false;
@@ -208,10 +217,25 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
       });
       this.buildFor(list ? shapes : shapes[0]!);
       this.allocate(globalRng());
-      return this.call(list ? tensors : tensors[0]!, { training: options.training ?? false, rng: globalRng() }) as E;
+      // The tensors the pass makes on the way are freed, unless autograd needs them (inside variableGrads).
+      const frozen = this.frozenNow();
+      return tidyForward(() => this.call(list ? tensors : tensors[0]!, { training: options.training ?? false, rng: globalRng(), frozen })) as E;
     }
     items = items.map((x) => (x instanceof Tensor ? 'a Tensor' : x instanceof SymbolicTensor ? 'a symbolic tensor' : typeof x));
     throw invalid(`${this.name}: apply takes symbolic tensors (from input() or another layer's apply) or Tensors, not a mix or anything else; got ${items.join(', ')}`);
+  }
+
+  /** Forgets the shapes of the first application, if no weights exist yet (a sequential model whose first fit was refused). @internal */
+  unbuild(): void {
+    if (!this.store) this.#built = null;
+  }
+
+  /** Throws if the layer may not be applied (a disposed model). @internal */
+  protected beforeApply(): void {}
+
+  /** The layers frozen now, for a pass run eagerly. @internal */
+  frozenNow(): ReadonlySet<AnyLayer> {
+    return this.#trainable ? NONE : new Set([this as AnyLayer]);
   }
 
   /** Makes the weights of a layer run eagerly before any model built them: a store of its own. @internal */
