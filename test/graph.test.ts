@@ -392,7 +392,7 @@ describe('lifetimes, flags and state (found reviewing #14)', () => {
     const bn = layers.batchNormalization({ name: 'eager_bn' });
     const m = model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(bn.apply(layers.dense({ units: 4, activation: 'tanh' }).apply(x))) });
     const xs = tensor(X.slice(0, 8));
-    m.apply(xs).dispose(); // weights made
+    (m.apply(xs) as Tensor).dispose(); // weights made
     const before = memory();
     (m.apply(xs, { training: true }) as Tensor).dispose();
     expect(memory().tensors).toBe(before.tensors);
