@@ -449,6 +449,22 @@ describe('lifetimes, flags and state (found reviewing #14)', () => {
     for (const t of [m, s, outer, inner]) t.dispose();
   });
 
+  test('a second fit while one runs is refused; predict during a fit sees the weights of the last step', async () => {
+    const m = sequential([layers.dense({ units: 2, inputShape: [4] })]);
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    let during: Float32Array | null = null;
+    const running = m.fit(X, Y, {
+      epochs: 2, batchSize: 8, verbose: 0,
+      callbacks: { onBatchEnd: async (b) => { if (b === 3) { const p = m.predict(X.slice(0, 2)); during = p.toArray(); p.dispose(); } } },
+    });
+    await expect(m.fit(X, Y, { verbose: 0 })).rejects.toThrow(/fit: sequential_\d+ is already training; await the running fit\(\) before starting another/);
+    expect(() => m.trainOnBatch(X, Y)).toThrow(/trainOnBatch: .* is training in fit\(\)/);
+    await running;
+    expect(during).not.toBeNull();
+    await m.fit(X, Y, { epochs: 1, verbose: 0 }); // allowed again once the first has finished
+    m.dispose();
+  });
+
   test('compile takes partial metrics and lossWeights objects, and a bare metric name', () => {
     const { m } = twoHeads();
     m.compile({ optimizer: 'sgd', loss: ['categoricalCrossentropy', 'binaryCrossentropy'], metrics: { odd: 'accuracy' }, lossWeights: { odd: 0.5 } });
