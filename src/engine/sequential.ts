@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { InputLayer, Model, input, type Graph } from './model.js';
 import type { SymbolicTensor } from './symbolic.js';
 
+/** A model that runs its layers one after another: a graph model whose graph is a chain. */
 export class Sequential extends Model<SymbolicTensor, Tensor> {
   override readonly className: string = 'Sequential';
   readonly #layers: AnyLayer[];

@@ -53,6 +53,7 @@ export function storeEntry(t: Tensor): { store: ParameterStore; entry: StoreEntr
   return entryOf.get(t);
 }
 
+/** Flat parameter and gradient buffers holding the weights of a set of layers (see the diagram above). */
 export class ParameterStore implements StateKey {
   /** Byte addresses of the parameter and gradient buffers. */
   readonly params: number;

@@ -94,6 +94,7 @@ export class Conv2D extends ConvLayer {
 /** Options of layers.conv2dTranspose(). */
 export type Conv2dTransposeConfig = Conv2dConfig;
 
+/** A transposed 2-D convolution (layers.conv2dTranspose). */
 export class Conv2DTranspose extends ConvLayer {
   readonly className = 'Conv2DTranspose';
 

@@ -53,6 +53,7 @@ export type MergeConfig = Omit<LayerConfig, 'inputShape'>;
 
 const fold = (xs: Tensor[], f: (a: Tensor, b: Tensor) => Tensor) => xs.slice(1).reduce(f, xs[0]!);
 
+/** The sum of its inputs (layers.add). */
 export class Add extends Elementwise {
   readonly className = 'Add';
   constructor(config: MergeConfig = {}) {
@@ -63,6 +64,7 @@ export class Add extends Elementwise {
   }
 }
 
+/** The first input minus the second (layers.subtract). */
 export class Subtract extends Elementwise {
   readonly className = 'Subtract';
   constructor(config: MergeConfig = {}) {
@@ -78,6 +80,7 @@ export class Subtract extends Elementwise {
   }
 }
 
+/** The elementwise product of its inputs (layers.multiply). */
 export class Multiply extends Elementwise {
   readonly className = 'Multiply';
   constructor(config: MergeConfig = {}) {
@@ -88,6 +91,7 @@ export class Multiply extends Elementwise {
   }
 }
 
+/** The elementwise mean of its inputs (layers.average). */
 export class Average extends Elementwise {
   readonly className = 'Average';
   constructor(config: MergeConfig = {}) {
@@ -98,6 +102,7 @@ export class Average extends Elementwise {
   }
 }
 
+/** The elementwise maximum of its inputs (layers.maximum). */
 export class Maximum extends Elementwise {
   readonly className = 'Maximum';
   constructor(config: MergeConfig = {}) {
@@ -108,6 +113,7 @@ export class Maximum extends Elementwise {
   }
 }
 
+/** The elementwise minimum of its inputs (layers.minimum). */
 export class Minimum extends Elementwise {
   readonly className = 'Minimum';
   constructor(config: MergeConfig = {}) {
@@ -124,6 +130,7 @@ export interface ConcatenateConfig extends MergeConfig {
   axis?: number;
 }
 
+/** Its inputs joined along an axis (layers.concatenate). */
 export class Concatenate extends Merge {
   readonly className = 'Concatenate';
   static override readonly options = ['axis'];

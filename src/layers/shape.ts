@@ -11,6 +11,7 @@ export interface ReshapeConfig extends LayerConfig {
   targetShape: number[];
 }
 
+/** Samples to another shape of the same size (layers.reshape). */
 export class Reshape extends Layer {
   readonly className = 'Reshape';
   static override readonly options = ['targetShape'];
@@ -53,6 +54,7 @@ export interface UpSampling2dConfig extends LayerConfig {
   size?: Pair;
 }
 
+/** Nearest-neighbour upsampling of images (layers.upSampling2d). */
 export class UpSampling2D extends Layer {
   readonly className = 'UpSampling2D';
   static override readonly options = ['size'];
@@ -84,6 +86,7 @@ export interface ZeroPadding2dConfig extends LayerConfig {
   padding?: number | [number, number] | [[number, number], [number, number]];
 }
 
+/** Zeros around images (layers.zeroPadding2d). */
 export class ZeroPadding2D extends Layer {
   readonly className = 'ZeroPadding2D';
   static override readonly options = ['padding'];
