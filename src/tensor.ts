@@ -309,9 +309,9 @@ function collectTensors(value: unknown, into: Set<Tensor>): void {
 }
 
 /**
- * Like tidy(), except that when a result records a gradient and an enclosing tidy() exists (as in
- * variableGrads), the tensors fn made go to that scope, since backward() needs them; with no
- * enclosing scope they are freed like in tidy(). For eager layer.apply(). @internal
+ * Like tidy(), except that when a result records a gradient the tensors fn made stay alive, since
+ * backward() needs them: they go to the enclosing tidy() (as in variableGrads), or, with none, are
+ * freed when the (first) result is disposed. For eager layer.apply(). @internal
  */
 export function tidyForward<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
@@ -329,10 +329,11 @@ export function tidyForward<T>(fn: () => T): T {
   collectTensors(result, keepSet);
   const graph = [...keepSet].some((t) => t.requiresGrad);
   const outer = scopes[scopes.length - 1];
-  for (const t of scope) {
-    if (keepSet.has(t) || (graph && outer)) outer?.add(t);
-    else t.dispose();
-  }
+  const rest = [...scope].filter((t) => !keepSet.has(t));
+  for (const t of keepSet) if (scope.has(t)) outer?.add(t);
+  if (!graph) for (const t of rest) t.dispose();
+  else if (outer) for (const t of rest) outer.add(t);
+  else [...keepSet][0]?.onDispose(() => { for (const t of rest) t.dispose(); });
   return result;
 }
 

@@ -3,7 +3,7 @@
 // regressions issue #14 found (shared optimizer, one layer in two sequential models).
 import { describe, expect, test, vi } from 'vitest';
 import {
-  Tensor, WasmgradError, input, layers, memory, model, optimizers, sequential, tensor, tidy, variableGrads, type Model,
+  Tensor, WasmgradError, input, layers, memory, model, optimizers, sequential, sum, tensor, tidy, variableGrads, type Model,
 } from '../src/index.js';
 import { meanSquaredError } from '../src/ops/losses.js';
 import { randArray } from './helpers.js';
@@ -177,8 +177,9 @@ describe('the functional API', () => {
     const full = auto.predict(X) as Tensor, again = decoder.predict(code) as Tensor;
     expect(Array.from(again.toArray())).toEqual(Array.from(full.toArray()));
     for (const t of [code, full, again]) t.dispose();
+    const trained = encoder.getWeights();
     auto.dispose();
-    expect(encoder.getWeights()).toHaveLength(2); // the encoder still holds its weights
+    expect(same(encoder.getWeights(), trained)).toBe(true); // the encoder still holds its (trained) weights
     encoder.dispose();
     decoder.dispose();
   });
@@ -463,6 +464,70 @@ describe('lifetimes, flags and state (found reviewing #14)', () => {
     expect(during).not.toBeNull();
     await m.fit(X, Y, { epochs: 1, verbose: 0 }); // allowed again once the first has finished
     m.dispose();
+  });
+
+  test('a refused call undoes only the shapes it gave: layers another model built, and graphs other models hold, stay', async () => {
+    // A layer built by a graph model, then placed in a sequential model without an input shape.
+    const xi = input({ shape: [3] });
+    const d = layers.dense({ units: 2, name: 'kept_dense' });
+    const m = model({ inputs: xi, outputs: d.apply(xi) });
+    const s = sequential([d]);
+    s.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    expect(() => s.trainOnBatch([[1, 2, 3]], [[1, 2, 3]])).toThrow(/y must have shape \[n, 2\]/);
+    expect(m.countParams()).toBe(8);
+    (m.predict([[1, 2, 3]]) as Tensor).dispose();
+    // A sequential model whose shape came from a call that passed its checks, then nested in a graph.
+    const inner = sequential([layers.dense({ units: 2 })]);
+    inner.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    await expect(inner.fit([[1, 2, 3]], [[1, 2]], { validationSplit: 0.5, verbose: 0 })).rejects.toThrow(/validationSplit/);
+    const yi = input({ shape: [3] });
+    const outer = model({ inputs: yi, outputs: inner.apply(yi) });
+    (outer.predict([[1, 2, 3]]) as Tensor).dispose();
+    expect(() => inner.evaluate([[1, 2, 3]], [[1, 2, 3]])).toThrow(/y must have shape/);
+    (outer.predict([[1, 2, 3]]) as Tensor).dispose();
+    // Nested lazy sequential models forget their shapes together with the outer one's.
+    const deep = sequential([sequential([layers.dense({ units: 2 })]), layers.dense({ units: 1 })]);
+    deep.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    await expect(deep.fit([[1, 2]], [[1, 2]], { verbose: 0 })).rejects.toThrow(/y must have shape \[n, 1\]/);
+    await deep.fit([[1, 2, 3, 4]], [[1]], { verbose: 0 });
+    expect(deep.countParams()).toBe(4 * 2 + 2 + 2 + 1);
+    for (const t of [m, s, inner, outer, deep]) t.dispose();
+  });
+
+  test('backward() through an eager apply outside any tidy reaches the weights; disposing the result frees the rest', () => {
+    const d = layers.dense({ units: 2, activation: 'sigmoid', useBias: false });
+    const x = tensor([[1, 2, 3]]);
+    d.apply(x).dispose(); // weights made
+    const before = memory();
+    const y = d.apply(x);
+    const loss = sum(y);
+    loss.backward();
+    expect(Array.from(d.weights[0]!.grad!.toArray()).some((v) => v !== 0)).toBe(true);
+    loss.dispose();
+    y.dispose();
+    expect(memory().tensors).toBe(before.tensors);
+    x.dispose();
+    d.dispose();
+  });
+
+  test('an optimizer keeps its state for a model that trains through another one that is disposed', async () => {
+    const opt = optimizers.adam({ learningRate: 0.01 });
+    const xi = input({ shape: [4] });
+    const base = model({ inputs: xi, outputs: layers.dense({ units: 2 }).apply(xi) });
+    base.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    const zi = input({ shape: [4] });
+    const full = model({ inputs: zi, outputs: base.apply(zi) });
+    full.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    await full.fit(X, Y, { epochs: 1, verbose: 0 });
+    full.dispose();
+    expect(opt.getState(base.paramGroups('test'))).not.toBeNull();
+    base.dispose();
+    opt.dispose();
+  });
+
+  test('a given name with a huge number does not move the name counter', () => {
+    layers.dense({ units: 1, name: 'dense_9007199254740993' });
+    expect(layers.dense({ units: 1 }).name).toMatch(/^dense_\d{1,6}$/);
   });
 
   test('compile takes partial metrics and lossWeights objects, and a bare metric name', () => {

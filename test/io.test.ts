@@ -123,9 +123,20 @@ describe('round trip', () => {
     const inner = model({ inputs: x, outputs: shared.apply(x), name: 'inner_level' });
     const y = input({ shape: [3] });
     const outer = model({ inputs: y, outputs: shared.apply(inner.apply(y)) });
-    expect(() => outer.toArtifacts()).toThrow(/layer both_levels is used both in model inner_level and in model .*, one nested in the other/);
+    expect(() => outer.toArtifacts()).toThrow(/layer both_levels is used both in model inner_level and in model .* \(nested models of one file\)/);
     outer.dispose();
     inner.dispose();
+  });
+
+  test('a nested model used at two levels of nesting is refused when saving', () => {
+    const zi = input({ shape: [3] });
+    const inner = model({ inputs: zi, outputs: layers.dense({ units: 3 }).apply(zi), name: 'inner_twice' });
+    const mi = input({ shape: [3] });
+    const mid = model({ inputs: mi, outputs: inner.apply(mi) as SymbolicTensor, name: 'mid_level' });
+    const oi = input({ shape: [3] });
+    const outer = model({ inputs: oi, outputs: inner.apply(mid.apply(oi) as SymbolicTensor) as SymbolicTensor });
+    expect(() => outer.toArtifacts()).toThrow(/layer inner_twice is used both in model \S+ and in model \S+ \(nested models of one file\)/);
+    outer.dispose();
   });
 
   test('a sequential file written before graph models (no model name) still loads', async () => {
@@ -329,13 +340,13 @@ const ni = (c: Topo, layer: string): number => c.nodes.findIndex((n: Topo) => n.
 const li = (c: Topo, name: string): Topo => c.layers.find((l: Topo) => l.config.name === name);
 const nest = (d: number): Topo => (d === 0 ? {} : { name: `n${d}`, layers: [{ className: 'Model', config: nest(d - 1) }] });
 // A model of 70 chained applications of the model one level down ([4] → [4]): 71^levels layer calls.
-const chain = (level: number): Topo => {
-  const inner = level === 1 ? { className: 'Dense', config: { name: 'c1_d', units: 4 } } : { className: 'Model', config: chain(level - 1) };
+const chain = (level: number, count = 70): Topo => {
+  const inner = level === 1 ? { className: 'Dense', config: { name: 'c1_d', units: 4 } } : { className: 'Model', config: chain(level - 1, count) };
   const innerName = level === 1 ? 'c1_d' : `c${level - 1}`;
   return {
     name: `c${level}`, layers: [{ className: 'InputLayer', config: { name: `c${level}_in`, inputShape: [4] } }, inner],
-    nodes: [{ layer: `c${level}_in`, inbound: [] }, ...Array.from({ length: 70 }, (_, i) => ({ layer: innerName, inbound: [[i, 0]] }))],
-    inputs: [0], outputs: [[70, 0]],
+    nodes: [{ layer: `c${level}_in`, inbound: [] }, ...Array.from({ length: count }, (_, i) => ({ layer: innerName, inbound: [[i, 0]] }))],
+    inputs: [0], outputs: [[count, 0]],
   };
 };
 
@@ -362,6 +373,7 @@ const GRAPH_CORPUS: [string, string, (t: Topo, w: Uint8Array) => ModelArtifacts]
   ['one loss for two outputs', 'BAD_TRAINING_CONFIG', (t, w) => ({ topology: edit(t, (c) => { c.training.loss = ['categoricalCrossentropy']; c.training.metrics = [['accuracy']]; c.training.lossWeights = [1]; }), weights: w })],
   ['a graph in the sequential format', 'BAD_TOPOLOGY', (t, w) => ({ topology: edit(t, (c) => { c.format = 'wasmgrad/sequential'; }), weights: w })],
   ['nested models that expand to 4,971 layer calls', 'TOO_MANY_NODES', (t, w) => ({ topology: edit(t, (c) => { li(c, 'g_inner').config = { ...chain(2), name: 'g_inner' }; }), weights: w })],
+  ['4 levels of 1,000 nested applications (10^12 layer calls), refused at once', 'TOO_MANY_NODES', (t, w) => ({ topology: edit(t, (c) => { li(c, 'g_inner').config = { ...chain(4, 1000), name: 'g_inner' }; }), weights: w })],
   ['a layer output of 10^8 values a sample', 'BAD_LAYER_CONFIG', (t, w) => ({ topology: edit(t, (c) => { li(c, 'g_out2').config.units = 1e8; }), weights: w })],
   ['NaN in the optimizer state', 'BAD_OPTIMIZER_STATE', (t, w) => ({ topology: JSON.stringify(t), weights: writeSafetensors(tensorsOf(w).map((x) => (x.name === 'optimizer/m' ? { ...x, data: x.data.map((v, i) => (i === 3 ? NaN : v)) } : x))) })],
   ['a negative second moment', 'BAD_OPTIMIZER_STATE', (t, w) => ({ topology: JSON.stringify(t), weights: writeSafetensors(tensorsOf(w).map((x) => (x.name === 'optimizer/v' ? { ...x, data: x.data.map((v, i) => (i === 0 ? -1 : v)) } : x))) })],

@@ -182,6 +182,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   #compiled: Compiled | null = null;
   #disposed = false;
   #warned = false;
+  /** Nested models made for this one (by loadModel), disposed with it. @internal */
+  owned: Model<unknown, unknown>[] = [];
   /** Whether fit() is running (a second fit is refused). @internal */
   fitting = false;
   // The models compiled with each optimizer: a model that leaves one (recompiled with another, or
@@ -351,8 +353,15 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     const leaves = this.leafLayers();
     const fresh = leaves.filter((l) => !l.store && (l.built?.specs.length ?? 0) > 0);
     if (fresh.length > 0) new ParameterStore(fresh.map((l) => ({ layer: l, specs: l.built!.specs })), rng);
+    this.#adopt();
+    // Nested models hold their weights too, so that disposing this model leaves them usable.
+    for (const l of this.deepLayers()) if (l instanceof Model && !l.#stores && !l.#disposed) l.#adopt();
+  }
+
+  // A reference to each store this model's layers use.
+  #adopt(): void {
     const stores: ParameterStore[] = [];
-    for (const l of leaves) if (l.store && !stores.includes(l.store)) stores.push(l.store);
+    for (const l of this.leafLayers()) if (l.store && !stores.includes(l.store)) stores.push(l.store);
     for (const s of stores) s.retain();
     this.#stores = stores;
   }
@@ -397,7 +406,7 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     const users = Model.#users.get(optimizer);
     users?.delete(this as Model<unknown, unknown>);
     for (const s of this.#stores ?? []) {
-      if (![...(users ?? [])].some((u) => u.#stores?.includes(s))) optimizer.release(s);
+      if (![...(users ?? [])].some((u) => u.leafLayers().some((l) => l.store === s))) optimizer.release(s);
     }
   }
 
@@ -580,6 +589,7 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     if (this.#stores) for (const s of this.#stores) s.release();
     this.#stores = null;
     this.#disposed = true;
+    for (const m of this.owned) m.dispose();
     for (const l of this.leafLayers()) if (!l.store) l.dispose();
     super.dispose();
   }

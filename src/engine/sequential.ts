@@ -45,22 +45,54 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
 
   override graphFor(op: string, sampleShapes?: readonly (readonly number[])[]): Graph {
     if (!this.graph && sampleShapes?.[0]) {
-      this.#lazy = true;
-      this.#chain(sampleShapes[0].slice());
+      this.#chainFrom(sampleShapes[0].slice());
+      this.#provisional = true;
     }
     return super.graphFor(op);
   }
 
-  #lazy = false;
+  // The layers the last chain gave their shapes (they had none before), and whether that chain came
+  // from a call whose checks have not passed yet.
+  #chained: AnyLayer[] = [];
+  #provisional = false;
+
+  #chainFrom(shape: number[]): void {
+    const before = this.#layers.filter((l) => !l.built);
+    try {
+      this.#chain(shape);
+    } catch (e) {
+      for (const l of before) l.unbuild();
+      throw e;
+    }
+    this.#chained = before;
+  }
+
+  /** The call that made the graph passed its checks: its shapes stay (nested sequential models' too). @internal */
+  commitLazyGraph(): void {
+    this.#provisional = false;
+    for (const l of this.#layers) if (l instanceof Sequential) l.commitLazyGraph();
+  }
 
   /**
    * Undoes a graph made from the x of a call that was then refused (its y did not fit), so that the
-   * next call may bring another sample shape: the shapes stick only once the weights exist. @internal
+   * next call may bring another sample shape. Only the shapes that call gave go: layers another model
+   * built keep theirs, and nothing is undone once weights exist. @internal
    */
   forgetLazyGraph(): void {
-    if (!this.#lazy || this.hasWeights) return;
-    this.#lazy = false;
-    for (const l of this.#layers) l.unbuild();
+    if (!this.#provisional || this.hasWeights) return;
+    this.#provisional = false;
+    this.#forget();
+  }
+
+  // As a layer of a sequential model whose own shapes are undone: its chain goes too.
+  override unbuild(): void {
+    super.unbuild();
+    if (this.graph && !this.hasWeights && this.#chained.length > 0) this.#forget();
+  }
+
+  #forget(): void {
+    for (const l of this.#chained) l.unbuild();
+    this.#chained = [];
     this.clearGraph();
     const c = this.compiledOrNull;
     if (c) {
@@ -72,7 +104,7 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
 
   // Inside another model, before its own input shape is known: the input it is applied to gives it.
   override build(inputShape: readonly number[] | readonly (readonly number[])[]): { outputShape: Shapes; weights: WeightSpec[] } {
-    if (!this.graph && !Array.isArray(inputShape[0])) this.#chain((inputShape as readonly number[]).slice());
+    if (!this.graph && !Array.isArray(inputShape[0])) this.#chainFrom((inputShape as readonly number[]).slice());
     return super.build(inputShape);
   }
 

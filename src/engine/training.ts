@@ -119,12 +119,16 @@ function inputSamples(model: Model, op: string, x: ModelData, made: Tensor[], wh
 // A sequential model's graph made from a refused call's x is undone, so that a corrected call can
 // bring other shapes.
 function undoing<T>(model: Model, fn: () => T): T {
+  const lazy = model as unknown as { forgetLazyGraph?(): void; commitLazyGraph?(): void };
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } catch (e) {
-    (model as unknown as { forgetLazyGraph?(): void }).forgetLazyGraph?.();
+    lazy.forgetLazyGraph?.();
     throw e;
   }
+  lazy.commitLazyGraph?.();
+  return result;
 }
 
 // x and y as checked samples; a y of shape [n] is taken as [n, 1] for an output of one value.

@@ -94,7 +94,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
   const plan = planModel(top.format === SEQUENTIAL_FORMAT ? 'Sequential' : 'Model', structure, 'topology', 0, new Set());
   // Layer calls one pass runs, nested models expanded: a small file must not describe a huge graph.
   const calls = cost(plan);
-  if (calls > MAX_NODES) throw fail('TOO_MANY_NODES', `the model runs ${calls > 1e15 ? 'over 10^15' : calls} layers in one pass (nested models expanded), over the limit of ${MAX_NODES}`);
+  if (calls > MAX_NODES) throw fail('TOO_MANY_NODES', `the model runs more than ${MAX_NODES} layers in one pass (nested models expanded), over the limit`);
   let training: { loss: LossSpec | LossSpec[]; metrics: string[] | string[][]; lossWeights?: number[]; optimizer: { className: string; config: Record<string, number> } } | null = null;
   if (top.training !== null && top.training !== undefined) {
     const t = object(top.training, 'training', ['loss', 'metrics', 'lossWeights', 'optimizer']);
@@ -350,17 +350,31 @@ function planModel(kind: 'Sequential' | 'Model', value: unknown, where: string, 
   return plan;
 }
 
-// Layer calls of one pass through a plan, nested models expanded.
-function cost(plan: Plan): number {
-  if (plan.kind === 'Sequential') return plan.layers.reduce((n, l) => n + (l.nested ? cost(l.nested) : 1), 0);
-  return plan.nodes.reduce((n, { layer }) => n + (plan.layers[layer]!.nested ? cost(plan.layers[layer]!.nested!) : 1), 0);
+// Layer calls of one pass through a plan, nested models expanded; it stops counting past the limit
+// and counts each nested plan once, so it takes no longer than the file is long.
+function cost(plan: Plan, memo = new Map<Plan, number>()): number {
+  const known = memo.get(plan);
+  if (known !== undefined) return known;
+  const parts = plan.kind === 'Sequential' ? plan.layers.map((l) => l.nested) : plan.nodes.map(({ layer }) => plan.layers[layer]!.nested);
+  let n = 0;
+  for (const nested of parts) {
+    n += nested ? cost(nested, memo) : 1;
+    if (n > MAX_NODES) break;
+  }
+  memo.set(plan, n);
+  return n;
 }
 
 // The model a checked plan describes: layers made (constructors check option values), then applied
 // node by node. Nothing here touches the arena.
 function makeModel(plan: Plan, where = 'topology'): Model {
+  const owned: Model[] = [];
   const layers = plan.layers.map(({ type, config, nested }, i) => {
-    if (nested) return makeModel(nested, `${where}.layers[${i}].config`);
+    if (nested) {
+      const m = makeModel(nested, `${where}.layers[${i}].config`);
+      owned.push(m);
+      return m;
+    }
     try {
       return new type!(config as never);
     } catch (e) {
@@ -368,7 +382,7 @@ function makeModel(plan: Plan, where = 'topology'): Model {
     }
   });
   try {
-    if (plan.kind === 'Sequential') return new Sequential(layers, plan.name);
+    if (plan.kind === 'Sequential') return Object.assign(new Sequential(layers, plan.name), { owned });
     const produced: SymbolicTensor[][] = [];
     plan.nodes.forEach(({ layer, inbound }) => {
       const l = layers[layer]!;
@@ -380,11 +394,11 @@ function makeModel(plan: Plan, where = 'topology'): Model {
       const out = l.apply(ins.length > 1 || l.takesList ? ins : ins[0]!);
       produced.push(Array.isArray(out) ? out : [out]);
     });
-    return new Model({
+    return Object.assign(new Model({
       inputs: plan.inputs.map((n) => produced[n]![0]!),
       outputs: plan.outputs.map(([n, o]) => produced[n]![o]!),
       ...(plan.name !== undefined ? { name: plan.name } : {}),
-    });
+    }), { owned });
   } catch (e) {
     if (e instanceof WasmgradError && e.message.startsWith('loadModel:')) throw e;
     throw badTopology(`${where}: ${(e as Error).message}`);

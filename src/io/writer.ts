@@ -50,12 +50,13 @@ function modelConfig(model: Model): Json {
 // inside it, so a layer applied both in a model and in a model nested in it could not load.
 function checkOneLevel(model: Model, seen = new Map<AnyLayer, string>()): void {
   for (const l of model.layers) {
-    if (isModel(l)) { checkOneLevel(l, seen); continue; }
     const other = seen.get(l);
     if (other !== undefined && other !== model.name) {
-      throw new WasmgradError('INVALID_ARGUMENT', `toArtifacts: layer ${l.name} is used both in model ${other} and in model ${model.name}, one nested in the other; the saved format lists each layer in one model only`);
+      throw new WasmgradError('INVALID_ARGUMENT', `toArtifacts: layer ${l.name} is used both in model ${other} and in model ${model.name} (nested models of one file); the saved format lists each layer in one model only`);
     }
+    const first = other === undefined;
     seen.set(l, model.name);
+    if (isModel(l) && first) checkOneLevel(l, seen);
   }
 }
 

@@ -113,7 +113,7 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
     // A given name of the counter's own form (dense_7, as a loaded model's layers have) moves the
     // counter past it, so the next dense() is not a second dense_7.
     const own = config.name?.match(/^(.*)_(\d+)$/);
-    if (own && own[1] === prefix) counters.set(prefix, Math.max(counters.get(prefix) ?? 0, Number(own[2])));
+    if (own && own[1] === prefix && own[2]!.length <= 9) counters.set(prefix, Math.max(counters.get(prefix) ?? 0, Number(own[2])));
     // An option we do not implement (a dilationRate, padding on a pooling layer) would otherwise be
     // ignored and the layer would compute something else than asked.
     const known = configKeys(new.target as unknown as typeof Layer);
