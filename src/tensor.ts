@@ -275,28 +275,34 @@ function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
 }
 
-/** Runs fn and disposes every tensor it created except those it returns (a tensor, or arrays/objects of them). */
-export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
+// Runs fn in a new scope: the tensors it made (all freed if it throws), and the tensors its result holds.
+function scoped<T>(fn: () => T): { result: T; made: Set<Tensor>; kept: Set<Tensor> } {
+  const made = new Set<Tensor>();
+  scopes.push(made);
   let result: T;
   try {
     result = fn();
   } catch (e) {
     scopes.pop();
-    for (const t of scope) t.dispose();
+    for (const t of made) t.dispose();
     throw e;
   }
   scopes.pop();
+  const kept = new Set<Tensor>();
+  collectTensors(result, kept);
+  return { result, made, kept };
+}
+
+/** Runs fn and disposes every tensor it created except those it returns (a tensor, or arrays/objects of them). */
+export function tidy<T>(fn: () => T): T {
+  const { result, made, kept } = scoped(fn);
   if (result instanceof Promise) {
-    for (const t of scope) t.dispose();
+    for (const t of made) t.dispose();
     throw invalid('tidy: fn must be synchronous; it returned a Promise');
   }
-  const keep = new Set<Tensor>();
-  collectTensors(result, keep);
-  for (const t of scope) if (!keep.has(t)) t.dispose();
+  for (const t of made) if (!kept.has(t)) t.dispose();
   const outer = scopes[scopes.length - 1];
-  if (outer) for (const t of keep) if (scope.has(t)) outer.add(t);
+  if (outer) for (const t of kept) if (made.has(t)) outer.add(t);
   return result;
 }
 
@@ -314,26 +320,14 @@ function collectTensors(value: unknown, into: Set<Tensor>): void {
  * freed when the (first) result is disposed. For eager layer.apply(). @internal
  */
 export function tidyForward<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    scopes.pop();
-    for (const t of scope) t.dispose();
-    throw e;
-  }
-  scopes.pop();
-  const keepSet = new Set<Tensor>();
-  collectTensors(result, keepSet);
-  const graph = [...keepSet].some((t) => t.requiresGrad);
+  const { result, made, kept } = scoped(fn);
+  const graph = [...kept].some((t) => t.requiresGrad);
   const outer = scopes[scopes.length - 1];
-  const rest = [...scope].filter((t) => !keepSet.has(t));
-  for (const t of keepSet) if (scope.has(t)) outer?.add(t);
+  const rest = [...made].filter((t) => !kept.has(t));
+  for (const t of kept) if (made.has(t)) outer?.add(t);
   if (!graph) for (const t of rest) t.dispose();
   else if (outer) for (const t of rest) outer.add(t);
-  else [...keepSet][0]?.onDispose(() => { for (const t of rest) t.dispose(); });
+  else [...kept][0]?.onDispose(() => { for (const t of rest) t.dispose(); });
   return result;
 }
 
