@@ -1,8 +1,10 @@
-// The same graphs in wasmgrad and in TF.js layers (a dev dependency, cpu backend), from identical
-// seeded weights (TF.js' own initializers draw from Math.random, which made the last bits vary by run): the loss and every weight's gradient of one training step agree to 1e-5 of the tensor's
-// largest element (float32 sums taken in another order differ in the last bits). Covers a residual
-// MLP, a residual CNN (batch norm in training mode, global average pooling), and a generator-like
-// graph (conv2dTranspose, upSampling2d, zeroPadding2d, concatenate, maximum, average, multiply).
+// The same graphs in wasmgrad and in TF.js layers (a dev dependency, cpu backend), from the same
+// seeded weights (TF.js' own initializers draw from Math.random, so their last bits varied by run):
+// the loss and every weight's gradient of one training step agree to 1e-5 of the tensor's largest
+// element (float32 sums taken in another order differ in the last bits, so elements near zero are
+// not compared relatively). Covers a residual MLP, a residual CNN (batch norm in training mode,
+// global average pooling), and a generator-like graph (conv2dTranspose, upSampling2d, zeroPadding2d,
+// concatenate, maximum, average, multiply).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
