@@ -9,8 +9,7 @@
 // parameter stores of its layers, and answers what the training loop needs; the loop itself is in
 // engine/training.ts, compile() in engine/compile.ts, summary() in engine/summary.ts, saving in io/.
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
-import type { DataInput } from '../samples.js';
-import { Layer, fmtShapes, isShapeList, uniqueName, type AnyLayer, type CallContext, type Shapes, type WeightSpec } from '../layers/layer.js';
+import { Layer, fmtShapes, uniqueName, type AnyLayer, type CallContext, type Shapes, type WeightSpec } from '../layers/layer.js';
 import type { Optimizer, ParamGroup } from '../optimizers.js';
 import type { Scaler } from '../preprocessing.js';
 import { Rng, globalRng } from '../random.js';
@@ -613,5 +612,3 @@ export function model(config: ModelConfig): Model {
   return new Model(config);
 }
 
-export { isShapeList };
-export type { DataInput };

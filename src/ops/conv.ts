@@ -52,6 +52,18 @@ function checkStrides(op: string, strides: readonly number[]): [number, number] 
   return [strides[0]!, strides[1]!];
 }
 
+/** A chunk of images: the byte offsets of its first image in the input and in the output, its GEMM rows, its images. */
+type ChunkBody = (xo: number, oo: number, n: number, images: number) => void;
+
+// Runs body over the batch `step` images at a time; xImage and oImage are floats per image of the
+// input and the output, rows the GEMM rows per image.
+function forChunks(batch: number, step: number, xImage: number, oImage: number, rows: number, body: ChunkBody): void {
+  for (let b = 0; b < batch; b += step) {
+    const images = Math.min(step, batch - b);
+    body(b * xImage * 4, b * oImage * 4, images * rows, images);
+  }
+}
+
 /** 2-D convolution of x [batch, h, w, c] with filter [kh, kw, c, filters] → [batch, oh, ow, filters], + bias, ReLU. */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
   const k = wasm();
@@ -81,13 +93,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
   const colsBytes = step * imageCols;
   // Kept from the forward pass to the backward: the direct kernels' workspace, or the chunk of columns.
   const tempBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : direct || inPlace ? 0 : colsBytes;
-  // Over the chunks: the byte offsets of the chunk's images in x and in out, its rows, its images.
-  const chunks = (body: (xo: number, oo: number, n: number, images: number) => void) => {
-    for (let b = 0; b < batch; b += step) {
-      const images = Math.min(step, batch - b);
-      body(b * h * w * c * 4, b * oh * ow * f * 4, images * oh * ow, images);
-    }
-  };
+  const chunks = (body: ChunkBody) => forChunks(batch, step, h * w * c, oh * ow * f, oh * ow, body);
   const temp = tempBytes ? heap().alloc(tempBytes) : 0;
   const out = Tensor.empty([batch, oh, ow, f]);
   if (one) {
@@ -237,12 +243,7 @@ export function conv2dTranspose(x: Tensor, filter: Tensor, options: Conv2dTransp
   const imageCols = h * w * depth * 4;
   const step = Math.max(1, Math.min(batch, Math.floor(COLS_CHUNK_BYTES / imageCols)));
   const colsBytes = step * imageCols;
-  const chunks = (body: (xo: number, oo: number, n: number, images: number) => void) => {
-    for (let b = 0; b < batch; b += step) {
-      const images = Math.min(step, batch - b);
-      body(b * h * w * c * 4, b * oh * ow * f * 4, images * h * w, images);
-    }
-  };
+  const chunks = (body: ChunkBody) => forChunks(batch, step, h * w * c, oh * ow * f, h * w, body);
   const out = Tensor.filled([batch, oh, ow, f], 0);
   const cols = heap().alloc(colsBytes);
   try {
