@@ -88,7 +88,6 @@ export function resolveCompile(args: CompileArgs, outputs: readonly string[], le
   const heads = outputs.map((name, i): Head => {
     const list = metricLists[i]!;
     const metricNames = (Array.isArray(list) ? list : [list]) as MetricName[];
-    if (!Array.isArray(metricNames)) throw invalid(`compile: metrics must be an array of names, got ${typeof metricNames}`);
     for (const m of metricNames) checkMetricName(m);
     const loss = losses[i]!;
     return { name, loss, lossSpec: loss.fromLogits ? { name: loss.name, fromLogits: true } : loss.name, weight: weights[i]!, metricNames };

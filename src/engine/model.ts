@@ -227,8 +227,7 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   }
 
   /** The graph, made from the samples' shapes if it is not yet (sequential); else it throws. @internal */
-  graphFor(op: string, sampleShapes?: readonly (readonly number[])[]): Graph {
-    void sampleShapes;
+  graphFor(op: string, _sampleShapes?: readonly (readonly number[])[]): Graph {
     if (!this.#graph) throw invalid(`${op}: the input shape is unknown; give the first layer an inputShape, or call fit first`);
     return this.#graph;
   }
