@@ -1,5 +1,6 @@
 // Callbacks made by the library (fit also takes plain objects of hooks).
 import { invalid } from './errors.js';
+import { checkOptions, describe, numberOption } from './options.js';
 import type { Model } from './engine/model.js';
 import type { Callbacks, Logs } from './engine/training.js';
 
@@ -15,27 +16,37 @@ export interface EarlyStoppingConfig {
   mode?: 'auto' | 'min' | 'max';
   /** Put back the weights of the best epoch when training stops (default false). */
   restoreBestWeights?: boolean;
+  /** 1 (default) says when it stops training, on fit's progress output; 0 is silent. */
+  verbose?: 0 | 1;
 }
 
-/** A callback that fit() hands the model to before training. */
+/** A callback that fit() hands the model to before training, with a way to print a line where fit's progress goes. */
 export interface ModelCallback extends Callbacks {
-  setModel(model: Model): void;
+  setModel(model: Model, print?: (line: string) => void): void;
 }
 
 /** Stops fit when `monitor` stops improving, as Keras' EarlyStopping. */
-export function earlyStopping(config: EarlyStoppingConfig = {}): ModelCallback {
+export function earlyStopping(options?: EarlyStoppingConfig): ModelCallback {
+  const op = 'earlyStopping';
+  const config = checkOptions(op, options, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights', 'verbose']);
   const monitor = config.monitor ?? 'val_loss';
-  const patience = config.patience ?? 0;
-  const minDelta = Math.abs(config.minDelta ?? 0);
-  if (!Number.isInteger(patience) || patience < 0) throw invalid(`earlyStopping: patience must be an integer >= 0, got ${patience}`);
+  if (typeof monitor !== 'string') throw invalid(`${op}: monitor must be the name of a log (e.g. 'val_loss'), got ${describe(monitor)}`);
+  const patience = numberOption(op, 'patience', config.patience ?? 0, 'an integer >= 0', (v) => Number.isInteger(v) && v >= 0);
+  const minDelta = Math.abs(numberOption(op, 'minDelta', config.minDelta ?? 0, 'a finite number'));
   const mode = config.mode ?? 'auto';
+  if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw invalid(`${op}: mode must be 'auto', 'min' or 'max', got ${describe(mode)}`);
+  if (config.restoreBestWeights !== undefined && typeof config.restoreBestWeights !== 'boolean') {
+    throw invalid(`${op}: restoreBestWeights must be a boolean, got ${describe(config.restoreBestWeights)}`);
+  }
+  const verbose = config.verbose ?? 1;
+  if (verbose !== 0 && verbose !== 1) throw invalid(`${op}: verbose must be 0 or 1, got ${describe(verbose)}`);
   const higherIsBetter = mode === 'max' || (mode === 'auto' && /acc|precision|recall|f1/.test(monitor));
-  let model: Model | null = null;
-  let best = Infinity, wait = 0, bestWeights: Float32Array[] | null = null;
+  let model: Model | null = null, print: (line: string) => void = () => {};
+  let best = Infinity, wait = 0, bestWeights: Float32Array[] | null = null, bestEpoch = 0, stopped = false;
   return {
-    setModel: (m) => { model = m; },
-    onTrainBegin: () => { best = Infinity; wait = 0; bestWeights = null; },
-    onEpochEnd: (_epoch: number, logs: Logs) => {
+    setModel: (m, p) => { model = m; if (p && verbose === 1) print = p; },
+    onTrainBegin: () => { best = Infinity; wait = 0; bestWeights = null; stopped = false; },
+    onEpochEnd: (epoch: number, logs: Logs) => {
       const value = logs[monitor];
       if (value === undefined) {
         throw invalid(`earlyStopping: fit logs have no '${monitor}' (they have ${Object.keys(logs).join(', ')}); give validation data for val_ logs`);
@@ -43,14 +54,20 @@ export function earlyStopping(config: EarlyStoppingConfig = {}): ModelCallback {
       const score = higherIsBetter ? -value : value;
       if (score < best - minDelta) {
         best = score;
+        bestEpoch = epoch;
         wait = 0;
         if (config.restoreBestWeights) bestWeights = model!.getWeights();
       } else if (++wait >= patience) {
-        model!.stopTraining = true;
+        model!.stopTraining = stopped = true;
+        print(`Epoch ${epoch + 1}: early stopping (${monitor} did not improve for ${wait} epoch${wait === 1 ? '' : 's'})${
+          bestWeights ? `; restored the weights of epoch ${bestEpoch + 1}` : ''}`);
       }
     },
     onTrainEnd: () => {
-      if (config.restoreBestWeights && bestWeights && model) model.setWeights(bestWeights);
+      if (config.restoreBestWeights && bestWeights && model) {
+        model.setWeights(bestWeights);
+        if (!stopped) print(`earlyStopping: restored the weights of epoch ${bestEpoch + 1}, the best ${monitor}`);
+      }
     },
   };
 }

@@ -5,6 +5,7 @@
 // [prod(shape[:-1]), shape[-1]]. Configured ones (initializers.randomNormal(...)) are plain objects, so
 // a saved model stores them; with a seed they draw from their own generator.
 import { lookup, invalid } from './errors.js';
+import { checkOptions, describe } from './options.js';
 import { Rng } from './random.js';
 import type { Tensor } from './tensor.js';
 import { wasm } from './wasm.js';
@@ -67,10 +68,10 @@ const CONFIGURED: Record<string, { keys: string[]; make: (c: Record<string, numb
 function configured(op: string, c: Record<string, unknown>): InitializerConfig {
   const kind = lookup('initializer', CONFIGURED, c.name);
   const allowed = ['name', ...kind.keys, ...(c.name === 'constant' ? [] : ['seed'])];
+  checkOptions(op, c, allowed, c.name as string);
   for (const [k, v] of Object.entries(c)) {
-    if (!allowed.includes(k)) throw invalid(`${op}: ${c.name} takes ${allowed.slice(1).join(', ')}, got ${k}`);
     if (k !== 'name' && !(typeof v === 'number' && Number.isFinite(v)) || k === 'seed' && !Number.isSafeInteger(v)) {
-      throw invalid(`${op}: ${c.name}'s ${k} must be a finite number${k === 'seed' ? ' (a safe integer)' : ''}, got ${v}`);
+      throw invalid(`${op}: ${c.name}'s ${k} must be a finite number${k === 'seed' ? ' (a safe integer)' : ''}, got ${describe(v)}`);
     }
   }
   for (const k of kind.keys) if (c[k] === undefined) throw invalid(`${op}: ${c.name} needs ${k}`);
@@ -96,14 +97,21 @@ export function getInitializer(spec: unknown, op = 'initializer'): Initializer {
 /** Configured initializers, as Keras' keras.initializers; `seed` fixes the values they draw. */
 export const initializers = {
   /** Normal values with this mean and standard deviation (defaults 0 and 0.05). */
-  randomNormal: (c: { mean?: number; stddev?: number; seed?: number } = {}): InitializerConfig =>
-    configured('initializers.randomNormal', { name: 'randomNormal', mean: c.mean ?? 0, stddev: c.stddev ?? 0.05, ...(c.seed !== undefined ? { seed: c.seed } : {}) }),
+  randomNormal: (c?: { mean?: number; stddev?: number; seed?: number }): InitializerConfig =>
+    make('randomNormal', c, { mean: 0, stddev: 0.05 }),
   /** Uniform values in [minval, maxval) (defaults -0.05 and 0.05). */
-  randomUniform: (c: { minval?: number; maxval?: number; seed?: number } = {}): InitializerConfig =>
-    configured('initializers.randomUniform', { name: 'randomUniform', minval: c.minval ?? -0.05, maxval: c.maxval ?? 0.05, ...(c.seed !== undefined ? { seed: c.seed } : {}) }),
+  randomUniform: (c?: { minval?: number; maxval?: number; seed?: number }): InitializerConfig =>
+    make('randomUniform', c, { minval: -0.05, maxval: 0.05 }),
   /** Every value `value` (default 0). */
-  constant: (c: { value?: number } = {}): InitializerConfig => configured('initializers.constant', { name: 'constant', value: c.value ?? 0 }),
+  constant: (c?: { value?: number }): InitializerConfig => make('constant', c, { value: 0 }),
   /** A random orthogonal matrix times `gain` (default 1). */
-  orthogonal: (c: { gain?: number; seed?: number } = {}): InitializerConfig =>
-    configured('initializers.orthogonal', { name: 'orthogonal', gain: c.gain ?? 1, ...(c.seed !== undefined ? { seed: c.seed } : {}) }),
+  orthogonal: (c?: { gain?: number; seed?: number }): InitializerConfig => make('orthogonal', c, { gain: 1 }),
 };
+
+// A configured initializer from its options and defaults; the options' keys are checked first.
+function make(name: string, options: Record<string, number | undefined> | undefined, defaults: Record<string, number>): InitializerConfig {
+  const op = `initializers.${name}`;
+  const c = checkOptions(op, options, [...Object.keys(defaults), ...(name === 'constant' ? [] : ['seed'])]);
+  const given = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+  return configured(op, { name, ...defaults, ...given });
+}

@@ -3,6 +3,7 @@
 // stable where log(softmax) is not, and their gradient is exact. `fromLogits: true` says the model's
 // output already is logits.
 import { WasmgradError, lookup, invalid } from './errors.js';
+import { checkOptions, describe } from './options.js';
 import {
   binaryCrossentropy, categoricalCrossentropy, hinge, huber, meanAbsoluteError, meanSquaredError, sigmoidCrossEntropy,
   softmaxCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,
@@ -62,12 +63,18 @@ const CROSS_ENTROPIES = ['categoricalCrossentropy', 'binaryCrossentropy', 'spars
 /** Configured losses, as in Keras' keras.losses. */
 export const losses = {
   /** Categorical cross-entropy on one-hot targets; fromLogits: the model outputs logits. */
-  categoricalCrossentropy: (options: { fromLogits?: boolean } = {}): LossConfig => ({ name: 'categoricalCrossentropy', fromLogits: options.fromLogits ?? false }),
+  categoricalCrossentropy: (options?: { fromLogits?: boolean }): LossConfig => configured('categoricalCrossentropy', options),
   /** Binary cross-entropy on 0/1 targets; fromLogits: the model outputs logits. */
-  binaryCrossentropy: (options: { fromLogits?: boolean } = {}): LossConfig => ({ name: 'binaryCrossentropy', fromLogits: options.fromLogits ?? false }),
+  binaryCrossentropy: (options?: { fromLogits?: boolean }): LossConfig => configured('binaryCrossentropy', options),
   /** Categorical cross-entropy on integer class labels; fromLogits: the model outputs logits. */
-  sparseCategoricalCrossentropy: (options: { fromLogits?: boolean } = {}): LossConfig => ({ name: 'sparseCategoricalCrossentropy', fromLogits: options.fromLogits ?? false }),
+  sparseCategoricalCrossentropy: (options?: { fromLogits?: boolean }): LossConfig => configured('sparseCategoricalCrossentropy', options),
 };
+
+function configured(name: LossConfig['name'], options: { fromLogits?: boolean } | undefined): LossConfig {
+  const { fromLogits = false } = checkOptions(`losses.${name}`, options, ['fromLogits']);
+  if (typeof fromLogits !== 'boolean') throw invalid(`losses.${name}: fromLogits must be a boolean, got ${describe(fromLogits)}`);
+  return { name, fromLogits };
+}
 
 /** A resolved loss: its name, options, computation and what targets it takes. */
 export interface Loss {

@@ -6,6 +6,7 @@
 // learning rate or a schedule, and one of clipValue, clipNorm (per weight tensor) or globalClipNorm,
 // applied to the gradients before the update, as Keras does.
 import { WasmgradError, lookup, invalid } from './errors.js';
+import { checkOptions, describe, numberOption } from './options.js';
 import { heap, wasm } from './wasm.js';
 import { Tensor } from './tensor.js';
 import { gradientGroups, variableGrads, type NamedGradients } from './engine/variables.js';
@@ -173,15 +174,14 @@ class State {
   }
 }
 
-// value, if it is a number that passes `ok` (described by `what` in the error), else an error naming op and name.
-function num(op: string, name: string, value: unknown, what: string, ok: (v: number) => boolean): number {
-  if (!(typeof value === 'number' && Number.isFinite(value) && ok(value))) throw invalid(`${op}: ${name} must be ${what}, got ${value}`);
-  return value;
-}
+const positive = (op: string, name: string, value: unknown) => numberOption(op, name, value, 'a finite number > 0', (v) => v > 0);
+const nonNegative = (op: string, name: string, value: unknown) => numberOption(op, name, value, 'a finite number >= 0', (v) => v >= 0);
+const unitInterval = (op: string, name: string, value: unknown) => numberOption(op, name, value, 'in [0, 1)', (v) => v >= 0 && v < 1);
 
-const positive = (op: string, name: string, value: unknown) => num(op, name, value, 'a finite number > 0', (v) => v > 0);
-const nonNegative = (op: string, name: string, value: unknown) => num(op, name, value, 'a finite number >= 0', (v) => v >= 0);
-const unitInterval = (op: string, name: string, value: unknown) => num(op, name, value, 'in [0, 1)', (v) => v >= 0 && v < 1);
+function flag(op: string, name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw invalid(`${op}: ${name} must be a boolean, got ${describe(value)}`);
+  return value === true;
+}
 
 // Learning rate, clipping and the step count, shared by every optimizer; subclasses do the update.
 abstract class BaseOptimizer implements Optimizer {
@@ -241,10 +241,8 @@ abstract class BaseOptimizer implements Optimizer {
     this.apply(gradientGroups(`${this.name}.applyGradients`, grads));
   }
 
-  minimize(f: () => Tensor, options: { varList?: Tensor[] } = {}): number {
-    if (options === null || typeof options !== 'object' || Object.keys(options).some((k) => k !== 'varList')) {
-      throw invalid(`${this.name}.minimize: options take varList only, got ${JSON.stringify(options && Object.keys(options))}`);
-    }
+  minimize(f: () => Tensor, minimizeOptions?: { varList?: Tensor[] }): number {
+    const options = checkOptions(`${this.name}.minimize`, minimizeOptions, ['varList']);
     const { value, grads } = variableGrads(f, options.varList);
     try {
       this.applyGradients(grads);
@@ -354,7 +352,7 @@ class Sgd extends BaseOptimizer {
   constructor(config: SgdConfig) {
     super('optimizers.sgd', config, 0.01);
     this.momentum = unitInterval('optimizers.sgd', 'momentum', config.momentum ?? 0);
-    this.nesterov = config.nesterov ?? false;
+    this.nesterov = flag('optimizers.sgd', 'nesterov', config.nesterov);
   }
 
   protected update(params: number, grads: number, [velocity]: number[], n: number, lr: number): void {
@@ -433,7 +431,7 @@ class Rmsprop extends BaseOptimizer {
     super(op, config, 0.001);
     this.rho = unitInterval(op, 'rho', config.rho ?? 0.9);
     this.momentum = unitInterval(op, 'momentum', config.momentum ?? 0);
-    this.centered = config.centered ?? false;
+    this.centered = flag(op, 'centered', config.centered);
     this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
@@ -489,18 +487,44 @@ class Adagrad extends BaseOptimizer {
   }
 }
 
+/** An optimizer constructor: takes its options object, or TF.js' positional arguments (learning rate first). */
+export interface OptimizerFactory<C, P extends unknown[]> {
+  (config?: C): Optimizer;
+  (...positional: P): Optimizer;
+}
+
+const COMMON_KEYS = ['learningRate', 'clipValue', 'clipNorm', 'globalClipNorm'];
+
+// The options object checked against the optimizer's keys, or TF.js' positional form
+// (optimizers.adam(0.01, 0.9)) turned into one.
+function factory<C, P extends unknown[]>(name: string, keys: string[], positional: string[], make: (c: C) => Optimizer): OptimizerFactory<C, P> {
+  const op = `optimizers.${name}`, known = [...COMMON_KEYS, ...keys];
+  return ((...args: unknown[]) => {
+    if (args.length <= 1 && typeof args[0] !== 'number') return make(checkOptions(op, args[0] as C & object | undefined, known));
+    if (args.length > positional.length) {
+      throw invalid(`${op}: takes an options object ({ ${known.join(', ')} }) or up to ${positional.length} positional arguments (${positional.join(', ')}), got ${args.length} arguments`);
+    }
+    args.forEach((v, i) => { if (v !== undefined && typeof v === 'object') throw invalid(`${op}: positional argument ${i + 1} (${positional[i]}) must be a ${positional[i] === 'centered' ? 'boolean' : 'number'}, got ${describe(v)}`); });
+    return make(Object.fromEntries(args.map((v, i) => [positional[i], v]).filter(([, v]) => v !== undefined)) as C);
+  }) as OptimizerFactory<C, P>;
+}
+
 /** Optimizer constructors, as in TF.js' tf.train / Keras' keras.optimizers. */
 export const optimizers = {
-  /** Stochastic gradient descent, with optional (Nesterov) momentum, Keras' formulation. */
-  sgd: (config: SgdConfig = {}): Optimizer => new Sgd(config),
-  /** Adam (Kingma & Ba, 2015). */
-  adam: (config: AdamConfig = {}): Optimizer => new Adam(config),
-  /** Adam with decoupled weight decay (Loshchilov & Hutter, 2019). */
-  adamw: (config: AdamwConfig = {}): Optimizer => new AdamW(config),
-  /** RMSprop (Hinton's lecture 6e), optionally centered and with momentum. */
-  rmsprop: (config: RmspropConfig = {}): Optimizer => new Rmsprop(config),
-  /** Adagrad (Duchi et al., 2011). */
-  adagrad: (config: AdagradConfig = {}): Optimizer => new Adagrad(config),
+  /** Stochastic gradient descent, with optional (Nesterov) momentum, Keras' formulation: sgd({ learningRate, momentum }) or sgd(0.01). */
+  sgd: factory<SgdConfig, [learningRate: number]>('sgd', ['momentum', 'nesterov'], ['learningRate'], (c) => new Sgd(c)),
+  /** Adam (Kingma & Ba, 2015): adam({ learningRate, beta1, ... }) or TF.js' adam(learningRate, beta1, beta2, epsilon). */
+  adam: factory<AdamConfig, [learningRate: number, beta1?: number, beta2?: number, epsilon?: number]>(
+    'adam', ['beta1', 'beta2', 'epsilon'], ['learningRate', 'beta1', 'beta2', 'epsilon'], (c) => new Adam(c)),
+  /** Adam with decoupled weight decay (Loshchilov & Hutter, 2019): adamw({ learningRate, weightDecay, ... }) or adamw(learningRate, weightDecay). */
+  adamw: factory<AdamwConfig, [learningRate: number, weightDecay?: number]>(
+    'adamw', ['beta1', 'beta2', 'epsilon', 'weightDecay'], ['learningRate', 'weightDecay'], (c) => new AdamW(c)),
+  /** RMSprop (Hinton's lecture 6e), optionally centered and with momentum; TF.js' rmsprop(learningRate, decay, momentum, epsilon, centered) too. */
+  rmsprop: factory<RmspropConfig, [learningRate: number, rho?: number, momentum?: number, epsilon?: number, centered?: boolean]>(
+    'rmsprop', ['rho', 'momentum', 'centered', 'epsilon'], ['learningRate', 'rho', 'momentum', 'epsilon', 'centered'], (c) => new Rmsprop(c)),
+  /** Adagrad (Duchi et al., 2011): adagrad({ learningRate, initialAccumulatorValue }) or adagrad(learningRate, initialAccumulatorValue). */
+  adagrad: factory<AdagradConfig, [learningRate: number, initialAccumulatorValue?: number]>(
+    'adagrad', ['initialAccumulatorValue', 'epsilon'], ['learningRate', 'initialAccumulatorValue'], (c) => new Adagrad(c)),
 };
 
 /** Names accepted as compile()'s `optimizer`. */
@@ -538,8 +562,10 @@ export function scheduleFromConfig(config: Record<string, unknown>): Schedule {
 /** Learning-rate schedules (step counts from 0), computed with the module's own Math so every engine agrees. */
 export const schedules = {
   /** initialLearningRate · decayRate^(step / decaySteps), the exponent floored when staircase. */
-  exponentialDecay: (c: { initialLearningRate: number; decaySteps: number; decayRate: number; staircase?: boolean }): Schedule => {
+  exponentialDecay: (config: { initialLearningRate: number; decaySteps: number; decayRate: number; staircase?: boolean }): Schedule => {
     const op = 'schedules.exponentialDecay';
+    const c = checkOptions(op, config, ['initialLearningRate', 'decaySteps', 'decayRate', 'staircase']);
+    flag(op, 'staircase', c.staircase);
     positive(op, 'initialLearningRate', c.initialLearningRate);
     positive(op, 'decaySteps', c.decaySteps);
     positive(op, 'decayRate', c.decayRate);
@@ -549,8 +575,9 @@ export const schedules = {
     });
   },
   /** initialLearningRate · factor^floor(step / stepSize). */
-  stepDecay: (c: { initialLearningRate: number; stepSize: number; factor?: number }): Schedule => {
+  stepDecay: (config: { initialLearningRate: number; stepSize: number; factor?: number }): Schedule => {
     const op = 'schedules.stepDecay';
+    const c = checkOptions(op, config, ['initialLearningRate', 'stepSize', 'factor']);
     positive(op, 'initialLearningRate', c.initialLearningRate);
     positive(op, 'stepSize', c.stepSize);
     const factor = positive(op, 'factor', c.factor ?? 0.5);
@@ -560,8 +587,9 @@ export const schedules = {
    * Linear warm-up from 0 over warmupSteps, then cosine decay over decaySteps down to
    * alpha · initialLearningRate (Loshchilov & Hutter, SGDR, 2017), as Keras' CosineDecay.
    */
-  cosineDecay: (c: { initialLearningRate: number; decaySteps: number; warmupSteps?: number; alpha?: number }): Schedule => {
+  cosineDecay: (config: { initialLearningRate: number; decaySteps: number; warmupSteps?: number; alpha?: number }): Schedule => {
     const op = 'schedules.cosineDecay';
+    const c = checkOptions(op, config, ['initialLearningRate', 'decaySteps', 'warmupSteps', 'alpha']);
     positive(op, 'initialLearningRate', c.initialLearningRate);
     positive(op, 'decaySteps', c.decaySteps);
     const warmup = nonNegative(op, 'warmupSteps', c.warmupSteps ?? 0);
@@ -577,8 +605,9 @@ export const schedules = {
    * One-cycle (Smith & Topin, 2018): cosine from maxLearningRate/divFactor up to maxLearningRate over
    * pctStart of totalSteps, then cosine down to maxLearningRate/(divFactor·finalDivFactor).
    */
-  oneCycle: (c: { maxLearningRate: number; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule => {
+  oneCycle: (config: { maxLearningRate: number; totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule => {
     const op = 'schedules.oneCycle';
+    const c = checkOptions(op, config, ['maxLearningRate', 'totalSteps', 'pctStart', 'divFactor', 'finalDivFactor']);
     positive(op, 'maxLearningRate', c.maxLearningRate);
     positive(op, 'totalSteps', c.totalSteps);
     const pct = unitInterval(op, 'pctStart', c.pctStart ?? 0.3);

@@ -1,6 +1,7 @@
 // Feature scaling (scikit-learn's StandardScaler and MinMaxScaler, per feature = last axis) and
 // splitting data into training and test sets. Statistics and scaling run in the module; a scaler's
 // state is plain JSON, which model.save stores with the model when given (see io/model-io.ts).
+import { checkOptions } from './options.js';
 import { invalid, shapeError } from './errors.js';
 import { Samples, type DataInput } from './samples.js';
 import { Rng } from './random.js';
@@ -121,7 +122,8 @@ export const preprocessing = {
   /** (x - mean) / std per feature (population std; a constant feature is only centered). */
   standardScaler: (): Scaler => new Scaler('standardScaler'),
   /** Maps each feature's [min, max] onto featureRange (default [0, 1]). */
-  minMaxScaler: (options: { featureRange?: [number, number] } = {}): Scaler => new Scaler('minMaxScaler', options.featureRange),
+  minMaxScaler: (options?: { featureRange?: [number, number] }): Scaler =>
+    new Scaler('minMaxScaler', checkOptions('preprocessing.minMaxScaler', options, ['featureRange']).featureRange),
   /** A scaler from getState()'s result. */
   fromState: scalerFromState,
 };
@@ -138,7 +140,8 @@ export interface TrainTestSplit {
  * Shuffles the samples (seeded) and splits x and y into training and test sets; testSize is a
  * fraction in (0, 1) (the test set gets ⌈testSize·n⌉ samples, as scikit-learn) or a sample count.
  */
-export function trainTestSplit(x: DataInput, y: DataInput, options: { testSize?: number; seed?: number; shuffle?: boolean } = {}): TrainTestSplit {
+export function trainTestSplit(x: DataInput, y: DataInput, splitOptions?: { testSize?: number; seed?: number; shuffle?: boolean }): TrainTestSplit {
+  const options = checkOptions('trainTestSplit', splitOptions, ['testSize', 'seed', 'shuffle']);
   const made: Tensor[] = [];
   let rng: Rng | null = null, idx = 0, idxBytes = 0;
   const parts: Tensor[] = [];

@@ -1,6 +1,7 @@
 // Seeded random numbers, drawn inside the module (assembly/random.ts) so they are the same on every
 // engine. One generator is global (setSeed); fit({ seed }) makes its own.
 import { WasmgradError, invalid } from './errors.js';
+import { describe } from './options.js';
 import type { Tensor } from './tensor.js';
 import { heap, wasm } from './wasm.js';
 
@@ -68,7 +69,7 @@ export function globalRng(): Rng {
 
 function splitSeed(seed: number): [number, number] {
   if (!Number.isSafeInteger(seed)) {
-    throw invalid(`seed: expected a safe integer, got ${seed}`);
+    throw invalid(`seed: expected a safe integer, got ${describe(seed)}`);
   }
   const bits = BigInt.asUintN(64, BigInt(seed));
   return [Number(bits & 0xffffffffn), Number(bits >> 32n)];

@@ -2,6 +2,7 @@
 // from and the closure that carries gradients back to them (micrograd's design: the backward rule
 // is written next to its forward, in the op that makes the tensor).
 import { WasmgradError, fmtShape, invalid, shapeError } from './errors.js';
+import { checkOptions, describe } from './options.js';
 import { heap, wasm } from './wasm.js';
 
 /** Nested arrays of numbers, as in tensor([[1, 2], [3, 4]]). */
@@ -209,7 +210,8 @@ function checkShape(shape: readonly number[]): void {
 }
 
 /** A tensor from numbers, nested arrays or a Float32Array; shape defaults to the nesting of `values`. */
-export function tensor(values: TensorLike, shape?: readonly number[], options: { requiresGrad?: boolean } = {}): Tensor {
+export function tensor(values: TensorLike, shape?: readonly number[], tensorOptions?: { requiresGrad?: boolean }): Tensor {
+  const options = checkOptions('tensor', tensorOptions, ['requiresGrad']);
   let flat: Float32Array;
   let inferred: number[];
   if (typeof values === 'number') {
@@ -269,10 +271,6 @@ function flatten(values: NestedArray, out: Float32Array, at: number, depth = 0, 
     }
   }
   return at;
-}
-
-function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
 }
 
 // Runs fn in a new scope: the tensors it made (all freed if it throws), and the tensors its result holds.

@@ -3,6 +3,7 @@ import { fsPromises } from './node.js';
 import type { instantiate } from '../build/wasmgrad.js';
 import { WasmgradError } from './errors.js';
 import { Arena } from './arena.js';
+import { checkOptions, numberOption } from './options.js';
 
 /** The kernel exports, typed by asc's generated raw bindings (build/wasmgrad.d.ts). */
 export type Kernels = Awaited<ReturnType<typeof instantiate>>;
@@ -21,7 +22,14 @@ let arena: Arena | null = null;
 let loading: Promise<void> | null = null;
 
 /** Loads and instantiates wasmgrad.wasm once; by default the file beside this bundle. */
-export function init(source?: InitSource, options: InitOptions = {}): Promise<void> {
+export function init(source?: InitSource, initOptions?: InitOptions): Promise<void> {
+  let options: InitOptions;
+  try {
+    options = checkOptions('init', initOptions, ['memoryLimit']);
+    if (options.memoryLimit !== undefined) numberOption('init', 'memoryLimit', options.memoryLimit, 'a positive number of bytes', (v) => v > 0);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   if (!loading) {
     loading = load(source ?? new URL('./wasmgrad.wasm', import.meta.url)).then((instance) => {
       const exports = instance.exports as unknown as Kernels;

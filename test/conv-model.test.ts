@@ -88,7 +88,7 @@ describe('convolutional models', () => {
 
   test('an option a layer does not implement is refused, not ignored', () => {
     const refused = (make: () => unknown) => {
-      try { make(); } catch (e) { return e instanceof WasmgradError && e.code === 'INVALID_ARGUMENT' ? e.message : `other error: ${e}`; }
+      try { make(); } catch (e) { return e instanceof WasmgradError && e.code === 'UNKNOWN_OPTION' ? e.message : `other error: ${e}`; }
       return 'accepted';
     };
     expect(refused(() => layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 } as never))).toMatch(

@@ -14,7 +14,7 @@ test('the L1/L2 penalty against a float64 reference, and its gradient', () => {
   expect(regularizers.l1()).toEqual({ l1: 0.01, l2: 0 });
   expect(regularizers.l1l2({ l1: 0.1, l2: 0.2 })).toEqual({ l1: 0.1, l2: 0.2 });
   expect(() => regularizers.l2({ l2: -1 })).toThrow(/l2 must be a finite number >= 0, got -1/);
-  expect(() => layers.dense({ units: 1, kernelRegularizer: { l3: 1 } as never })).toThrow(/a regularizer is \{ l1, l2 \}/);
+  expect(() => layers.dense({ units: 1, kernelRegularizer: { l3: 1 } as never })).toThrow(/kernelRegularizer: unknown option "l3"; a regularizer takes l1, l2$/);
 });
 
 test('the penalty is part of the reported loss; L2 shrinks the weights; save/load keeps it', async () => {

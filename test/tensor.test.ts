@@ -41,7 +41,7 @@ describe('tensor', () => {
     expect(() => tensor([1, 2, 3], [2, 2])).toThrow(/shape \[2, 2\] needs 4 values, got 3/);
     expect(() => tensor([[1, 2], [3]])).toThrow(/ragged/);
     expect(() => tensor([1, 2], [-1, -2])).toThrow(WasmgradError);
-    expect(() => tensor(['a'] as unknown as number[])).toThrow(/expected numbers, got string/);
+    expect(() => tensor(['a'] as unknown as number[])).toThrow(/expected numbers, got "a" \(a string\)/);
     expect(memory().bytes).toBe(before.bytes);
   });
 

@@ -3,6 +3,7 @@
 // by output name (Keras' forms; lossWeights, which TF.js lacks, weights each head's loss in the total).
 // Also the layers compile() saw frozen: freezing takes effect here, as in Keras and TF.js.
 import { invalid } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { getLoss, type Loss, type LossSpec } from '../losses.js';
 import { checkMetricName, getMetric, type Metric, type MetricName } from '../metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers.js';
@@ -74,10 +75,8 @@ function perOutput<T>(what: string, value: unknown, outputs: readonly string[], 
 
 /** Resolves compile()'s arguments for a model with these output names and leaf layers. */
 export function resolveCompile(args: CompileArgs, outputs: readonly string[], leaves: readonly AnyLayer[]): Compiled {
-  if (args === null || typeof args !== 'object') throw invalid('compile: expected { optimizer, loss, metrics?, lossWeights? }');
-  for (const k of Object.keys(args)) {
-    if (!COMPILE_KEYS.includes(k)) throw invalid(`compile: unknown option ${JSON.stringify(k)}; compile takes ${COMPILE_KEYS.join(', ')}`);
-  }
+  if (args === undefined) throw invalid(`compile: expected { ${COMPILE_KEYS.join(', ')} }`);
+  checkOptions('compile', args, COMPILE_KEYS);
   const losses = perOutput<LossSpec>('loss', args.loss, outputs, (v) => typeof v === 'string' || isLossConfig(v)).map((spec) => getLoss(spec));
   const metricLists = perOutput<MetricName | MetricName[]>('metrics', args.metrics ?? [], outputs,
     (v) => typeof v === 'string' || (Array.isArray(v) && v.every((m) => typeof m === 'string')), []);

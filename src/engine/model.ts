@@ -12,6 +12,7 @@ import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { Layer, fmtShapes, uniqueName, type AnyLayer, type CallContext, type Shapes, type WeightSpec } from '../layers/layer.js';
 import type { Optimizer, ParamGroup } from '../optimizers.js';
 import type { Scaler } from '../preprocessing.js';
+import { checkOptions, describe } from '../options.js';
 import { Rng, globalRng } from '../random.js';
 import { penalty } from '../regularizers.js';
 import { Tensor } from '../tensor.js';
@@ -53,10 +54,8 @@ export interface InputConfig {
 
 /** A symbolic input of a graph model: input({ shape: [784] }), as in Keras and TF.js. */
 export function input(config: InputConfig): SymbolicTensor {
-  if (config === null || typeof config !== 'object') throw invalid('input: expected { shape, name? }');
-  for (const k of Object.keys(config)) {
-    if (k !== 'shape' && k !== 'name') throw invalid(`input: unknown option ${JSON.stringify(k)}; input takes shape, name`);
-  }
+  if (config === undefined) throw invalid('input: expected { shape, name? }');
+  checkOptions('input', config, ['shape', 'name']);
   const { shape } = config;
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw invalid(`input: shape must be an array of positive integers (one sample, no batch axis), got ${JSON.stringify(shape)}`);
@@ -84,10 +83,6 @@ export interface Graph {
   /** The nodes as run() reads them: each input and output tensor as a slot number (inputs take the first slots). */
   readonly steps: readonly { node: Node; ins: number[]; outs: number[] }[];
   readonly outputSlots: readonly number[];
-}
-
-function describe(v: unknown): string {
-  return v instanceof Tensor ? 'a Tensor' : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }
 
 // The nodes between inputs and outputs in execution order, checked: inputs are input() tensors,
@@ -192,10 +187,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   constructor(config: ModelConfig, prefix = 'model') {
     super({ name: (config as { name?: string } | null)?.name }, prefix);
     if (prefix === 'model') {
-      if (config === null || typeof config !== 'object') throw invalid('model: expected { inputs, outputs, name? }');
-      for (const k of Object.keys(config)) {
-        if (!['inputs', 'outputs', 'name'].includes(k)) throw invalid(`model: unknown option ${JSON.stringify(k)}; model takes inputs, outputs, name`);
-      }
+      if (config === undefined) throw invalid('model: expected { inputs, outputs, name? }');
+      checkOptions('model', config, ['inputs', 'outputs', 'name']);
       const list = (v: SymbolicTensor | SymbolicTensor[]) => (Array.isArray(v) ? v : [v]);
       this.setGraph(list(config.inputs), list(config.outputs));
     }
@@ -568,14 +561,15 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   }
 
   /** The saved form: topology JSON and safetensors weights (and optimizer state if asked). */
-  toArtifacts(options: { includeOptimizer?: boolean } = {}): ModelArtifacts {
+  toArtifacts(options?: { includeOptimizer?: boolean }): ModelArtifacts {
     this.live('toArtifacts');
-    return modelToArtifacts(this as Model, options);
+    return modelToArtifacts(this as Model, checkOptions('toArtifacts', options, ['includeOptimizer']));
   }
 
   /** Writes dir/model.json and dir/weights.safetensors (Node and Deno). */
-  async save(dir: string | URL, options: { includeOptimizer?: boolean } = {}): Promise<void> {
-    await saveArtifacts(dir, this.toArtifacts(options));
+  async save(dir: string | URL, options?: { includeOptimizer?: boolean }): Promise<void> {
+    this.live('save');
+    await saveArtifacts(dir, modelToArtifacts(this as Model, checkOptions('save', options, ['includeOptimizer'])));
   }
 
   /** Frees the model's hold on its weights (freed once no other model uses them) and its optimizer state; using the model afterwards throws DISPOSED. */

@@ -6,6 +6,7 @@ import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Samples, type DataInput } from '../samples.js';
 import type { Metric } from '../metrics.js';
 import type { ParamGroup } from '../optimizers.js';
+import { checkOptions, describe, numberOption } from '../options.js';
 import { Progress } from '../progress.js';
 import { Rng, globalRng } from '../random.js';
 import { Tensor, noGrad, tidy } from '../tensor.js';
@@ -45,8 +46,8 @@ export interface FitArgs {
   validationData?: [ModelData, ModelData];
   /** Seeds weight initialization (if the model is not built yet) and shuffling. */
   seed?: number;
-  /** 1 prints a progress line per epoch to stderr in Node and Deno; 0 is silent (default 1). */
-  verbose?: 0 | 1;
+  /** On stderr in Node and Deno: 1 a progress bar redrawn while an epoch runs (default), 2 one line per epoch, 0 nothing. */
+  verbose?: 0 | 1 | 2;
   /** Hooks called during training: an object of hooks, or a list of them (e.g. callbacks.earlyStopping()). */
   callbacks?: Callbacks | Callbacks[];
   /** Stop at the first NaN or Infinity, naming the layer and pass that made it (default: setCheckNumerics). */
@@ -166,12 +167,11 @@ function checkDataOnce(model: Model, op: string, x: ModelData, y: ModelData, mad
   return [X, Y];
 }
 
-function integerArg(op: string, name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw invalid(`${op}: ${name} must be an integer >= ${min}, got ${value}`);
-  }
-  return value;
-}
+const integerArg = (op: string, name: string, value: unknown, min: number): number =>
+  numberOption(op, name, value, `an integer >= ${min}`, (v) => Number.isInteger(v) && v >= min);
+
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'seed', 'verbose', 'callbacks', 'checkNumerics'];
+const EVALUATE_KEYS = ['batchSize'];
 
 // Per head, metric accumulators.
 const freshAccs = (metrics: Metric[][]) => metrics.map((ms) => ms.map((m) => new Float64Array(m.slots)));
@@ -257,14 +257,17 @@ function evaluateSamples(model: Model, X: Samples[], Y: Samples[], batchSize: nu
 }
 
 /** Trains the model on x and y. */
-export async function fit(model: Model, x: ModelData, y: ModelData, args: FitArgs = {}): Promise<History> {
+export async function fit(model: Model, x: ModelData, y: ModelData, options?: FitArgs): Promise<History> {
+  const args = checkOptions('fit', options, FIT_KEYS);
   model.compiled('fit');
   if (model.fitting) throw invalid(`fit: ${model.name} is already training; await the running fit() before starting another`);
   const epochs = integerArg('fit', 'epochs', args.epochs ?? 1, 0);
   const batchSize = integerArg('fit', 'batchSize', args.batchSize ?? 32, 1);
-  const split = args.validationSplit ?? 0;
-  if (!(typeof split === 'number' && split >= 0 && split < 1)) {
-    throw invalid(`fit: validationSplit must be in [0, 1), got ${split}`);
+  const split = numberOption('fit', 'validationSplit', args.validationSplit ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
+  const verbose = args.verbose ?? 1;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw invalid(`fit: verbose must be 0 (silent), 1 (a progress bar) or 2 (one line per epoch), got ${describe(verbose)}`);
+  for (const k of ['shuffle', 'checkNumerics'] as const) {
+    if (args[k] !== undefined && typeof args[k] !== 'boolean') throw invalid(`fit: ${k} must be a boolean, got ${describe(args[k])}`);
   }
   const made: Tensor[] = [];
   let rng: Rng | null = null;
@@ -296,8 +299,8 @@ export async function fit(model: Model, x: ModelData, y: ModelData, args: FitArg
     idx = heap().alloc(idxBytes);
     const identity = new Int32Array(nTrain).map((_, i) => i);
     const steps = Math.ceil(nTrain / batchSize);
-    const callbacks = combine(args.callbacks, model);
-    const progress = (args.verbose ?? 1) === 1 ? new Progress(epochs, steps) : null;
+    const progress = verbose > 0 ? new Progress(epochs, steps, verbose === 1) : null;
+    const callbacks = combine(args.callbacks, model, (line) => progress?.message(line));
     const history: History = { epoch: [], history: {} };
     let lastYield = performance.now();
     model.stopTraining = false;
@@ -372,7 +375,8 @@ export function trainOnBatch(model: Model, x: ModelData, y: ModelData): Logs {
 }
 
 /** Loss and metrics on x and y, as plain numbers. */
-export function evaluate(model: Model, x: ModelData, y: ModelData, args: EvaluateArgs = {}): Logs {
+export function evaluate(model: Model, x: ModelData, y: ModelData, options?: EvaluateArgs): Logs {
+  const args = checkOptions('evaluate', options, EVALUATE_KEYS);
   model.compiled('evaluate');
   const batchSize = integerArg('evaluate', 'batchSize', args.batchSize ?? 32, 1);
   const made: Tensor[] = [];
@@ -386,7 +390,8 @@ export function evaluate(model: Model, x: ModelData, y: ModelData, args: Evaluat
 }
 
 /** The model's outputs for x, computed in batches (one tensor per output); the caller disposes them. */
-export function predict(model: Model, x: ModelData, args: EvaluateArgs = {}): Tensor | Tensor[] {
+export function predict(model: Model, x: ModelData, options?: EvaluateArgs): Tensor | Tensor[] {
+  const args = checkOptions('predict', options, EVALUATE_KEYS);
   model.live('predict');
   const batchSize = integerArg('predict', 'batchSize', args.batchSize ?? 32, 1);
   const made: Tensor[] = [];
@@ -419,9 +424,19 @@ export function predict(model: Model, x: ModelData, args: EvaluateArgs = {}): Te
 }
 
 // Several hook objects as one; those with setModel get the model first.
-function combine(given: Callbacks | Callbacks[] | undefined, model: Model): Callbacks {
+const HOOKS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
+
+// One set of hooks from fit's callbacks. A key of the on... form that is not a hook is a typo
+// (onEpochEnds) that would never be called: refused like an unknown option.
+function combine(given: Callbacks | Callbacks[] | undefined, model: Model, print: (line: string) => void): Callbacks {
   const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
-  for (const c of list) (c as { setModel?: (m: Model) => void }).setModel?.(model);
+  list.forEach((c, i) => {
+    const where = Array.isArray(given) ? `fit: callbacks[${i}]` : 'fit: callbacks';
+    if (c === null || typeof c !== 'object') throw invalid(`${where} must be an object of hooks (${HOOKS.join(', ')}), got ${describe(c)}`);
+    const typo = Object.keys(c).find((k) => /^on[A-Z]/.test(k) && !HOOKS.includes(k));
+    if (typo !== undefined) checkOptions(where, { [typo]: true }, HOOKS, 'a callback');
+  });
+  for (const c of list) (c as { setModel?: (m: Model, p: (line: string) => void) => void }).setModel?.(model, print);
   const hook = <K extends keyof Callbacks>(name: K) => {
     const fns = list.map((c) => c[name]).filter((f): f is NonNullable<Callbacks[K]> => typeof f === 'function');
     if (fns.length === 0) return undefined;

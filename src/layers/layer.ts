@@ -7,6 +7,7 @@
 import { getActivation, type ActivationName } from '../activations.js';
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
+import { checkOptions, describe } from '../options.js';
 import { globalRng, type Rng } from '../random.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
 import { Tensor, tidyForward } from '../tensor.js';
@@ -105,7 +106,7 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
   #ownStore: ParameterStore | null = null;
 
   constructor(config: LayerConfig, prefix: string) {
-    if (config === null || typeof config !== 'object') throw invalid(`${prefix}: expected an options object, got ${config === null ? 'null' : typeof config}`);
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid(`${prefix}: expected an options object, got ${describe(config)}`);
     if (config.name !== undefined && (typeof config.name !== 'string' || config.name.length === 0)) {
       throw invalid(`${prefix}: name must be a non-empty string, got ${JSON.stringify(config.name)}`);
     }
@@ -116,10 +117,7 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
     if (own && own[1] === prefix && own[2]!.length <= 9) counters.set(prefix, Math.max(counters.get(prefix) ?? 0, Number(own[2])));
     // An option we do not implement (a dilationRate, padding on a pooling layer) would otherwise be
     // ignored and the layer would compute something else than asked.
-    const known = configKeys(new.target as unknown as typeof Layer);
-    for (const [k, v] of Object.entries(config)) {
-      if (v !== undefined && !known.includes(k)) throw invalid(`${this.name}: unknown option ${JSON.stringify(k)}; ${prefix} takes ${known.join(', ')}`);
-    }
+    checkOptions(this.name, config, configKeys(new.target as unknown as typeof Layer), prefix);
     if (config.inputShape !== undefined) {
       if (!Array.isArray(config.inputShape) || config.inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
         throw invalid(`${this.name}: inputShape must be an array of positive integers, got ${JSON.stringify(config.inputShape)}`);
@@ -186,7 +184,8 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
    */
   apply(inputs: SymbolicTensor | SymbolicTensor[]): S;
   apply(inputs: Tensor | Tensor[], options?: ApplyOptions): E;
-  apply(inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], options: ApplyOptions = {}): S | E {
+  apply(inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], applyOptions?: ApplyOptions): S | E {
+    const options = checkOptions(`${this.name}.apply`, applyOptions, ['training']);
     this.beforeApply();
     let items: unknown[] = Array.isArray(inputs) ? inputs : [inputs];
     let list = Array.isArray(inputs);
@@ -210,7 +209,6 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
     }
     if (items.every((x) => x instanceof Tensor)) {
       const tensors = items as Tensor[];
-      if (options === null || typeof options !== 'object') throw invalid(`${this.name}: apply options must be an object`);
       const shapes = tensors.map((t) => {
         if (t.shape.length === 0) throw shapeError(`${this.name}: apply takes batches ([batch, ...sample]), got a scalar`);
         return t.shape.slice(1);

@@ -3,6 +3,7 @@
 // dinp += col2im(dout·Wᵀ), a chunk of images at a time so that the columns stay in L2 (the backward
 // pass builds them again). At stride 1 with 'valid' windows the forward GEMM reads the windows in
 // place instead; one-channel inputs at stride 1 use direct kernels.
+import { checkOptions } from '../options.js';
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
@@ -65,7 +66,8 @@ function forChunks(batch: number, step: number, xImage: number, oImage: number, 
 }
 
 /** 2-D convolution of x [batch, h, w, c] with filter [kh, kw, c, filters] → [batch, oh, ow, filters], + bias, ReLU. */
-export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
+export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): Tensor {
+  const options = checkOptions('conv2d', convOptions, ['strides', 'padding', 'bias', 'relu']);
   const k = wasm();
   if (x.shape.length !== 4 || filter.shape.length !== 4) {
     throw shapeError(`conv2d: x must be [batch, height, width, channels] and filter [kh, kw, channels, filters], got x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`);
@@ -166,7 +168,8 @@ export interface PoolOptions {
   strides?: [number, number];
 }
 
-function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
+function poolGeometry(op: string, x: Tensor, poolOptions: PoolOptions) {
+  const options = checkOptions(op, poolOptions, ['poolSize', 'strides']);
   if (x.shape.length !== 4) {
     throw shapeError(`${op}: x must be [batch, height, width, channels], got ${fmtShape(x.shape)}`);
   }
@@ -224,7 +227,8 @@ export interface Conv2dTransposeOptions {
  * → [batch, oh, ow, filters]. out = col2im(x · filterᵀ); dx = im2col(dout) · filter;
  * dfilter += im2col(dout)ᵀ · x; a few images at a time, as conv2d.
  */
-export function conv2dTranspose(x: Tensor, filter: Tensor, options: Conv2dTransposeOptions = {}): Tensor {
+export function conv2dTranspose(x: Tensor, filter: Tensor, convOptions?: Conv2dTransposeOptions): Tensor {
+  const options = checkOptions('conv2dTranspose', convOptions, ['strides', 'padding']);
   const k = wasm();
   if (x.shape.length !== 4 || filter.shape.length !== 4) {
     throw shapeError(`conv2dTranspose: x must be [batch, height, width, channels] and filter [kh, kw, filters, channels], got x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`);

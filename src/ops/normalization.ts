@@ -1,6 +1,7 @@
 // Batch and layer normalization over the last axis: x is seen as [rows, channels]. Batch norm
 // normalizes each channel over the rows (batch × height × width), layer norm each row over its
 // channels; both then scale by γ and shift by β (one per channel).
+import { checkOptions } from '../options.js';
 import { fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
@@ -31,7 +32,8 @@ export interface BatchNormOptions {
  * γ·(x - mean)/√(var + ε) + β per channel (the last axis). In training the mean and (biased) variance
  * are the batch's, and movingMean / movingVariance are updated in place; otherwise they are used.
  */
-export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor, options: BatchNormOptions): Tensor {
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor, bnOptions: BatchNormOptions): Tensor {
+  const options = checkOptions('batchNorm', bnOptions, ['training', 'momentum', 'epsilon']);
   const k = wasm();
   const c = channels('batchNorm', x, { gamma, beta, movingMean, movingVariance });
   const rows = x.size / c, eps = options.epsilon ?? 1e-3, momentum = options.momentum ?? 0.99;
@@ -71,7 +73,8 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Te
 }
 
 /** γ·(x - mean)/√(var + ε) + β with the mean and (biased) variance of each row over the last axis. */
-export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: { epsilon?: number } = {}): Tensor {
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, lnOptions?: { epsilon?: number }): Tensor {
+  const options = checkOptions('layerNorm', lnOptions, ['epsilon']);
   const k = wasm();
   const c = channels('layerNorm', x, { gamma, beta });
   const rows = x.size / c;
