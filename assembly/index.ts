@@ -10,6 +10,7 @@ export {
 } from "./elementwise";
 export {
   concat_forward_f32, concat_backward_f32, pad2d_forward_f32, pad2d_backward_f32, upsample_forward_f32, upsample_backward_f32,
+  argmax_axis_f32,
 } from "./shape";
 export {
   relu_forward_f32, relu_backward_f32, leaky_relu_forward_f32, leaky_relu_backward_f32,

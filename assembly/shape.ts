@@ -90,3 +90,21 @@ export function upsample_backward_f32(dinp: usize, dout: usize, batch: i32, h: i
     }
   }
 }
+
+/**
+ * out[o, i] = the index k < n of the largest x[o, k, i] (x seen as [outer, n, inner]; the first of
+ * equal values; a NaN counts as largest, so it is not hidden), stored as f32.
+ */
+export function argmax_axis_f32(out: usize, x: usize, outer: i32, n: i32, inner: i32): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = x + ((<usize>o * <usize>n * <usize>inner + <usize>i) << 2);
+      let best = load<f32>(base), at = 0;
+      for (let k = 1; k < n && !isNaN(best); k++) {
+        const v = load<f32>(base + ((<usize>k * <usize>inner) << 2));
+        if (v > best || isNaN(v)) { best = v; at = k; }
+      }
+      store<f32>(out + ((<usize>o * <usize>inner + <usize>i) << 2), <f32>at);
+    }
+  }
+}

@@ -4,7 +4,7 @@ export { WasmgradError, type ErrorCode } from './errors.js';
 export type { MemoryInfo } from './arena.js';
 export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray } from './tensor.js';
 export { add, sub, mul, sum, mean, scale, maximum, minimum } from './ops/elementwise.js';
-export { concat, zeroPad2d, upSample2d } from './ops/shape.js';
+export { concat, zeroPad2d, upSample2d, argMax } from './ops/shape.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus } from './ops/activations.js';
 export {

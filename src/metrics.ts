@@ -8,6 +8,7 @@ import { WasmgradError, fmtShape, lookup, invalid, shapeError } from './errors.j
 import type { LossName } from './losses.js';
 import { Tensor, tidy } from './tensor.js';
 import { Samples, type DataInput } from './samples.js';
+import { describe } from './options.js';
 import { heap, wasm } from './wasm.js';
 
 /** A metric: per batch it adds counts to `acc` (`slots` numbers); result() turns them into the value. */
@@ -129,8 +130,10 @@ export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
 /**
  * The confusion matrix: counts[t][p] of samples whose true class is t and predicted class p. Each of
- * yTrue and yPred is integer labels ([n] or [n, 1]) or scores / one-hot rows ([n, classes], argmax
- * taken). `numClasses` defaults to the width of the score rows, or the largest label + 1.
+ * yTrue and yPred is integer labels ([n] or [n, 1]), one probability column ([n] or [n, 1] with
+ * values in [0, 1], not all 0 or 1: class 1 at >= 0.5, as the binary metrics) or scores / one-hot
+ * rows ([n, classes], argmax taken). `numClasses` defaults to the width of the score rows, or the
+ * largest label + 1 (2 with a probability column).
  */
 export function confusionMatrix(yTrue: DataInput, yPred: DataInput, numClasses?: number): number[][] {
   return tidy(() => {
@@ -143,19 +146,27 @@ export function confusionMatrix(yTrue: DataInput, yPred: DataInput, numClasses?:
       throw shapeError(`confusionMatrix: yTrue has ${t.shape[0]} samples but yPred has ${p.shape[0]}; they must match`);
     }
     const cols = (x: Tensor) => x.size / x.shape[0]!;
-    const isLabels = (x: Tensor) => cols(x) === 1;
-    const maxLabel = (x: Tensor) => Math.floor(x.toArray().reduce((m, v) => Math.max(m, v), 0));
-    const classes = numClasses ?? Math.max(isLabels(t) ? maxLabel(t) + 1 : cols(t), isLabels(p) ? maxLabel(p) + 1 : cols(p));
-    if (!Number.isInteger(classes) || classes < 1) throw invalid(`confusionMatrix: numClasses must be a positive integer, got ${classes}`);
-    for (const [name, x] of [['yTrue', t], ['yPred', p]] as const) {
-      if (isLabels(x)) {
+    // One column of values in [0, 1] that are not all 0 or 1 is a probability, thresholded at 0.5.
+    const isProbability = (x: Tensor) => {
+      const v = x.toArray();
+      return v.every((e) => e >= 0 && e <= 1) && v.some((e) => e > 0 && e < 1);
+    };
+    const kind = (x: Tensor) => (cols(x) > 1 ? ARGMAX : isProbability(x) ? THRESHOLD : LABEL);
+    const kt = kind(t), kp = kind(p);
+    const maxLabel = (x: Tensor, k: number) => (k === THRESHOLD ? 1 : Math.floor(x.toArray().reduce((m, v) => Math.max(m, v), 0)));
+    const classes = numClasses ?? Math.max(kt === ARGMAX ? cols(t) : maxLabel(t, kt) + 1, kp === ARGMAX ? cols(p) : maxLabel(p, kp) + 1);
+    if (!Number.isInteger(classes) || classes < 1) throw invalid(`confusionMatrix: numClasses must be a positive integer, got ${describe(classes)}`);
+    for (const [name, x, k] of [['yTrue', t, kt], ['yPred', p, kp]] as const) {
+      if (k === THRESHOLD) {
+        if (classes !== 2) throw shapeError(`confusionMatrix: ${name} is one probability column (two classes), but numClasses is ${classes}`);
+      } else if (k === LABEL) {
         const bad = wasm().label_check_f32(x.ptr, x.size, classes);
         if (bad >= 0) throw new WasmgradError('INVALID_LABEL', `confusionMatrix: ${name}[${bad}] is ${x.toArray()[bad]}; labels must be integers in [0, ${classes})`);
       } else if (cols(x) !== classes) {
         throw shapeError(`confusionMatrix: ${name} rows must have ${classes} scores (numClasses), got shape ${fmtShape(x.shape)}`);
       }
     }
-    const view = countConfusion(p, cols(p), isLabels(p) ? LABEL : ARGMAX, t, cols(t), isLabels(t) ? LABEL : ARGMAX, t.shape[0]!, classes);
+    const view = countConfusion(p, cols(p), kp, t, cols(t), kt, t.shape[0]!, classes);
     return Array.from({ length: classes }, (_, r) => Array.from(view.subarray(r * classes, (r + 1) * classes)));
   });
 }

@@ -14,8 +14,26 @@ export const fsPromises = () => builtin<{
   mkdir(p: string | URL, o: { recursive: boolean }): Promise<unknown>;
 }>('fs/promises');
 
-/** A folder given as a path or a URL, as a URL ending in '/'. */
+const inBrowser = () => !(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node && !('Deno' in globalThis);
+
+/**
+ * A folder given as a path, a file: URL, a URL string ('file:///tmp/model', 'https://host/model/')
+ * or a URL object, as a URL ending in '/'. In a browser a path is relative to the page.
+ */
 export async function folderUrl(dir: string | URL): Promise<URL> {
-  const href = dir instanceof URL ? dir.href : (await builtin<{ pathToFileURL(p: string): URL }>('url')).pathToFileURL(dir).href;
-  return new URL(href.endsWith('/') ? href : `${href}/`);
+  let url: URL;
+  if (dir instanceof URL) url = dir;
+  // A scheme of two letters or more: a URL string (C:\models is a Windows path, not a URL).
+  else if (/^[a-z][a-z\d+.-]+:/i.test(dir)) url = new URL(dir);
+  else if (inBrowser()) url = new URL(dir, (globalThis as unknown as { location: { href: string } }).location.href);
+  else url = (await builtin<{ pathToFileURL(p: string): URL }>('url')).pathToFileURL(dir);
+  return new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
+}
+
+/** The bytes at a URL: read from disk for file: URLs (Node, Deno), fetched otherwise. */
+export async function readUrl(url: URL): Promise<Uint8Array> {
+  if (url.protocol === 'file:' && !inBrowser()) return new Uint8Array(await (await fsPromises()).readFile(url));
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`fetching ${url.href} failed: ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
 }

@@ -1,11 +1,12 @@
 // Turning what users pass to fit, evaluate and predict (Tensors, nested arrays, { data, shape }) into
 // checked samples that are copied into the arena one batch at a time.
 import { WasmgradError, fmtShape, invalid, shapeError } from './errors.js';
-import { Tensor, tensor, tidy, type NestedArray } from './tensor.js';
+import { describe } from './options.js';
+import { Tensor, isNumericArray, tensor, tidy, type NestedArray, type NumericArray } from './tensor.js';
 import { heap, wasm } from './wasm.js';
 
-/** What fit, evaluate and predict accept as x or y: a Tensor, nested arrays, or flat data with a shape. */
-export type DataInput = Tensor | NestedArray | { data: Float32Array | ArrayLike<number>; shape: readonly number[] };
+/** What fit, evaluate and predict accept as x or y: a Tensor, nested arrays, a typed array (one value per sample), or flat data with a shape. */
+export type DataInput = Tensor | NestedArray | NumericArray | { data: NumericArray | ArrayLike<number>; shape: readonly number[] };
 
 // Host data is checked and fed in chunks of at most this many bytes.
 const CHUNK_BYTES = 1 << 20;
@@ -37,6 +38,9 @@ export class Samples {
       t = value;
     } else if (Array.isArray(value)) {
       made.push(t = tensor(value as NestedArray));
+    } else if (isNumericArray(value)) {
+      shape = [value.length];
+      host = value instanceof Float32Array ? value : Float32Array.from(value);
     } else if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
       shape = Array.isArray(value.shape) ? value.shape.slice() : [];
       if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0) || value.data?.length !== shape.reduce((a, b) => a * b, 1)) {
@@ -44,7 +48,7 @@ export class Samples {
       }
       host = value.data instanceof Float32Array ? value.data : Float32Array.from(value.data);
     } else {
-      throw invalid(`${op}: ${name} must be a Tensor, nested arrays or { data, shape }, got ${value === null ? 'null' : typeof value}`);
+      throw invalid(`${op}: ${name} must be a Tensor, nested arrays, a typed array or { data, shape }, got ${describe(value)}`);
     }
     shape = t ? t.shape.slice() : shape!;
     const s = new Samples(shape[0] ?? 0, shape.slice(1), t, host, 0);

@@ -6,10 +6,13 @@ import { checkOptions, describe } from './options.js';
 import { heap, wasm } from './wasm.js';
 
 /** Nested arrays of numbers, as in tensor([[1, 2], [3, 4]]). */
-export type NestedArray = ReadonlyArray<number | NestedArray>;
+export type NestedArray = ReadonlyArray<number | NestedArray | NumericArray>;
+
+/** What arraySync() returns: nested arrays of numbers. */
+export type NestedNumbers = (number | NestedNumbers)[];
 
 /** Values a tensor can be made from. */
-export type TensorLike = number | NestedArray | Float32Array;
+export type TensorLike = number | NestedArray | NumericArray;
 
 // Tensors created inside tidy() are recorded in the innermost scope and disposed when it ends.
 const scopes: Set<Tensor>[] = [];
@@ -98,6 +101,76 @@ export class Tensor {
   /** A flat, row-major copy of the values. */
   toArray(): Float32Array {
     return new Float32Array(heap().memory.buffer, this.ptr, this.size).slice();
+  }
+
+  /** The values as a flat Float32Array copy (TF.js' name for toArray). */
+  dataSync(): Float32Array {
+    return this.toArray();
+  }
+
+  /** The values as nested arrays of numbers, shaped like the tensor (a number for a scalar). */
+  arraySync(): number | NestedNumbers {
+    const flat = this.toArray();
+    const nest = (axis: number, at: number): number | NestedNumbers => {
+      if (axis === this.shape.length) return flat[at]!;
+      const stride = this.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.shape[axis]! }, (_, i) => nest(axis + 1, at + i * stride));
+    };
+    return nest(0, 0);
+  }
+
+  /** The same values with another shape of the same size (one dimension may be -1: inferred); gradients flow back. */
+  reshape(shape: readonly number[]): Tensor {
+    const known = shape.reduce((a, b) => (b === -1 ? a : a * b), 1);
+    const free = shape.filter((d) => d === -1).length;
+    const wanted = free === 1 && known > 0 && this.size % known === 0 ? shape.map((d) => (d === -1 ? this.size / known : d)) : shape;
+    if (free > 1 || wanted.some((d) => !Number.isInteger(d) || d < 0) || wanted.reduce((a, b) => a * b, 1) !== this.size) {
+      throw shapeError(`reshape: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)}`);
+    }
+    const out = Tensor.empty(wanted);
+    new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, this.ptr, this.ptr + this.size * 4);
+    return out.recordBackward([this], () => wasm().axpy_f32(this.gradPtr(), out.gradPtr(), this.size, 1));
+  }
+
+  /** The index of the largest value along `axis` (default the last), as a tensor without that axis (no gradient). */
+  argMax(axis = -1): Tensor {
+    const rank = this.shape.length, a = axis < 0 ? axis + rank : axis;
+    if (!Number.isInteger(a) || a < 0 || a >= rank) throw invalid(`argMax: axis must be an integer in [${-rank}, ${rank}) for shape ${fmtShape(this.shape)}, got ${describe(axis)}`);
+    if (this.shape[a] === 0) throw shapeError(`argMax: axis ${a} of shape ${fmtShape(this.shape)} is empty`);
+    const outer = this.shape.slice(0, a).reduce((p, d) => p * d, 1), inner = this.shape.slice(a + 1).reduce((p, d) => p * d, 1);
+    const out = Tensor.empty([...this.shape.slice(0, a), ...this.shape.slice(a + 1)]);
+    wasm().argmax_axis_f32(out.ptr, this.ptr, outer, this.shape[a]!, inner);
+    return out;
+  }
+
+  /** `Tensor [2, 3] [[1, 2, 3], [4, 5, 6]]`: the shape and values, at most 6 per axis shown. */
+  toString(): string {
+    if (this.#disposed) return `Tensor ${fmtShape(this.shape)} (disposed)`;
+    const flat = this.toArray();
+    const fmt = (v: number) => String(Number(v.toPrecision(6)));
+    const show = (axis: number, at: number): string => {
+      if (axis === this.shape.length) return fmt(flat[at]!);
+      const n = this.shape[axis]!, stride = this.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+      const items = Array.from({ length: Math.min(n, 6) }, (_, i) => show(axis + 1, at + i * stride));
+      if (n > 6) items.push(`… ${n - 6} more`);
+      return `[${items.join(', ')}]`;
+    };
+    return `Tensor ${fmtShape(this.shape)} ${show(0, 0)}`;
+  }
+
+  /** Prints toString() with console.log (as TF.js' print). */
+  print(): void {
+    console.log(this.toString());
+  }
+
+  /** What console.log shows in Node: toString(). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  /** What console.log shows in Deno: toString(). */
+  [Symbol.for('Deno.customInspect')](): string {
+    return this.toString();
   }
 
   /** The one value of a single-element tensor. */
@@ -209,7 +282,15 @@ function checkShape(shape: readonly number[]): void {
   }
 }
 
-/** A tensor from numbers, nested arrays or a Float32Array; shape defaults to the nesting of `values`. */
+/** A typed array of numbers (values are converted to float32). */
+export type NumericArray = Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray;
+
+/** True for the typed arrays of numbers (not DataView, not the BigInt arrays). */
+export function isNumericArray(v: unknown): v is NumericArray {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
+}
+
+/** A tensor from numbers, nested arrays (their innermost rows may be typed arrays) or a typed array; shape defaults to the nesting of `values`. */
 export function tensor(values: TensorLike, shape?: readonly number[], tensorOptions?: { requiresGrad?: boolean }): Tensor {
   const options = checkOptions('tensor', tensorOptions, ['requiresGrad']);
   let flat: Float32Array;
@@ -217,15 +298,15 @@ export function tensor(values: TensorLike, shape?: readonly number[], tensorOpti
   if (typeof values === 'number') {
     flat = Float32Array.of(values);
     inferred = [];
-  } else if (values instanceof Float32Array) {
-    flat = values;
+  } else if (isNumericArray(values)) {
+    flat = values instanceof Float32Array ? values : Float32Array.from(values);
     inferred = [values.length];
   } else if (Array.isArray(values)) {
     inferred = nestedShape(values);
     flat = new Float32Array(inferred.reduce((a, b) => a * b, 1));
     flatten(values, flat, 0);
   } else {
-    throw invalid(`tensor: expected a number, nested arrays or a Float32Array, got ${describe(values)}`);
+    throw invalid(`tensor: expected a number, nested arrays or a typed array, got ${describe(values)}`);
   }
   const finalShape = shape ?? inferred;
   checkShape(finalShape);
@@ -247,8 +328,9 @@ export function variable(values: TensorLike, shape?: readonly number[]): Tensor 
 function nestedShape(values: NestedArray): number[] {
   const shape: number[] = [];
   let level: NestedArray | number = values;
-  while (Array.isArray(level)) {
+  while (Array.isArray(level) || isNumericArray(level)) {
     shape.push(level.length);
+    if (!Array.isArray(level)) break;
     level = (level as NestedArray)[0] as NestedArray | number;
     if (level === undefined) break;
   }
@@ -266,6 +348,12 @@ function flatten(values: NestedArray, out: Float32Array, at: number, depth = 0, 
     } else if (Array.isArray(v)) {
       if (shape.length < 2) throw shapeError(`tensor: ragged nested array: an array at depth ${depth + 1} where numbers were expected`);
       at = flatten(v, out, at, depth + 1, shape.slice(1));
+    } else if (isNumericArray(v)) {
+      if (shape.length !== 2 || v.length !== shape[1]) {
+        throw shapeError(`tensor: ragged nested array: a typed array of ${v.length} at depth ${depth + 1} where ${shape.length === 2 ? `rows of ${shape[1]}` : 'deeper arrays'} were expected`);
+      }
+      out.set(v, at);
+      at += v.length;
     } else {
       throw invalid(`tensor: expected numbers, got ${describe(v)} at depth ${depth + 1}`);
     }

@@ -32,7 +32,7 @@ import type { SymbolicTensor } from '../engine/symbolic.js';
 import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing.js';
 import { readSafetensors } from './safetensors.js';
 import { FORMAT_VERSION, GRAPH_FORMAT, SEQUENTIAL_FORMAT, type ModelArtifacts } from './writer.js';
-import { folderUrl, fsPromises } from '../node.js';
+import { folderUrl, readUrl } from '../node.js';
 
 const MAX_TOPOLOGY_BYTES = 1024 * 1024;
 const MAX_LAYERS = 1000;
@@ -59,17 +59,25 @@ const badState = (message: string) => fail('BAD_OPTIMIZER_STATE', message);
 
 /** A compiled, ready model from artifacts or from a folder written by model.save() (Node and Deno). */
 export async function loadModel(source: ModelArtifacts | string | URL): Promise<Model> {
-  let artifacts: ModelArtifacts;
-  if (typeof source === 'string' || source instanceof URL) {
-    const fs = await fsPromises(), base = await folderUrl(source);
-    artifacts = {
-      topology: await fs.readFile(new URL('model.json', base), 'utf8'),
-      weights: new Uint8Array(await fs.readFile(new URL('weights.safetensors', base))),
-    };
-  } else {
-    artifacts = source;
+  if (typeof source !== 'string' && !(source instanceof URL)) return fromArtifacts(source);
+  // The folder, or its model.json named directly.
+  let base = await folderUrl(source);
+  if (base.pathname.endsWith('.json/')) base = new URL('./', base.href.slice(0, -1));
+  const topology = new TextDecoder().decode(await readUrl(new URL('model.json', base)));
+  // A TF.js folder has a model.json too, but no safetensors file: say what it is before reading one.
+  refuseTfjs(() => JSON.parse(topology) as unknown);
+  return fromArtifacts({ topology, weights: await readUrl(new URL('weights.safetensors', base)) });
+}
+
+// TF.js' model.json (tf.loadLayersModel's format) has modelTopology and weightsManifest.
+function refuseTfjs(parse: () => unknown): void {
+  let doc: unknown;
+  try { doc = parse(); } catch { return; }
+  if (doc !== null && typeof doc === 'object' && ('modelTopology' in doc || 'weightsManifest' in doc)) {
+    throw fail('TFJS_FORMAT', 'loadModel: this is a TensorFlow.js model.json (modelTopology, weightsManifest), not a wasmgrad model ' +
+      '(model.json + weights.safetensors, as model.save() writes). wasmgrad does not import TF.js models yet: build the same ' +
+      'layers with wasmgrad and copy the weights with model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync()))');
   }
-  return fromArtifacts(artifacts);
 }
 
 /** A model from artifacts, checking everything before it allocates. */
@@ -84,6 +92,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
   } catch (e) {
     throw fail('TOPOLOGY_NOT_JSON', `topology is not JSON (${(e as Error).message})`);
   }
+  refuseTfjs(() => topology);
   checkKeys(topology, 'topology');
   const top = object(topology, 'topology', ['format', 'formatVersion', 'name', 'layers', 'nodes', 'inputs', 'outputs', 'training', 'optimizerState', 'scalers']);
   if ((top.format !== SEQUENTIAL_FORMAT && top.format !== GRAPH_FORMAT) || top.formatVersion !== FORMAT_VERSION) {

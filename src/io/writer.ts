@@ -1,7 +1,7 @@
 // Saving models: a JSON topology and a safetensors file of weights (io/loader.ts describes the files
 // and reads them back). This file reads a model only through its public surface and its graph, so the
 // engine can import it without an import cycle.
-import { WasmgradError } from '../errors.js';
+import { WasmgradError, invalid } from '../errors.js';
 import type { AnyLayer } from '../layers/layer.js';
 import type { Model } from '../engine/model.js';
 import type { Node } from '../engine/symbolic.js';
@@ -93,7 +93,9 @@ export function modelToArtifacts(model: Model, options: { includeOptimizer?: boo
 
 /** Writes artifacts to dir/model.json and dir/weights.safetensors (Node and Deno). */
 export async function saveArtifacts(dir: string | URL, artifacts: ModelArtifacts): Promise<void> {
-  const fs = await fsPromises(), base = await folderUrl(dir);
+  const base = await folderUrl(dir);
+  if (base.protocol !== 'file:') throw invalid(`save: writes to a folder on disk (a path or a file: URL, in Node and Deno), got a ${base.protocol} URL; in a browser use toArtifacts() and store the topology and weights yourself`);
+  const fs = await fsPromises();
   await fs.mkdir(base, { recursive: true });
   await fs.writeFile(new URL('model.json', base), artifacts.topology);
   await fs.writeFile(new URL('weights.safetensors', base), artifacts.weights);

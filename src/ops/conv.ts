@@ -202,15 +202,9 @@ export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
     k.avgpool_backward_f32(x.gradPtr(), out.gradPtr(), g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow));
 }
 
-/** The same values with another shape of the same size. */
+/** The same values with another shape of the same size (one dimension may be -1: inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (size !== x.size) {
-    throw shapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${size} elements)`);
-  }
-  const out = Tensor.empty(shape);
-  new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, x.ptr, x.ptr + x.size * 4);
-  return out.recordBackward([x], () => wasm().axpy_f32(x.gradPtr(), out.gradPtr(), x.size, 1));
+  return x.reshape(shape);
 }
 
 /** Options of conv2dTranspose. */

@@ -57,3 +57,8 @@ export function upSample2d(x: Tensor, size: [number, number]): Tensor {
   k.upsample_forward_f32(out.ptr, x.ptr, batch, h, w, c, sh, sw);
   return out.recordBackward([x], () => k.upsample_backward_f32(x.gradPtr(), out.gradPtr(), batch, h, w, c, sh, sw));
 }
+
+/** The index of the largest value along `axis` (default the last), as TF.js' tf.argMax; no gradient. */
+export function argMax(x: Tensor, axis = -1): Tensor {
+  return x.argMax(axis);
+}
