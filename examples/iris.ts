@@ -18,7 +18,7 @@ const model = sequential([
   layers.dense({ units: 3, activation: 'softmax' }),
 ]);
 model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-console.log(model.summary());
+model.summary();
 
 const started = performance.now();
 await model.fit(x, y, { epochs: 100, batchSize: 16, seed: 42, verbose: 1 });

@@ -23,7 +23,7 @@ const model = sequential([
   layers.dense({ units: 10, activation: 'softmax' }),
 ]);
 model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-console.log(model.summary());
+model.summary();
 
 const seconds: number[] = [];
 let started = 0;

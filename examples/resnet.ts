@@ -42,7 +42,7 @@ resnet.compile({
   optimizer: optimizers.adam({ learningRate: schedules.cosineDecay({ initialLearningRate: 0.003, decaySteps: steps }) }),
   loss: 'categoricalCrossentropy', metrics: ['accuracy'],
 });
-console.log(resnet.summary());
+resnet.summary();
 
 const seconds: number[] = [];
 let started = 0;

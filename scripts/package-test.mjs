@@ -18,13 +18,22 @@ try {
   step('npm pack');
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }));
   const files = packed[0].files.map((f) => f.path).sort();
-  for (const want of ['LICENSE', 'README.md', 'build/index.d.ts', 'build/index.js', 'build/wasmgrad.wasm', 'package.json']) {
+  for (const want of ['LICENSE', 'README.md', 'build/index.d.ts', 'build/index.js', 'build/index.js.map', 'build/wasmgrad.wasm', 'package.json']) {
     if (!files.includes(want)) fail(`the tarball lacks ${want} (it has ${files.join(', ')})`);
   }
   console.log(`  ${packed[0].filename}: ${files.length} files, ${packed[0].size} bytes`);
 
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, packed[0].filename)], { cwd: dir, stdio: 'pipe' });
+  // The published manifest carries no development fields (prepack strips them; postpack restores ours).
+  const published = JSON.parse(readFileSync(path.join(dir, 'node_modules/wasmgrad/package.json'), 'utf8'));
+  const noise = ['scripts', 'devDependencies', 'overrides'].filter((k) => k in published);
+  if (noise.length > 0) fail(`the published package.json still has ${noise.join(', ')}`);
+  if (!('devDependencies' in JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')))) fail('postpack did not restore package.json');
+  // The typings hold no internals (stripInternal).
+  const dts = readFileSync(path.join(dir, 'node_modules/wasmgrad/build/index.d.ts'), 'utf8');
+  const internals = ['gradPtr', 'setGradView', 'recordBackward', 'static view(', 'leavesOf', 'tidyForward'].filter((k) => dts.includes(k));
+  if (internals.length > 0) fail(`the typings expose ${internals.join(', ')}`);
 
   const train = `
     await init();

@@ -39,7 +39,9 @@ function suggestion(key: string, known: readonly string[]): string | undefined {
     const d = distance(camel, k.toLowerCase());
     if (d < bestD) { best = k; bestD = d; }
   }
-  return bestD <= 2 && bestD < key.length / 2 ? best : undefined;
+  if (bestD <= 2 && bestD < key.length / 2) return best;
+  // A known key the given one starts (pct: pctStart), or that starts it (batchSizes: batchSize).
+  return camel.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(camel) || camel.startsWith(k.toLowerCase())) : undefined;
 }
 
 /**

@@ -36,7 +36,7 @@ export class Tensor {
   private parents: readonly Tensor[] | null = null;
   #backwardFn: (() => void) | null = null;
   #releases: (() => void)[] | null = null;
-  /** For outputs of softmax and sigmoid: the op and its input, so a loss can work from logits (as Keras does). */
+  /** For outputs of softmax and sigmoid: the op and its input, so a loss can work from logits (as Keras does). @internal */
   activationOf: { op: 'softmax' | 'sigmoid'; input: Tensor } | null = null;
 
   private constructor(ptr: number, shape: readonly number[], owned: boolean) {
@@ -63,7 +63,7 @@ export class Tensor {
     return t;
   }
 
-  /** A tensor over memory owned by something else (a model's flat parameter buffer, a row range). */
+  /** A tensor over memory owned by something else (a model's flat parameter buffer, a row range). @internal */
   static view(ptr: number, shape: readonly number[]): Tensor {
     return new Tensor(ptr, shape, false);
   }
@@ -86,13 +86,14 @@ export class Tensor {
     return this.#_grad;
   }
 
-  /** Byte address of the gradient, made zero-filled on first use. */
+  /** Byte address of the gradient, made zero-filled on first use. @internal */
   gradPtr(): number {
+    void this.ptr; // a disposed tensor gets no gradient (it would never be freed)
     if (this.#_grad === null) this.#_grad = untracked(() => Tensor.filled(this.shape, 0));
     return this.#_grad.ptr;
   }
 
-  /** Makes the gradient live at `ptr` (a view into a model's flat gradient buffer). */
+  /** Makes the gradient live at `ptr` (a view into a model's flat gradient buffer). @internal */
   setGradView(ptr: number): void {
     this.#_grad?.dispose();
     this.#_grad = untracked(() => Tensor.view(ptr, this.shape));
@@ -179,7 +180,7 @@ export class Tensor {
     return new Float32Array(heap().memory.buffer, this.ptr, 1)[0]!;
   }
 
-  /** Runs `release` when this tensor is disposed (for memory an op keeps for its backward pass). */
+  /** Runs `release` when this tensor is disposed (for memory an op keeps for its backward pass). @internal */
   onDispose(release: () => void): void {
     (this.#releases ??= []).push(release);
   }
@@ -205,6 +206,7 @@ export class Tensor {
    * Records how to carry this tensor's gradient back to `inputs`, if any of them needs one.
    * `backward` accumulates into the inputs' gradients (input.gradPtr()). With `always`, it is recorded
    * even when no input needs a gradient (a node that only watches the gradient going by).
+   * @internal
    */
   recordBackward(inputs: readonly Tensor[], backward: () => void, always = false): this {
     if (gradEnabled && (always || inputs.some((t) => t.requiresGrad))) {
@@ -229,6 +231,12 @@ export class Tensor {
       throw invalid(`backward: tensor #${this.id} does not depend on any tensor with requiresGrad`);
     }
     const order = topologicalOrder(this);
+    // A tidy() that returned this tensor freed the graph it was made by: its gradient cannot reach the variables.
+    const gone = order.find((t) => t.#disposed);
+    if (gone) {
+      throw new WasmgradError('DISPOSED', `backward: tensor #${gone.id} ${fmtShape(gone.shape)}, on the way from tensor #${this.id} to its variables, ` +
+        'was disposed (a tidy() that returns the loss frees the tensors it was computed from): call backward() inside the tidy, or use variableGrads');
+    }
     const k = wasm();
     for (const t of order) if (t.#backwardFn && t.#_grad) k.fill_f32(t.#_grad.ptr, t.size, 0);
     k.fill_f32(this.gradPtr(), 1, 1);

