@@ -3,7 +3,7 @@
 // smaller things a Keras / TF.js user types without thinking work.
 import { describe, expect, test } from 'vitest';
 import {
-  WasmgradError, callbacks, confusionMatrix, init, initializers, input, layers, losses, matmul, metrics, model, optimizers,
+  WasmgradError, callbacks, confusionMatrix, fromArtifacts, init, initializers, input, layers, loadModel, losses, matmul, metrics, model, optimizers,
   regularizers, schedules, sequential, tensor, type Tensor,
 } from '../src/index.js';
 
@@ -285,6 +285,59 @@ await m.fit([[1, 2]], [[1]], { verbose: 0 });`;
     expect(at).toBeGreaterThanOrEqual(0);
     expect(at).toBeLessThan(10);
     expect(r.stderr).toMatch(/at Sequential\.fit /); // class names are kept in the bundle
+  });
+});
+
+describe('paths and foreign files', () => {
+  test("a TF.js model.json gets TFJS_FORMAT, not a parse error about another format", () => {
+    const tfjs = JSON.stringify({ format: 'layers-model', generatedBy: 'TensorFlow.js tfjs-layers v4.22.0', modelTopology: { class_name: 'Sequential' }, weightsManifest: [] });
+    expect(refusal('TFJS_FORMAT', () => fromArtifacts({ topology: tfjs, weights: new Uint8Array(8) }))).toMatch(/TensorFlow\.js model\.json .*setWeights/);
+  });
+
+  test.skipIf(inBrowser)('save and loadModel take file:// strings, file: URLs and the model.json path; a TF.js folder gets TFJS_FORMAT', async () => {
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string) as typeof import('node:fs/promises');
+    const os = await import(/* @vite-ignore */ 'node:os' as string) as typeof import('node:os');
+    const dir = await fs.mkdtemp(`${os.tmpdir()}/wasmgrad-paths-`);
+    try {
+      const m = xor();
+      await m.save(`file://${dir}/a`);
+      expect((await fs.readdir(`${dir}/a`)).sort()).toEqual(['model.json', 'weights.safetensors']);
+      const loaded = [await loadModel(`file://${dir}/a`), await loadModel(`${dir}/a/model.json`), await loadModel(new URL(`file://${dir}/a/`))];
+      for (const l of loaded) {
+        expect(l.getWeights()).toEqual(m.getWeights());
+        l.dispose();
+      }
+      await expect(m.save('https://example.com/models/a')).rejects.toThrow(/save: writes to a folder on disk .* got a https: URL/);
+      // A folder TF.js' model.save('file://...') wrote: model.json and weights.bin.
+      await fs.mkdir(`${dir}/tfjs`);
+      await fs.writeFile(`${dir}/tfjs/model.json`, JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] }));
+      expect(await asyncRefusal('TFJS_FORMAT', () => loadModel(`${dir}/tfjs`))).toMatch(/^loadModel: this is a TensorFlow\.js model\.json/);
+      m.dispose();
+    } finally {
+      await fs.rm(dir, { recursive: true });
+    }
+  });
+
+  test.skipIf(!inNode)('loadModel fetches an http: URL', async () => {
+    const http = await import(/* @vite-ignore */ 'node:http' as string) as typeof import('node:http');
+    const m = xor();
+    const { topology, weights } = m.toArtifacts();
+    const server = http.createServer((req, res) => {
+      if (req.url === '/models/xor/model.json') res.end(topology);
+      else if (req.url === '/models/xor/weights.safetensors') res.end(weights);
+      else { res.statusCode = 404; res.end(); }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const loaded = await loadModel(`http://127.0.0.1:${port}/models/xor`);
+      expect(loaded.getWeights()).toEqual(m.getWeights());
+      loaded.dispose();
+      await expect(loadModel(`http://127.0.0.1:${port}/models/none`)).rejects.toThrow(/fetching http:\/\/127\.0\.0\.1:\d+\/models\/none\/model\.json failed: 404/);
+    } finally {
+      server.close();
+      m.dispose();
+    }
   });
 });
 

@@ -74,7 +74,7 @@ function refuseTfjs(parse: () => unknown): void {
   let doc: unknown;
   try { doc = parse(); } catch { return; }
   if (doc !== null && typeof doc === 'object' && ('modelTopology' in doc || 'weightsManifest' in doc)) {
-    throw fail('TFJS_FORMAT', 'loadModel: this is a TensorFlow.js model.json (modelTopology, weightsManifest), not a wasmgrad model ' +
+    throw fail('TFJS_FORMAT', 'this is a TensorFlow.js model.json (modelTopology, weightsManifest), not a wasmgrad model ' +
       '(model.json + weights.safetensors, as model.save() writes). wasmgrad does not import TF.js models yet: build the same ' +
       'layers with wasmgrad and copy the weights with model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync()))');
   }
