@@ -169,6 +169,24 @@ describe('data, metrics and tensors as TF.js users type them', () => {
   });
 });
 
+describe("TF.js' ways of making a sequential model", () => {
+  test('sequential() then add(), and sequential({ layers, name })', async () => {
+    const m = sequential();
+    expect(refusal('INVALID_ARGUMENT', () => m.summary())).toMatch(/^summary: sequential_\d+ has no layers yet; add\(\) some first$/);
+    m.add(layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }));
+    m.add(layers.dense({ units: 1, activation: 'sigmoid' }));
+    expect(refusal('INVALID_ARGUMENT', () => m.add({ units: 3 } as never))).toBe('add: the layer is not a layer, got an object');
+    m.compile({ optimizer: optimizers.adam(0.05), loss: 'binaryCrossentropy' });
+    const h = await m.fit(X, Y, { epochs: 5, verbose: 0 });
+    expect(h.epoch.length).toBe(5);
+    const t = sequential({ layers: [layers.dense({ units: 1, inputShape: [2] })], name: 'tfjs_style' });
+    expect(t.name).toBe('tfjs_style');
+    expect(t.countParams()).toBe(3);
+    expect(refusal('UNKNOWN_OPTION', () => sequential({ layer: [] } as never))).toMatch(/^sequential: unknown option "layer" \(did you mean "layers"\?\); sequential takes layers, name$/);
+    for (const x of [m, t]) x.dispose();
+  });
+});
+
 describe('a disposed or busy model says so', () => {
   test('every use of a disposed model throws DISPOSED', async () => {
     const m = xor();

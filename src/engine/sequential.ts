@@ -2,6 +2,7 @@
 // is known (the first layer's inputShape, or the first fit/predict's x). Everything else is Model's:
 // one engine for both kinds of model.
 import { invalid } from '../errors.js';
+import { checkOptions, describe } from '../options.js';
 import type { AnyLayer, Shapes, WeightSpec } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';
 import { InputLayer, Model, input, type Graph } from './model.js';
@@ -12,18 +13,13 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
   override readonly className: string = 'Sequential';
   readonly #layers: AnyLayer[];
 
-  constructor(layers: readonly AnyLayer[], name?: string) {
+  constructor(layers: readonly AnyLayer[] = [], name?: string) {
     super({ name } as never, 'sequential');
-    if (!Array.isArray(layers) || layers.length === 0) {
-      throw invalid('sequential: expected a non-empty array of layers');
-    }
-    layers.forEach((l, i) => {
-      if (l === null || typeof l !== 'object' || typeof (l as AnyLayer).apply !== 'function') throw invalid(`sequential: layers[${i}] is not a layer`);
-      if (l instanceof InputLayer) throw invalid(`sequential: layers[${i}] is an input layer; give the first layer an inputShape instead`);
-    });
+    if (!Array.isArray(layers)) throw invalid(`sequential: expected an array of layers (or { layers, name }), got ${describe(layers)}`);
+    layers.forEach((l, i) => checkLayer(l, `sequential: layers[${i}]`));
     this.#layers = layers.slice();
-    const first = this.#layers[0]!;
-    if (first.inputShape) this.#chain(first.inputShape);
+    const first = this.#layers[0];
+    if (first?.inputShape) this.#chain(first.inputShape);
     else if (first instanceof Model && first.graph) this.#chain(first.graph.inputs[0]!.sampleShape.slice());
   }
 
@@ -44,6 +40,7 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
   }
 
   override graphFor(op: string, sampleShapes?: readonly (readonly number[])[]): Graph {
+    if (this.#layers.length === 0) throw invalid(`${op}: ${this.name} has no layers yet; add() some first`);
     if (!this.graph && sampleShapes?.[0]) {
       this.#chainFrom(sampleShapes[0].slice());
       this.#provisional = true;
@@ -104,6 +101,7 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
 
   // Inside another model, before its own input shape is known: the input it is applied to gives it.
   override build(inputShape: readonly number[] | readonly (readonly number[])[]): { outputShape: Shapes; weights: WeightSpec[] } {
+    if (this.#layers.length === 0) throw invalid(`${this.name}: a sequential model without layers cannot be applied`);
     if (!this.graph && !Array.isArray(inputShape[0])) this.#chainFrom((inputShape as readonly number[]).slice());
     return super.build(inputShape);
   }
@@ -112,6 +110,7 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
   add(layer: AnyLayer): void {
     this.live('add');
     if (this.hasWeights) throw invalid(`add: ${this.name}'s weights exist already; add layers before the first fit, predict or getWeights`);
+    checkLayer(layer, 'add: the layer');
     this.#layers.push(layer);
     const first = this.#layers[0]!;
     if (this.graph) this.#chain(this.graph.inputs[0]!.sampleShape.slice());
@@ -125,6 +124,12 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
 
 }
 
+// A layer a sequential model can hold: anything but an input layer.
+function checkLayer(l: unknown, where: string): void {
+  if (l === null || typeof l !== 'object' || typeof (l as AnyLayer).apply !== 'function') throw invalid(`${where} is not a layer, got ${describe(l)}`);
+  if (l instanceof InputLayer) throw invalid(`${where} is an input layer; give the first layer an inputShape instead`);
+}
+
 // The input() tensor a chain starts from.
 function firstInput(y: SymbolicTensor): SymbolicTensor {
   let t = y;
@@ -132,7 +137,12 @@ function firstInput(y: SymbolicTensor): SymbolicTensor {
   return t;
 }
 
-/** A model that runs `layers` one after another. */
-export function sequential(layers: readonly AnyLayer[]): Sequential {
-  return new Sequential(layers);
+/**
+ * A model that runs `layers` one after another: sequential([...]), TF.js' sequential({ layers, name }),
+ * or sequential() and then add().
+ */
+export function sequential(layers?: readonly AnyLayer[] | { layers?: readonly AnyLayer[]; name?: string }): Sequential {
+  if (layers === undefined || Array.isArray(layers)) return new Sequential(layers as AnyLayer[] | undefined);
+  const config = checkOptions('sequential', layers as { layers?: readonly AnyLayer[]; name?: string }, ['layers', 'name']);
+  return new Sequential(config.layers ?? [], config.name);
 }
