@@ -21,7 +21,7 @@ model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['a
 model.summary();
 
 const started = performance.now();
-await model.fit(x, y, { epochs: 100, batchSize: 16, seed: 42, verbose: 1 });
+await model.fit(x, y, { epochs: 100, batchSize: 16, seed: 42, verbose: 2 }); // one line per epoch
 const seconds = (performance.now() - started) / 1000;
 
 const { loss, accuracy } = model.evaluate(x, y);
