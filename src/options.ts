@@ -13,7 +13,7 @@ export function describe(v: unknown): string {
   if (Array.isArray(v)) return `an array of ${v.length}`;
   const name = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;
   if (!name || name === 'Object') return 'an object';
-  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`; // a Uint8Array, a URL
 }
 
 // Edit distance, capped: only near misses become suggestions.
@@ -61,6 +61,12 @@ export function checkOptions<T extends object>(op: string, value: T | undefined,
       `${op}: unknown option ${JSON.stringify(k)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; ${owner} takes ${known.join(', ') || 'no options'}`);
   }
   return value;
+}
+
+/** `value` if it is a boolean, false when undefined; else INVALID_ARGUMENT (a 'false' string would otherwise count as true). */
+export function booleanOption(op: string, name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw invalid(`${op}: ${name} must be true or false, got ${describe(value)}`);
+  return value === true;
 }
 
 /** A finite number passing `ok` (described by `what`), else INVALID_ARGUMENT quoting the value as given. */

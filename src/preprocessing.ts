@@ -1,7 +1,7 @@
 // Feature scaling (scikit-learn's StandardScaler and MinMaxScaler, per feature = last axis) and
 // splitting data into training and test sets. Statistics and scaling run in the module; a scaler's
 // state is plain JSON, which model.save stores with the model when given (see io/model-io.ts).
-import { checkOptions } from './options.js';
+import { booleanOption, checkOptions } from './options.js';
 import { invalid, shapeError } from './errors.js';
 import { Samples, type DataInput } from './samples.js';
 import { Rng } from './random.js';
@@ -156,7 +156,7 @@ export function trainTestSplit(x: DataInput, y: DataInput, splitOptions?: { test
     idxBytes = n * 4;
     idx = heap().alloc(idxBytes);
     new Int32Array(heap().memory.buffer, idx, n).forEach((_, i, a) => { a[i] = i; });
-    if (options.shuffle ?? true) {
+    if (options.shuffle === undefined || booleanOption('trainTestSplit', 'shuffle', options.shuffle)) {
       rng = new Rng(options.seed ?? 0);
       rng.shuffle(idx, n);
     }

@@ -67,7 +67,8 @@ export class Progress {
     const now = performance.now();
     const line = this.bar ? this.#line(this.steps, logs, now)
       : `Epoch ${this.#epoch + 1}/${this.epochs} - ${time((now - this.#start) / 1000)} ${this.#perStep(this.steps, now)}/step${this.#metrics(logs)}`;
-    this.#sink.write(`${this.#sink.tty && this.bar ? '\r' : ''}${this.#sink.tty ? this.#wrap(line) : line}${this.#sink.tty && this.bar ? '\x1b[K' : ''}\n`);
+    // On a terminal each row clears the rest of its line (a longer redraw was there before).
+    this.#sink.write(this.#sink.tty ? `\r${this.#wrap(line).join('\x1b[K\n')}\x1b[K\n` : `${line}\n`);
   }
 
   /** Prints a line of its own (e.g. early stopping's notice). */
@@ -75,16 +76,17 @@ export class Progress {
     this.#sink?.write(`${line}\n`);
   }
 
-  #wrap(line: string): string {
+  // The line as rows that fit the terminal, breaking between metrics; rows after the first are indented.
+  #wrap(line: string): string[] {
     const columns = this.#sink!.columns() - 1;
-    if (line.length <= columns) return line;
+    if (line.length <= columns) return [line];
     const parts = line.split(' - ');
     const rows = [parts.shift()!];
     for (const p of parts) {
       if (rows[rows.length - 1]!.length + 3 + p.length <= columns) rows[rows.length - 1] += ` - ${p}`;
       else rows.push(`    ${p}`);
     }
-    return rows.join('\n');
+    return rows;
   }
 
   #metrics(logs: Record<string, number>): string {

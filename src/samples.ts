@@ -22,7 +22,7 @@ export class Samples {
     /** Shape of one sample. */
     readonly sampleShape: number[],
     private readonly tensor: Tensor | null,
-    private readonly host: Float32Array | null,
+    private readonly host: NumericArray | null,
     private readonly first: number,
   ) {}
 
@@ -33,20 +33,20 @@ export class Samples {
 
   /** `value` as checked samples: non-empty and finite. Tensors made from nested arrays go to `made`. */
   static of(op: string, name: string, value: DataInput, made: Tensor[]): Samples {
-    let shape: number[], t: Tensor | null = null, host: Float32Array | null = null;
+    let shape: number[], t: Tensor | null = null, host: NumericArray | null = null;
     if (value instanceof Tensor) {
       t = value;
     } else if (Array.isArray(value)) {
       made.push(t = tensor(value as NestedArray));
     } else if (isNumericArray(value)) {
       shape = [value.length];
-      host = value instanceof Float32Array ? value : Float32Array.from(value);
+      host = value; // converted to float32 a batch at a time
     } else if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
       shape = Array.isArray(value.shape) ? value.shape.slice() : [];
       if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0) || value.data?.length !== shape.reduce((a, b) => a * b, 1)) {
         throw shapeError(`${op}: ${name}.shape must be non-negative integers whose product is data.length (${value.data?.length}), got ${JSON.stringify(value.shape)}`);
       }
-      host = value.data instanceof Float32Array ? value.data : Float32Array.from(value.data);
+      host = isNumericArray(value.data) ? value.data : Float32Array.from(value.data);
     } else {
       throw invalid(`${op}: ${name} must be a Tensor, nested arrays, a typed array or { data, shape }, got ${describe(value)}`);
     }

@@ -122,32 +122,34 @@ export class Tensor {
 
   /** The same values with another shape of the same size (one dimension may be -1: inferred); gradients flow back. */
   reshape(shape: readonly number[]): Tensor {
+    const src = this.ptr; // a disposed tensor throws before anything is made
     const known = shape.reduce((a, b) => (b === -1 ? a : a * b), 1);
     const free = shape.filter((d) => d === -1).length;
     const wanted = free === 1 && known > 0 && this.size % known === 0 ? shape.map((d) => (d === -1 ? this.size / known : d)) : shape;
     if (free > 1 || wanted.some((d) => !Number.isInteger(d) || d < 0) || wanted.reduce((a, b) => a * b, 1) !== this.size) {
-      throw shapeError(`reshape: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)}`);
+      throw shapeError(`reshape: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)}; expected a shape of ${this.size} elements (one dimension may be -1)`);
     }
     const out = Tensor.empty(wanted);
-    new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, this.ptr, this.ptr + this.size * 4);
+    new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, src, src + this.size * 4);
     return out.recordBackward([this], () => wasm().axpy_f32(this.gradPtr(), out.gradPtr(), this.size, 1));
   }
 
   /** The index of the largest value along `axis` (default the last), as a tensor without that axis (no gradient). */
   argMax(axis = -1): Tensor {
+    const src = this.ptr;
     const rank = this.shape.length, a = axis < 0 ? axis + rank : axis;
     if (!Number.isInteger(a) || a < 0 || a >= rank) throw invalid(`argMax: axis must be an integer in [${-rank}, ${rank}) for shape ${fmtShape(this.shape)}, got ${describe(axis)}`);
     if (this.shape[a] === 0) throw shapeError(`argMax: axis ${a} of shape ${fmtShape(this.shape)} is empty`);
     const outer = this.shape.slice(0, a).reduce((p, d) => p * d, 1), inner = this.shape.slice(a + 1).reduce((p, d) => p * d, 1);
     const out = Tensor.empty([...this.shape.slice(0, a), ...this.shape.slice(a + 1)]);
-    wasm().argmax_axis_f32(out.ptr, this.ptr, outer, this.shape[a]!, inner);
+    wasm().argmax_axis_f32(out.ptr, src, outer, this.shape[a]!, inner);
     return out;
   }
 
   /** `Tensor [2, 3] [[1, 2, 3], [4, 5, 6]]`: the shape and values, at most 6 per axis shown. */
   toString(): string {
     if (this.#disposed) return `Tensor ${fmtShape(this.shape)} (disposed)`;
-    const flat = this.toArray();
+    const flat = new Float32Array(heap().memory.buffer, this.#_ptr, this.size); // read in place: nothing below allocates
     const fmt = (v: number) => String(Number(v.toPrecision(6)));
     const show = (axis: number, at: number): string => {
       if (axis === this.shape.length) return fmt(flat[at]!);
@@ -358,7 +360,7 @@ function flatten(values: NestedArray, out: Float32Array, at: number, depth = 0, 
       at = flatten(v, out, at, depth + 1, shape.slice(1));
     } else if (isNumericArray(v)) {
       if (shape.length !== 2 || v.length !== shape[1]) {
-        throw shapeError(`tensor: ragged nested array: a typed array of ${v.length} at depth ${depth + 1} where ${shape.length === 2 ? `rows of ${shape[1]}` : 'deeper arrays'} were expected`);
+        throw shapeError(`tensor: ragged nested array: a typed array of ${v.length} at depth ${depth + 1} where ${shape.length === 1 ? 'numbers' : shape.length === 2 ? `rows of ${shape[1]}` : 'deeper arrays'} were expected`);
       }
       out.set(v, at);
       at += v.length;

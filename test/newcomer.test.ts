@@ -3,7 +3,7 @@
 // smaller things a Keras / TF.js user types without thinking work.
 import { describe, expect, test } from 'vitest';
 import {
-  WasmgradError, callbacks, confusionMatrix, fromArtifacts, init, initializers, input, layers, loadModel, losses, matmul, metrics, model, optimizers,
+  WasmgradError, callbacks, confusionMatrix, fromArtifacts, memory, init, initializers, input, layers, loadModel, losses, matmul, metrics, model, optimizers,
   regularizers, schedules, sequential, tensor, type Tensor,
 } from '../src/index.js';
 
@@ -107,6 +107,8 @@ describe('mistyped options throw UNKNOWN_OPTION naming the key and listing the k
     expect(refusal('INVALID_ARGUMENT', () => optimizers.adam({ learningRate: '0.01' } as never))).toBe('optimizers.adam: learningRate must be a finite number > 0, got "0.01" (a string)');
     expect(refusal('INVALID_ARGUMENT', () => m.predict(new Map() as never))).toBe('predict: x must be a Tensor, nested arrays, a typed array or { data, shape }, got a Map');
     expect(refusal('INVALID_ARGUMENT', () => m.evaluate(X, new Set() as never))).toMatch(/y must be .* got a Set$/);
+    expect(refusal('INVALID_ARGUMENT', () => m.predict(new URL('http://x/') as never))).toMatch(/got a URL$/);
+    expect(refusal('INVALID_ARGUMENT', () => matmul(tensor([[1]]), tensor([[1]]), { transposeA: 'false' } as never))).toBe('matmul: transposeA must be true or false, got "false" (a string)');
     expect(refusal('INVALID_ARGUMENT', () => callbacks.earlyStopping({ patience: '3' } as never))).toBe('earlyStopping: patience must be an integer >= 0, got "3" (a string)');
     m.dispose();
   });
@@ -146,6 +148,8 @@ describe('data, metrics and tensors as TF.js users type them', () => {
     expect(metrics.confusionMatrix(Int32Array.of(1, 0, 1), Float32Array.of(0.7, 0.1, 0.6))).toEqual([[1, 0], [0, 2]]);
     expect(confusionMatrix([0, 2, 1], [[0.8, 0.1, 0.1], [0, 0.3, 0.7], [0.2, 0.5, 0.3]])).toEqual([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
     expect(confusionMatrix([1, 0], [1, 1])).toEqual([[0, 1], [0, 1]]);
+    // Not symmetric: counts[true][predicted], three class-0 samples predicted 1, one class-1 sample predicted 1.
+    expect(confusionMatrix([0, 0, 0, 1], [[0.6], [0.7], [0.9], [0.8]])).toEqual([[0, 3], [0, 1]]);
   });
 
   test('tensors print, and have argMax, reshape, dataSync and arraySync', () => {
@@ -175,7 +179,7 @@ describe("TF.js' ways of making a sequential model", () => {
     expect(refusal('INVALID_ARGUMENT', () => m.summary())).toMatch(/^summary: sequential_\d+ has no layers yet; add\(\) some first$/);
     m.add(layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }));
     m.add(layers.dense({ units: 1, activation: 'sigmoid' }));
-    expect(refusal('INVALID_ARGUMENT', () => m.add({ units: 3 } as never))).toBe('add: the layer is not a layer, got an object');
+    expect(refusal('INVALID_ARGUMENT', () => m.add({ units: 3 } as never))).toBe('add: expected a layer (layers.*() or a model), got an object');
     m.compile({ optimizer: optimizers.adam(0.05), loss: 'binaryCrossentropy' });
     const h = await m.fit(X, Y, { epochs: 5, verbose: 0 });
     expect(h.epoch.length).toBe(5);
@@ -195,6 +199,22 @@ describe('a disposed or busy model says so', () => {
     expect(refusal('DISPOSED', () => m.evaluate(X, Y))).toMatch(/evaluate: model/);
     expect(refusal('DISPOSED', () => m.getWeights())).toMatch(/getWeights: model/);
     await asyncRefusal('DISPOSED', () => m.fit(X, Y, { verbose: 0 }));
+    expect(refusal('DISPOSED', () => m.trainableWeights)).toMatch(/trainableWeights: model/);
+  });
+
+  test('a model disposed while fit runs stops it with DISPOSED', async () => {
+    const m = xor();
+    const running = m.fit(X, Y, { epochs: 5, batchSize: 1, verbose: 0, callbacks: { onBatchEnd: (b) => { if (b === 1) m.dispose(); } } });
+    expect(await asyncRefusal('DISPOSED', () => running)).toMatch(/^fit: model sequential_\d+ was disposed/);
+  });
+
+  test('a refused fit leaves the arena as it was: the callbacks are checked before anything is made', async () => {
+    const m = xor();
+    const before = memory().bytes;
+    await asyncRefusal('UNKNOWN_OPTION', () => m.fit(X, Y, { callbacks: [{ onEpochEnds: () => {} }] } as never));
+    await asyncRefusal('INVALID_ARGUMENT', () => m.fit(X, Y, { callbacks: { onEpochEnd: 'log' } } as never));
+    expect(memory().bytes).toBe(before);
+    m.dispose();
   });
 });
 
@@ -269,7 +289,11 @@ describe.skipIf(!inNode)('what a terminal shows (Node)', () => {
       expect(r.length).toBeLessThanOrEqual(59);
     }
     expect(redraws.some((r) => r.includes('ETA'))).toBe(true);
-    const last = out.split('\r').at(-1)!.replace('\x1b[K', '').trimEnd().split('\n');
+    // Each row of the wrapped last line clears what a longer redraw left on it.
+    const tail = out.split('\r').at(-1)!;
+    expect(tail.endsWith('\x1b[K\n')).toBe(true);
+    expect(tail.split('\n').slice(0, -1).every((row) => row.endsWith('\x1b[K'))).toBe(true);
+    const last = tail.replaceAll('\x1b[K', '').trimEnd().split('\n');
     expect(last.length).toBeGreaterThan(1);
     for (const l of last) expect(l.length).toBeLessThanOrEqual(59);
     expect(last[0]).toMatch(/^4\/4 \[=+\] - \d+\.\ds \d+ms\/step/);
@@ -320,7 +344,11 @@ describe('paths and foreign files', () => {
       const m = xor();
       await m.save(`file://${dir}/a`);
       expect((await fs.readdir(`${dir}/a`)).sort()).toEqual(['model.json', 'weights.safetensors']);
-      const loaded = [await loadModel(`file://${dir}/a`), await loadModel(`${dir}/a/model.json`), await loadModel(new URL(`file://${dir}/a/`))];
+      await fs.copyFile(`${dir}/a/model.json`, `${dir}/a/classifier.json`);
+      const loaded = [await loadModel(`file://${dir}/a`), await loadModel(`${dir}/a/model.json`), await loadModel(`${dir}/a/classifier.json`),
+        await loadModel(new URL(`file://${dir}/a/`))];
+      await fs.rm(`${dir}/a/model.json`);
+      await expect(loadModel(`${dir}/a/model.json`)).rejects.toThrow(/ENOENT/); // the .json named is the one read
       for (const l of loaded) {
         expect(l.getWeights()).toEqual(m.getWeights());
         l.dispose();
@@ -341,17 +369,17 @@ describe('paths and foreign files', () => {
     const m = xor();
     const { topology, weights } = m.toArtifacts();
     const server = http.createServer((req, res) => {
-      if (req.url === '/models/xor/model.json') res.end(topology);
-      else if (req.url === '/models/xor/weights.safetensors') res.end(weights);
+      if (req.url === '/models/xor/model.json?token=t1') res.end(topology);
+      else if (req.url === '/models/xor/weights.safetensors?token=t1') res.end(weights);
       else { res.statusCode = 404; res.end(); }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as { port: number };
-      const loaded = await loadModel(`http://127.0.0.1:${port}/models/xor`);
+      const loaded = await loadModel(`http://127.0.0.1:${port}/models/xor?token=t1`); // a signed URL keeps its query
       expect(loaded.getWeights()).toEqual(m.getWeights());
       loaded.dispose();
-      await expect(loadModel(`http://127.0.0.1:${port}/models/none`)).rejects.toThrow(/fetching http:\/\/127\.0\.0\.1:\d+\/models\/none\/model\.json failed: 404/);
+      expect(await asyncRefusal('FETCH_FAILED', () => loadModel(`http://127.0.0.1:${port}/models/none`))).toMatch(/^loadModel: fetching http:\/\/127\.0\.0\.1:\d+\/models\/none\/model\.json failed: 404/);
     } finally {
       server.close();
       m.dispose();

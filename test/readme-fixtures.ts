@@ -18,7 +18,10 @@ const yTest = __w.data.oneHot(__order.slice(120).map((i) => __classes()[i]), 3);
 /** Per README block: code before it, code after it, and whether it only runs in Node and Deno. */
 export const README_FIXTURES: Record<string, { prelude?: string; epilogue?: string; nodeOnly?: boolean }> = {
   'Install and a first model': {
+    // The values the block's comments show (training is bit-for-bit the same in every runtime).
     epilogue: `{
+  if (model.predict(x).toString() !== 'Tensor [4, 1] [[0.000329908], [0.999432], [0.999713], [0.000629878]]') throw new Error('XOR predictions differ from the README: ' + model.predict(x).toString());
+  if (history.history.loss.at(-1).toPrecision(3) !== '0.000456' || model.evaluate(x, y).loss.toPrecision(3) !== '0.000454') throw new Error('XOR losses differ from the README: ' + history.history.loss.at(-1));
   const __p = model.predict(x).toArray();
   if (!(__p[0] < 0.05 && __p[1] > 0.95 && __p[2] > 0.95 && __p[3] < 0.05)) throw new Error('XOR quick-start did not converge: ' + __p.join(', '));
   if (model.evaluate(x, y).accuracy !== 1) throw new Error('XOR accuracy is not 1');
@@ -37,7 +40,8 @@ const fetch = async () => new Response(bytes);`,
   },
   'Layers and models': {
     prelude: `${lib}\n${iris('labels', true)}`,
-    epilogue: `if (!(history.history.val_accuracy.length > 0 && history.history.loss.at(-1) < history.history.loss[0])) throw new Error('the iris model did not train');`,
+    epilogue: `if (!(history.history.val_accuracy.length > 0 && history.history.loss.at(-1) < history.history.loss[0])) throw new Error('the iris model did not train');
+if (weights.reduce((n, w) => n + w.length, 0) !== 323) throw new Error('the README says 323 parameters');`,
   },
   'Data: scaling, splitting, data larger than the arena': {
     prelude: `${lib}\n${iris('y', false)}

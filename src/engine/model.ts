@@ -522,7 +522,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
 
   /** The weights the optimizer trains, as views into the flat parameter buffers (for variableGrads and applyGradients). */
   override get trainableWeights(): Tensor[] {
-    if (!this.#graph || this.#disposed) return [];
+    this.live('trainableWeights');
+    if (!this.#graph) return [];
     return this.entries('trainableWeights').filter((e) => e.trainable && e.layer.trainable).map((e) => e.tensor);
   }
 
@@ -553,6 +554,7 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
 
   /** The training setup compile() was given, or null (for saving). */
   trainingConfig(): Compiled | null {
+    this.live('trainingConfig');
     return this.#compiled;
   }
 

@@ -110,7 +110,7 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
   add(layer: AnyLayer): void {
     this.live('add');
     if (this.hasWeights) throw invalid(`add: ${this.name}'s weights exist already; add layers before the first fit, predict or getWeights`);
-    checkLayer(layer, 'add: the layer');
+    checkLayer(layer, 'add');
     this.#layers.push(layer);
     const first = this.#layers[0]!;
     if (this.graph) this.#chain(this.graph.inputs[0]!.sampleShape.slice());
@@ -126,8 +126,8 @@ export class Sequential extends Model<SymbolicTensor, Tensor> {
 
 // A layer a sequential model can hold: anything but an input layer.
 function checkLayer(l: unknown, where: string): void {
-  if (l === null || typeof l !== 'object' || typeof (l as AnyLayer).apply !== 'function') throw invalid(`${where} is not a layer, got ${describe(l)}`);
-  if (l instanceof InputLayer) throw invalid(`${where} is an input layer; give the first layer an inputShape instead`);
+  if (l === null || typeof l !== 'object' || typeof (l as AnyLayer).apply !== 'function') throw invalid(`${where}: expected a layer (layers.*() or a model), got ${describe(l)}`);
+  if (l instanceof InputLayer) throw invalid(`${where}: got an input layer; give the first layer an inputShape instead`);
 }
 
 // The input() tensor a chain starts from.

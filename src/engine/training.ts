@@ -6,7 +6,7 @@ import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Samples, type DataInput } from '../samples.js';
 import type { Metric } from '../metrics.js';
 import type { ParamGroup } from '../optimizers.js';
-import { checkOptions, describe, numberOption } from '../options.js';
+import { booleanOption, checkOptions, describe, numberOption } from '../options.js';
 import { Progress } from '../progress.js';
 import { Rng, globalRng } from '../random.js';
 import { Tensor, noGrad, tidy } from '../tensor.js';
@@ -266,9 +266,8 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
   const split = numberOption('fit', 'validationSplit', args.validationSplit ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
   const verbose = args.verbose ?? 1;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw invalid(`fit: verbose must be 0 (silent), 1 (a progress bar) or 2 (one line per epoch), got ${describe(verbose)}`);
-  for (const k of ['shuffle', 'checkNumerics'] as const) {
-    if (args[k] !== undefined && typeof args[k] !== 'boolean') throw invalid(`fit: ${k} must be a boolean, got ${describe(args[k])}`);
-  }
+  for (const k of ['shuffle', 'checkNumerics'] as const) booleanOption('fit', k, args[k]);
+  const hooks = callbackList(args.callbacks);
   const made: Tensor[] = [];
   let rng: Rng | null = null;
   let idx = 0, idxBytes = 0;
@@ -300,7 +299,7 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
     const identity = new Int32Array(nTrain).map((_, i) => i);
     const steps = Math.ceil(nTrain / batchSize);
     const progress = verbose > 0 ? new Progress(epochs, steps, verbose === 1) : null;
-    const callbacks = combine(args.callbacks, model, (line) => progress?.message(line));
+    const callbacks = combine(hooks, model, (line) => progress?.message(line));
     const history: History = { epoch: [], history: {} };
     let lastYield = performance.now();
     model.stopTraining = false;
@@ -315,6 +314,7 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
       const accs = freshAccs(step.metrics);
       let seen = 0;
       for (let b = 0; b < steps && !model.stopTraining; b++) {
+        model.live('fit'); // disposed by a callback, or between two yields
         const size = Math.min(batchSize, nTrain - b * batchSize);
         if (callbacks.onBatchBegin) await callbacks.onBatchBegin(b, { batch: b, size });
         const result = tidy(() => {
@@ -423,19 +423,27 @@ export function predict(model: Model, x: ModelData, options?: EvaluateArgs): Ten
   }
 }
 
-// Several hook objects as one; those with setModel get the model first.
 const HOOKS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
 
-// One set of hooks from fit's callbacks. A key of the on... form that is not a hook is a typo
-// (onEpochEnds) that would never be called: refused like an unknown option.
-function combine(given: Callbacks | Callbacks[] | undefined, model: Model, print: (line: string) => void): Callbacks {
+// fit's callbacks as a checked list. A key of the on... form that is not a hook is a typo
+// (onEpochEnds) that would never be called: refused like an unknown option, before anything runs.
+function callbackList(given: Callbacks | Callbacks[] | undefined): Callbacks[] {
   const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
   list.forEach((c, i) => {
     const where = Array.isArray(given) ? `fit: callbacks[${i}]` : 'fit: callbacks';
     if (c === null || typeof c !== 'object') throw invalid(`${where} must be an object of hooks (${HOOKS.join(', ')}), got ${describe(c)}`);
     const typo = Object.keys(c).find((k) => /^on[A-Z]/.test(k) && !HOOKS.includes(k));
     if (typo !== undefined) checkOptions(where, { [typo]: true }, HOOKS, 'a callback');
+    for (const k of HOOKS) {
+      const f = (c as Record<string, unknown>)[k];
+      if (f !== undefined && typeof f !== 'function') throw invalid(`${where}: ${k} must be a function, got ${describe(f)}`);
+    }
   });
+  return list;
+}
+
+// Several hook objects as one; each gets the model (and a printer for fit's progress output) first.
+function combine(list: Callbacks[], model: Model, print: (line: string) => void): Callbacks {
   for (const c of list) (c as { setModel?: (m: Model, p: (line: string) => void) => void }).setModel?.(model, print);
   const hook = <K extends keyof Callbacks>(name: K) => {
     const fns = list.map((c) => c[name]).filter((f): f is NonNullable<Callbacks[K]> => typeof f === 'function');

@@ -32,7 +32,7 @@ import type { SymbolicTensor } from '../engine/symbolic.js';
 import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing.js';
 import { readSafetensors } from './safetensors.js';
 import { FORMAT_VERSION, GRAPH_FORMAT, SEQUENTIAL_FORMAT, type ModelArtifacts } from './writer.js';
-import { folderUrl, readUrl } from '../node.js';
+import { fileIn, folderUrl, readUrl } from '../node.js';
 
 const MAX_TOPOLOGY_BYTES = 1024 * 1024;
 const MAX_LAYERS = 1000;
@@ -57,27 +57,24 @@ const badLayer = (message: string) => fail('BAD_LAYER_CONFIG', message);
 const badTraining = (message: string) => fail('BAD_TRAINING_CONFIG', message);
 const badState = (message: string) => fail('BAD_OPTIMIZER_STATE', message);
 
-/** A compiled, ready model from artifacts or from a folder written by model.save() (Node and Deno). */
+/**
+ * A compiled, ready model from artifacts, or from where model.save() wrote one: a folder (a path, a
+ * file: URL, or an http(s): URL that is fetched) or the topology .json file in it.
+ */
 export async function loadModel(source: ModelArtifacts | string | URL): Promise<Model> {
   if (typeof source !== 'string' && !(source instanceof URL)) return fromArtifacts(source);
-  // The folder, or its model.json named directly.
-  let base = await folderUrl(source);
-  if (base.pathname.endsWith('.json/')) base = new URL('./', base.href.slice(0, -1));
-  const topology = new TextDecoder().decode(await readUrl(new URL('model.json', base)));
-  // A TF.js folder has a model.json too, but no safetensors file: say what it is before reading one.
-  refuseTfjs(() => JSON.parse(topology) as unknown);
-  return fromArtifacts({ topology, weights: await readUrl(new URL('weights.safetensors', base)) });
-}
-
-// TF.js' model.json (tf.loadLayersModel's format) has modelTopology and weightsManifest.
-function refuseTfjs(parse: () => unknown): void {
-  let doc: unknown;
-  try { doc = parse(); } catch { return; }
-  if (doc !== null && typeof doc === 'object' && ('modelTopology' in doc || 'weightsManifest' in doc)) {
-    throw fail('TFJS_FORMAT', 'this is a TensorFlow.js model.json (modelTopology, weightsManifest), not a wasmgrad model ' +
-      '(model.json + weights.safetensors, as model.save() writes). wasmgrad does not import TF.js models yet: build the same ' +
-      'layers with wasmgrad and copy the weights with model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync()))');
+  let folder = await folderUrl(source), json: URL;
+  if (folder.pathname.endsWith('.json/')) {
+    json = new URL(folder.href);
+    json.pathname = json.pathname.slice(0, -1);
+    folder = fileIn(folder, '..');
+  } else {
+    json = fileIn(folder, 'model.json');
   }
+  // The topology is checked (size, JSON, not TF.js') before the weights are read: a TF.js folder has
+  // a model.json too, but no safetensors file.
+  const topology = parseTopology(new TextDecoder().decode(await readUrl('loadModel', json)));
+  return fromDocument(topology, await readUrl('loadModel', fileIn(folder, 'weights.safetensors')));
 }
 
 /** A model from artifacts, checking everything before it allocates. */
@@ -85,14 +82,29 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
   if (artifacts === null || typeof artifacts !== 'object' || typeof artifacts.topology !== 'string' || !(artifacts.weights instanceof Uint8Array)) {
     throw badTopology('expected { topology: string, weights: Uint8Array }');
   }
-  if (artifacts.topology.length > MAX_TOPOLOGY_BYTES) throw fail('TOPOLOGY_TOO_LARGE', `topology is ${artifacts.topology.length} characters, over the limit of ${MAX_TOPOLOGY_BYTES}`);
-  let topology: unknown;
+  return fromDocument(parseTopology(artifacts.topology), artifacts.weights);
+}
+
+// The topology's JSON document, within the size limit, refusing TF.js' format by name.
+function parseTopology(text: string): unknown {
+  if (text.length > MAX_TOPOLOGY_BYTES) throw fail('TOPOLOGY_TOO_LARGE', `topology is ${text.length} characters, over the limit of ${MAX_TOPOLOGY_BYTES}`);
+  let doc: unknown;
   try {
-    topology = JSON.parse(artifacts.topology);
+    doc = JSON.parse(text);
   } catch (e) {
     throw fail('TOPOLOGY_NOT_JSON', `topology is not JSON (${(e as Error).message})`);
   }
-  refuseTfjs(() => topology);
+  // TF.js' model.json (tf.loadLayersModel's format) has modelTopology and weightsManifest.
+  if (doc !== null && typeof doc === 'object' && ('modelTopology' in doc || 'weightsManifest' in doc)) {
+    throw fail('TFJS_FORMAT', 'this is a TensorFlow.js model.json (modelTopology, weightsManifest), not a wasmgrad model ' +
+      '(model.json + weights.safetensors, as model.save() writes). wasmgrad does not import TF.js models yet: build the same ' +
+      'layers with wasmgrad and copy the weights with model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync()))');
+  }
+  return doc;
+}
+
+// The model a parsed topology and its safetensors bytes describe.
+function fromDocument(topology: unknown, weightBytes: Uint8Array): Model {
   checkKeys(topology, 'topology');
   const top = object(topology, 'topology', ['format', 'formatVersion', 'name', 'layers', 'nodes', 'inputs', 'outputs', 'training', 'optimizerState', 'scalers']);
   if ((top.format !== SEQUENTIAL_FORMAT && top.format !== GRAPH_FORMAT) || top.formatVersion !== FORMAT_VERSION) {
@@ -174,7 +186,7 @@ export function fromArtifacts(artifacts: ModelArtifacts): Model {
   }
 
   // The weights file, fully checked, before any arena allocation.
-  const { tensors } = readSafetensors(artifacts.weights);
+  const { tensors } = readSafetensors(weightBytes);
 
   // Make the layers (their constructors check every option's value) and apply them as the graph says.
   const model = makeModel(plan);

@@ -2,11 +2,12 @@
 // and reads them back). This file reads a model only through its public surface and its graph, so the
 // engine can import it without an import cycle.
 import { WasmgradError, invalid } from '../errors.js';
+import { booleanOption } from '../options.js';
 import type { AnyLayer } from '../layers/layer.js';
 import type { Model } from '../engine/model.js';
 import type { Node } from '../engine/symbolic.js';
 import { writeSafetensors, type NamedTensor } from './safetensors.js';
-import { folderUrl, fsPromises } from '../node.js';
+import { folderUrl, fsPromises, inBrowser } from '../node.js';
 
 /** A saved model: topology JSON and safetensors bytes. */
 export interface ModelArtifacts {
@@ -80,7 +81,7 @@ export function modelToArtifacts(model: Model, options: { includeOptimizer?: boo
   }
   const scalers = Object.entries(model.scalers);
   if (scalers.length > 0) topology.scalers = Object.fromEntries(scalers.map(([name, s]) => [name, s.getState()]));
-  if (options.includeOptimizer) {
+  if (booleanOption('toArtifacts', 'includeOptimizer', options.includeOptimizer)) {
     if (!training) throw new WasmgradError('NOT_COMPILED', 'toArtifacts: includeOptimizer needs a compiled model');
     const state = training.optimizer.getState(model.paramGroups('toArtifacts'));
     if (state) {
@@ -93,8 +94,9 @@ export function modelToArtifacts(model: Model, options: { includeOptimizer?: boo
 
 /** Writes artifacts to dir/model.json and dir/weights.safetensors (Node and Deno). */
 export async function saveArtifacts(dir: string | URL, artifacts: ModelArtifacts): Promise<void> {
+  if (inBrowser()) throw invalid('save: writes to a folder on disk (Node and Deno); in a browser use toArtifacts() and store the topology and weights yourself');
   const base = await folderUrl(dir);
-  if (base.protocol !== 'file:') throw invalid(`save: writes to a folder on disk (a path or a file: URL, in Node and Deno), got a ${base.protocol} URL; in a browser use toArtifacts() and store the topology and weights yourself`);
+  if (base.protocol !== 'file:') throw invalid(`save: writes to a folder on disk (a path or a file: URL), got a ${base.protocol} URL; use toArtifacts() to send a model elsewhere`);
   const fs = await fsPromises();
   await fs.mkdir(base, { recursive: true });
   await fs.writeFile(new URL('model.json', base), artifacts.topology);

@@ -7,7 +7,7 @@
 import { getActivation, type ActivationName } from '../activations.js';
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
-import { checkOptions, describe } from '../options.js';
+import { booleanOption, checkOptions, describe } from '../options.js';
 import { globalRng, type Rng } from '../random.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
 import { Tensor, tidyForward } from '../tensor.js';
@@ -217,7 +217,7 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
       this.allocate(globalRng());
       // The tensors the pass makes on the way are freed, unless autograd needs them (inside variableGrads).
       const frozen = this.frozenNow();
-      return tidyForward(() => this.call(list ? tensors : tensors[0]!, { training: options.training ?? false, rng: globalRng(), frozen })) as E;
+      return tidyForward(() => this.call(list ? tensors : tensors[0]!, { training: booleanOption(`${this.name}.apply`, 'training', options.training), rng: globalRng(), frozen })) as E;
     }
     items = items.map((x) => (x instanceof Tensor ? 'a Tensor' : x instanceof SymbolicTensor ? 'a symbolic tensor' : typeof x));
     throw invalid(`${this.name}: apply takes symbolic tensors (from input() or another layer's apply) or Tensors, not a mix or anything else; got ${items.join(', ')}`);

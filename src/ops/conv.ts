@@ -3,7 +3,7 @@
 // dinp += col2im(dout·Wᵀ), a chunk of images at a time so that the columns stay in L2 (the backward
 // pass builds them again). At stride 1 with 'valid' windows the forward GEMM reads the windows in
 // place instead; one-channel inputs at stride 1 use direct kernels.
-import { checkOptions } from '../options.js';
+import { booleanOption, checkOptions } from '../options.js';
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
@@ -79,7 +79,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
   }
   const [sh, sw] = checkStrides('conv2d', options.strides ?? [1, 1]);
   const { oh, ow, pt, pl } = geometry('conv2d', h, w, kh, kw, sh, sw, options.padding ?? 'valid');
-  const bias = options.bias ?? null, relu = options.relu ?? false;
+  const bias = options.bias ?? null, relu = booleanOption('conv2d', 'relu', options.relu);
   checkBias('conv2d', bias, f);
   const rows = batch * oh * ow, depth = kh * kw * c;
   // One input channel at stride 1: direct kernels on a zero-padded copy of each image, no im2col.

@@ -1,7 +1,7 @@
 // matmul: out[M×N] = op(a)·op(b) for 2-D a and b, op being the identity or a transpose.
 // All four forms run on the one packed GEMM (assembly/gemm.ts); the backward of each form is two
 // GEMMs of other forms, accumulating into the gradients.
-import { checkOptions } from '../options.js';
+import { booleanOption, checkOptions } from '../options.js';
 import { fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm, type Kernels } from '../wasm.js';
@@ -21,7 +21,7 @@ export type Gemm = Kernels['gemm_nn_f32'];
 export function matmul(a: Tensor, b: Tensor, matmulOptions?: MatmulOptions): Tensor {
   const options = checkOptions('matmul', matmulOptions, ['transposeA', 'transposeB']);
   const k = wasm();
-  const ta = options.transposeA ?? false, tb = options.transposeB ?? false;
+  const ta = booleanOption('matmul', 'transposeA', options.transposeA), tb = booleanOption('matmul', 'transposeB', options.transposeB);
   if (a.shape.length !== 2 || b.shape.length !== 2) {
     throw shapeError(`matmul: a and b must be 2-D, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}`);
   }
