@@ -1,0 +1,133 @@
+// simpleRnn, lstm and embeddingLookup against float64 references written from Keras' formulas, with
+// gradient checks (x, kernel, recurrent kernel, bias) at odd sizes: batch 3, steps 5, features 7,
+// units 9, and the options that change the pass (returnSequences, goBackwards, activations).
+import { describe, expect, test } from 'vitest';
+import { WasmgradError, embeddingLookup, lstm, memory, simpleRnn, sum, tensor, tidy, variable } from '../../src/index.js';
+import { expectClose, gradcheck, randArray } from '../helpers.js';
+
+type Act = 'tanh' | 'relu' | 'linear' | 'sigmoid' | 'hardSigmoid';
+const ACT: Record<Act, (x: number) => number> = {
+  tanh: Math.tanh, relu: (x) => Math.max(0, x), linear: (x) => x, sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  hardSigmoid: (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5)),
+};
+
+interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean }
+
+// The float64 reference: x [b, s, f], W [f, g·u], U [u, g·u], bias [g·u]; g = 1 (SimpleRNN) or 4 (LSTM).
+function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float64Array, bias: Float64Array | null,
+  [b, s, f]: [number, number, number], u: number, o: Opts): number[] {
+  const act = ACT[o.activation ?? 'tanh'], rec = ACT[o.recurrentActivation ?? 'sigmoid'], w = gates * u;
+  const out: number[][][] = [];
+  for (let n = 0; n < b; n++) {
+    let h = new Array<number>(u).fill(0), c = new Array<number>(u).fill(0);
+    const seq: number[][] = [];
+    for (let k = 0; k < s; k++) {
+      const t = o.goBackwards ? s - 1 - k : k;
+      const z = new Array<number>(w).fill(0);
+      for (let j = 0; j < w; j++) {
+        let v = bias ? bias[j]! : 0;
+        for (let i = 0; i < f; i++) v += x[(n * s + t) * f + i]! * W[i * w + j]!;
+        for (let i = 0; i < u; i++) v += h[i]! * U[i * w + j]!;
+        z[j] = v;
+      }
+      if (gates === 1) {
+        h = z.map(act);
+      } else {
+        const nc = new Array<number>(u), nh = new Array<number>(u);
+        for (let j = 0; j < u; j++) {
+          const ig = rec(z[j]!), fg = rec(z[u + j]!), g = act(z[2 * u + j]!), og = rec(z[3 * u + j]!);
+          nc[j] = fg * c[j]! + ig * g;
+          nh[j] = og * act(nc[j]!);
+        }
+        c = nc; h = nh;
+      }
+      seq.push(h);
+    }
+    out.push(seq);
+  }
+  return o.returnSequences ? out.flat(2) : out.flatMap((seq) => seq.at(-1)!);
+}
+
+const B = 3, S = 5, F = 7, U = 9;
+
+for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm]] as const) {
+  describe(`${name} against the float64 reference`, () => {
+    const cases: Opts[] = [
+      {}, { returnSequences: true }, { goBackwards: true }, { returnSequences: true, goBackwards: true },
+      gates === 1 ? { activation: 'relu', returnSequences: true } : { recurrentActivation: 'hardSigmoid', returnSequences: true },
+      gates === 1 ? { activation: 'sigmoid' } : { activation: 'linear', goBackwards: true },
+    ];
+    for (const o of cases) {
+      test(`batch ${B}, steps ${S}, features ${F}, units ${U}, ${JSON.stringify(o)}`, () => {
+        const w = gates * U;
+        const xd = randArray(B * S * F, 11), Wd = randArray(F * w, 12, -0.5, 0.5), Ud = randArray(U * w, 13, -0.5, 0.5), bd = randArray(w, 14, -0.2, 0.2);
+        const want = refRecurrent(gates, Float64Array.from(xd), Float64Array.from(Wd), Float64Array.from(Ud), Float64Array.from(bd), [B, S, F], U, o);
+        tidy(() => expectClose(op(tensor(xd, [B, S, F]), tensor(Wd, [F, w]), tensor(Ud, [U, w]), tensor(bd, [w]), o).toArray(), want, 1e-4, 1e-5));
+        gradcheck((x, W, R, b) => op(x!, W!, R!, b!, o),
+          (x, W, R, b) => refRecurrent(gates, x!, W!, R!, b!, [B, S, F], U, o),
+          [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: [w] }]);
+      });
+    }
+
+    test('without a bias, one step and one unit; the buffers go with the output', () => {
+      const before = memory().bytes;
+      const xd = randArray(2 * 1 * 3, 21), Wd = randArray(3 * gates, 22), Ud = randArray(gates, 23);
+      gradcheck((x, W, R) => op(x!, W!, R!, null, { returnSequences: true }),
+        (x, W, R) => refRecurrent(gates, x!, W!, R!, null, [2, 1, 3], 1, { returnSequences: true }),
+        [{ data: xd, shape: [2, 1, 3] }, { data: Wd, shape: [3, gates] }, { data: Ud, shape: [1, gates] }]);
+      expect(memory().bytes).toBe(before);
+    });
+
+    test('a 1,000-step sequence runs forward and backward (no recursion, no growth between calls)', () => {
+      const steps = 1000, w = gates * 4;
+      const x = tensor(randArray(2 * steps * 3, 31), [2, steps, 3]), W = variable(randArray(3 * w, 32, -0.3, 0.3), [3, w]);
+      const R = variable(randArray(4 * w, 33, -0.3, 0.3), [4, w]), b = variable(new Float32Array(w), [w]);
+      const step = () => tidy(() => { const l = sum(op(x, W, R, b)); l.backward(); return l.item(); });
+      const first = step();
+      const bytes = memory().bytes;
+      expect(step()).toBe(first);
+      expect(memory().bytes).toBe(bytes);
+      expect(Number.isFinite(first)).toBe(true);
+      for (const t of [x, W, R, b]) t.dispose();
+    });
+
+    test('wrong shapes and options are refused by name', () => {
+      tidy(() => {
+        const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
+        expect(() => op(tensor([1, 2]), tensor(new Float32Array(8 * gates), [4, 2 * gates]), tensor(new Float32Array(4 * gates), [2, 2 * gates]), null))
+          .toThrow(new RegExp(`${name}: x must be \\[batch, steps, features\\], got \\[2\\]`));
+        expect(() => op(x, tensor(new Float32Array(5 * 2 * gates), [5, 2 * gates]), tensor(new Float32Array(4 * gates), [2, 2 * gates]), null))
+          .toThrow(new RegExp(`${name}: kernel must be \\[4, ${2 * gates}\\]`));
+        expect(() => op(x, tensor(new Float32Array(8 * gates), [4, 2 * gates]), tensor(new Float32Array(4 * gates), [2, 2 * gates]), null, { activation: 'gelu' as never }))
+          .toThrow(/activation must be one of 'tanh', 'relu', 'linear', 'sigmoid', 'hardSigmoid', got "gelu" \(a string\)/);
+        expect(() => op(x, tensor(new Float32Array(8 * gates), [4, 2 * gates]), tensor(new Float32Array(4 * gates), [2, 2 * gates]), null, { returnSequence: true } as never))
+          .toThrow(/unknown option "returnSequence" \(did you mean "returnSequences"\?\)/);
+      });
+    });
+  });
+}
+
+describe('embeddingLookup', () => {
+  test('picks rows; the gradient is a scatter-add over repeated indices', () => {
+    const table = randArray(5 * 3, 41);
+    const idx = [[0, 4, 4], [2, 0, 1]];
+    const want = idx.flat().flatMap((i) => Array.from(table.subarray(i * 3, i * 3 + 3)));
+    tidy(() => expectClose(embeddingLookup(tensor(table, [5, 3]), tensor(idx)).toArray(), want));
+    gradcheck((t) => embeddingLookup(t!, tensor(idx)), (t) => idx.flat().flatMap((i) => Array.from(t!.subarray(i * 3, i * 3 + 3))), [{ data: table, shape: [5, 3] }]);
+  });
+
+  test('an index out of range or not an integer is INVALID_LABEL naming sample and position, before anything is made', () => {
+    const before = memory().bytes;
+    tidy(() => {
+      const t = tensor(new Float32Array(10), [5, 2]);
+      for (const [bad, at] of [[[[0, 1], [5, 2]], 'sample 1, position 0'], [[[0, 1.5]], 'sample 0, position 1'], [[[-1]], 'sample 0, position 0']] as const) {
+        let caught: unknown;
+        try { embeddingLookup(t, tensor(bad as unknown as number[][])); } catch (e) { caught = e; }
+        expect(caught).toBeInstanceOf(WasmgradError);
+        expect((caught as WasmgradError).code).toBe('INVALID_LABEL');
+        expect((caught as Error).message).toMatch(new RegExp(`embedding: the indices hold .* at ${at}; they must be integers in \\[0, 5\\)`));
+      }
+    });
+    expect(memory().bytes).toBe(before);
+  });
+});
