@@ -35,7 +35,7 @@ function both(shape: number[], build: Build<unknown>): { ours: Model; theirs: tf
   return { ours, theirs };
 }
 
-function check(name: string, shape: number[], outUnits: number[], build: Build<unknown>, loss: 'mse' | 'cce', n = 5) {
+function check(name: string, shape: number[], outUnits: number[], build: Build<unknown>, loss: 'mse' | 'cce', n = 5, inputs?: Float32Array) {
   test(name, () => {
     const { ours, theirs } = both(shape, build);
     // The same seeded weights in both (uniform in ±0.5; batch norm's γ near 1, its variance positive),
@@ -52,7 +52,7 @@ function check(name: string, shape: number[], outUnits: number[], build: Build<u
       if (own.length === 0) continue;
       tf.tidy(() => l.setWeights(own.map(([, i]) => tf.tensor(values[i]!, mine[i]!.tensor.shape as number[]))));
     }
-    const xs = randArray(n * shape.reduce((a, b) => a * b, 1), 21, -1, 1);
+    const xs = inputs ?? randArray(n * shape.reduce((a, b) => a * b, 1), 21, -1, 1);
     const ys = loss === 'cce'
       ? Float32Array.from({ length: n * outUnits[0]! }, (_, i) => +(i % outUnits[0]! === i % 3))
       : randArray(n * outUnits.reduce((a, b) => a * b, 1), 22);
@@ -122,4 +122,25 @@ describe('the same graph in TF.js layers: loss and every weight gradient of a st
     // batch 2 in ops/shape.test.ts, is off by 2.4e-7).
     return L.upSampling2d!({ size: [2, 2], name: 'p_gen_up' }).apply(L.multiply!({ name: 'p_gen_mul' }).apply([m, d] as never)); // 16×16×3
   }, 'mse', 1);
+
+  // Recurrent layers: TF.js' LSTM defaults to hardSigmoid gates, so both are given explicitly; its
+  // orthogonal initializer throws in this version (rMat.flatten is not a function), and the weights
+  // are set anyway, so the recurrent kernels start from glorotUniform.
+  check('stacked recurrent layers: LSTM (sequences, sigmoid gates) → SimpleRNN (backwards) → dense', [5, 7], [3], (x, L) => {
+    const a = L.lstm!({ units: 9, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', returnSequences: true, name: 'p_rnn_lstm' }).apply(x);
+    const b = L.simpleRNN!({ units: 6, goBackwards: true, recurrentInitializer: 'glorotUniform', name: 'p_rnn_simple' }).apply(a);
+    return L.dense!({ units: 3, name: 'p_rnn_out' }).apply(b);
+  }, 'mse', 3);
+
+  check('an LSTM with hardSigmoid gates going backwards, and a relu SimpleRNN over its sequence', [4, 3], [4, 2], (x, L) => {
+    const a = L.lstm!({ units: 5, recurrentActivation: 'hardSigmoid', recurrentInitializer: 'glorotUniform', goBackwards: true, returnSequences: true, name: 'p_rnn_hard' }).apply(x);
+    return L.simpleRNN!({ units: 2, activation: 'relu', recurrentInitializer: 'glorotUniform', returnSequences: true, name: 'p_rnn_relu' }).apply(a);
+  }, 'mse', 3);
+
+  // TF.js' wasm backend cannot train an embedding (no UnsortedSegmentSum kernel); its cpu backend can.
+  check('embedding → LSTM → softmax', [6], [4], (x, L) => {
+    const e = L.embedding!({ inputDim: 11, outputDim: 5, name: 'p_emb' }).apply(x);
+    const h = L.lstm!({ units: 7, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', name: 'p_emb_lstm' }).apply(e);
+    return L.dense!({ units: 4, activation: 'softmax', name: 'p_emb_out' }).apply(h);
+  }, 'cce', 5, Float32Array.from({ length: 5 * 6 }, (_, i) => (i * 7) % 11));
 });

@@ -119,6 +119,7 @@ export class ParameterStore implements StateKey {
         if (!set) byName.set(entry.name, set = new Set());
         set.add(w);
         getInitializer(spec.initializer)(w, spec.fanIn, spec.fanOut, rng);
+        spec.afterInit?.(w);
         return w;
       });
       layer.store = this;

@@ -9,6 +9,7 @@ import { Activation, type ActivationConfig } from './activation.js';
 import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
+import { Embedding, LSTM, SimpleRNN, type EmbeddingConfig, type LstmConfig, type RecurrentLayerConfig } from './recurrent.js';
 import {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
 } from './normalization.js';
@@ -26,11 +27,13 @@ export {
 } from './conv.js';
 export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, type MergeConfig, type ConcatenateConfig } from './merge.js';
 export { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig } from './shape.js';
+export { SimpleRNN, LSTM, Embedding, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type EmbeddingConfig } from './recurrent.js';
 
 /** Every layer class by its Keras class name: the one list the loader reads. */
 export const LAYER_CLASSES = {
   Dense, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D,
   Dropout, Activation, BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+  SimpleRNN, LSTM, Embedding,
 };
 
 /** Layer constructors: layers.dense({ units, activation }) and the rest. */
@@ -77,4 +80,10 @@ export const layers = {
   minimum: (config: MergeConfig = {}): Minimum => new Minimum(config),
   /** A list of inputs joined along an axis (default the last). */
   concatenate: (config: ConcatenateConfig = {}): Concatenate => new Concatenate(config),
+  /** A fully connected recurrent layer over [steps, features] samples (TF.js' name; Keras' SimpleRNN). */
+  simpleRNN: (config: RecurrentLayerConfig): SimpleRNN => new SimpleRNN(config),
+  /** A long short-term memory layer over [steps, features] samples. */
+  lstm: (config: LstmConfig): LSTM => new LSTM(config),
+  /** Integer indices [steps] → rows of a learned table [steps, outputDim]. */
+  embedding: (config: EmbeddingConfig): Embedding => new Embedding(config),
 };

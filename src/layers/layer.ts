@@ -24,6 +24,8 @@ export interface WeightSpec {
   fanOut: number;
   /** An L1/L2 penalty on this weight, added to the loss. */
   regularizer?: Regularizer;
+  /** Runs on the weight after its initializer (an LSTM's unitForgetBias sets the forget gate's bias to 1). */
+  afterInit?: (w: Tensor) => void;
   /** False for state the optimizer must not touch (batch norm's moving statistics). */
   trainable?: boolean;
 }

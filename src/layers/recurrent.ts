@@ -1,0 +1,214 @@
+// Recurrent layers (simpleRNN, lstm) and embedding, with Keras' names, defaults and weight layout:
+// kernel [features, gates·units], recurrent_kernel [units, gates·units], bias [gates·units] with the
+// LSTM's gate blocks i, f, c, o, so setWeights() takes a Keras or TF.js model's weights as they are.
+import { invalid, shapeError, fmtShape } from '../errors.js';
+import { getInitializer, type InitializerSpec } from '../initializers.js';
+import { booleanOption, describe, numberOption } from '../options.js';
+import { embeddingLookup, lstm, simpleRnn, type RecurrentActivation } from '../ops/recurrent.js';
+import { checkRegularizer, type Regularizer } from '../regularizers.js';
+import type { Tensor } from '../tensor.js';
+import { wasm } from '../wasm.js';
+import { Layer, type LayerConfig, type WeightSpec } from './layer.js';
+
+const ACTIVATIONS: RecurrentActivation[] = ['tanh', 'relu', 'linear', 'sigmoid', 'hardSigmoid'];
+
+/** Options of layers.simpleRNN(), layers.lstm(). */
+export interface RecurrentLayerConfig extends LayerConfig {
+  /** Size of the state and of the output. */
+  units: number;
+  /** The cell's activation (default 'tanh'). */
+  activation?: RecurrentActivation;
+  /** Use a bias (default true). */
+  useBias?: boolean;
+  /** Initializer of the input kernel (default 'glorotUniform'). */
+  kernelInitializer?: InitializerSpec;
+  /** Initializer of the recurrent kernel (default 'orthogonal'). */
+  recurrentInitializer?: InitializerSpec;
+  /** Initializer of the bias (default 'zeros'). */
+  biasInitializer?: InitializerSpec;
+  /** Penalty on the input kernel. */
+  kernelRegularizer?: Regularizer;
+  /** Penalty on the recurrent kernel. */
+  recurrentRegularizer?: Regularizer;
+  /** Penalty on the bias. */
+  biasRegularizer?: Regularizer;
+  /** Output every step ([steps, units] per sample) rather than the last ([units]) (default false). */
+  returnSequences?: boolean;
+  /** Process the sequence from its last step to its first (default false). */
+  goBackwards?: boolean;
+}
+
+/** Options of layers.lstm(). */
+export interface LstmConfig extends RecurrentLayerConfig {
+  /** The gates' activation (default 'sigmoid' as Keras; TF.js' default is 'hardSigmoid'). */
+  recurrentActivation?: RecurrentActivation;
+  /** Start the forget gate's bias at 1 (default true, as Keras). */
+  unitForgetBias?: boolean;
+}
+
+function activationArg(layer: string, name: string, value: unknown): RecurrentActivation {
+  if (!ACTIVATIONS.includes(value as RecurrentActivation)) {
+    throw invalid(`${layer}: ${name} must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as RecurrentActivation;
+}
+
+/** What SimpleRNN and LSTM share: the options, the three weights and the sequence's shapes. */
+export abstract class RecurrentLayer extends Layer {
+  static override readonly options: readonly string[] = ['units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer',
+    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards'];
+  readonly units: number;
+  readonly activation: RecurrentActivation;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerSpec;
+  readonly recurrentInitializer: InitializerSpec;
+  readonly biasInitializer: InitializerSpec;
+  readonly kernelRegularizer: Regularizer | undefined;
+  readonly recurrentRegularizer: Regularizer | undefined;
+  readonly biasRegularizer: Regularizer | undefined;
+  readonly returnSequences: boolean;
+  readonly goBackwards: boolean;
+  /** Gate blocks in the weights: 1 (SimpleRNN) or 4 (LSTM). */
+  protected abstract readonly gates: number;
+
+  constructor(config: RecurrentLayerConfig, prefix: string) {
+    super(config, prefix);
+    this.units = numberOption(this.name, 'units', config.units, 'a positive integer', (v) => Number.isInteger(v) && v > 0);
+    this.activation = activationArg(this.name, 'activation', config.activation ?? 'tanh');
+    this.useBias = config.useBias === undefined || booleanOption(this.name, 'useBias', config.useBias);
+    this.kernelInitializer = config.kernelInitializer ?? 'glorotUniform';
+    this.recurrentInitializer = config.recurrentInitializer ?? 'orthogonal';
+    this.biasInitializer = config.biasInitializer ?? 'zeros';
+    for (const k of ['kernelInitializer', 'recurrentInitializer', 'biasInitializer'] as const) getInitializer(this[k], `${this.name}: ${k}`);
+    this.kernelRegularizer = checkRegularizer(`${this.name}: kernelRegularizer`, config.kernelRegularizer);
+    this.recurrentRegularizer = checkRegularizer(`${this.name}: recurrentRegularizer`, config.recurrentRegularizer);
+    this.biasRegularizer = checkRegularizer(`${this.name}: biasRegularizer`, config.biasRegularizer);
+    this.returnSequences = booleanOption(this.name, 'returnSequences', config.returnSequences);
+    this.goBackwards = booleanOption(this.name, 'goBackwards', config.goBackwards);
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    if (inputShape.length !== 2) {
+      throw shapeError(`${this.name}: ${this.className} takes samples of shape [steps, features], got ${fmtShape(inputShape)}`);
+    }
+    const [steps, features] = inputShape as [number, number];
+    const u = this.units, w = this.gates * u;
+    const weights: WeightSpec[] = [
+      { name: 'kernel', shape: [features, w], initializer: this.kernelInitializer, fanIn: features, fanOut: w, regularizer: this.kernelRegularizer },
+      { name: 'recurrent_kernel', shape: [u, w], initializer: this.recurrentInitializer, fanIn: u, fanOut: w, regularizer: this.recurrentRegularizer },
+    ];
+    if (this.useBias) weights.push({ name: 'bias', shape: [w], initializer: this.biasInitializer, fanIn: w, fanOut: w, regularizer: this.biasRegularizer, afterInit: this.biasAfterInit() });
+    return { outputShape: this.returnSequences ? [steps, u] : [u], weights };
+  }
+
+  /** Runs on the bias after its initializer (LSTM's unitForgetBias). */
+  protected biasAfterInit(): ((w: Tensor) => void) | undefined {
+    return undefined;
+  }
+
+  protected options(): Record<string, unknown> {
+    const { units, activation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, returnSequences, goBackwards } = this;
+    return {
+      units, activation, useBias, kernelInitializer, recurrentInitializer, biasInitializer,
+      ...(this.kernelRegularizer ? { kernelRegularizer: this.kernelRegularizer } : {}),
+      ...(this.recurrentRegularizer ? { recurrentRegularizer: this.recurrentRegularizer } : {}),
+      ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
+      returnSequences, goBackwards,
+    };
+  }
+}
+
+/** A fully connected recurrent layer: h_t = activation(x_t·kernel + h_{t-1}·recurrent_kernel + bias). */
+export class SimpleRNN extends RecurrentLayer {
+  readonly className = 'SimpleRNN';
+  protected readonly gates = 1;
+
+  constructor(config: RecurrentLayerConfig) {
+    super(config, 'simple_rnn');
+  }
+
+  call(x: Tensor): Tensor {
+    const [kernel, recurrent, bias] = this.weights;
+    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards: this.goBackwards });
+  }
+}
+
+/** Long short-term memory (Hochreiter & Schmidhuber, 1997), Keras' formulation and weight layout. */
+export class LSTM extends RecurrentLayer {
+  readonly className = 'LSTM';
+  static override readonly options = [...RecurrentLayer.options, 'recurrentActivation', 'unitForgetBias'];
+  protected readonly gates = 4;
+  readonly recurrentActivation: RecurrentActivation;
+  readonly unitForgetBias: boolean;
+
+  constructor(config: LstmConfig) {
+    super(config, 'lstm');
+    this.recurrentActivation = activationArg(this.name, 'recurrentActivation', config.recurrentActivation ?? 'sigmoid');
+    this.unitForgetBias = config.unitForgetBias === undefined || booleanOption(this.name, 'unitForgetBias', config.unitForgetBias);
+  }
+
+  protected override biasAfterInit(): ((w: Tensor) => void) | undefined {
+    const u = this.units;
+    return this.unitForgetBias ? (w) => wasm().fill_f32(w.ptr + u * 4, u, 1) : undefined;
+  }
+
+  protected override options(): Record<string, unknown> {
+    return { ...super.options(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
+  }
+
+  call(x: Tensor): Tensor {
+    const [kernel, recurrent, bias] = this.weights;
+    return lstm(x, kernel!, recurrent!, bias ?? null, {
+      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards: this.goBackwards,
+    });
+  }
+}
+
+/** Options of layers.embedding(). */
+export interface EmbeddingConfig extends LayerConfig {
+  /** Number of distinct indices: they must be integers in [0, inputDim). */
+  inputDim: number;
+  /** Length of each index's vector. */
+  outputDim: number;
+  /** Initializer of the table (default: uniform in [-0.05, 0.05], as Keras). */
+  embeddingsInitializer?: InitializerSpec;
+  /** Penalty on the table. */
+  embeddingsRegularizer?: Regularizer;
+}
+
+/** A table of outputDim-vectors looked up by integer index: samples [steps] → [steps, outputDim]. */
+export class Embedding extends Layer {
+  readonly className = 'Embedding';
+  static override readonly options = ['inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer'];
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly embeddingsInitializer: InitializerSpec;
+  readonly embeddingsRegularizer: Regularizer | undefined;
+
+  constructor(config: EmbeddingConfig) {
+    super(config, 'embedding');
+    const positive = (name: 'inputDim' | 'outputDim') => numberOption(this.name, name, config[name], 'a positive integer', (v) => Number.isInteger(v) && v > 0);
+    this.inputDim = positive('inputDim');
+    this.outputDim = positive('outputDim');
+    this.embeddingsInitializer = config.embeddingsInitializer ?? { name: 'randomUniform', minval: -0.05, maxval: 0.05 };
+    getInitializer(this.embeddingsInitializer, `${this.name}: embeddingsInitializer`);
+    this.embeddingsRegularizer = checkRegularizer(`${this.name}: embeddingsRegularizer`, config.embeddingsRegularizer);
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    const { inputDim: n, outputDim: d } = this;
+    return {
+      outputShape: [...inputShape, d],
+      weights: [{ name: 'embeddings', shape: [n, d], initializer: this.embeddingsInitializer, fanIn: n, fanOut: d, regularizer: this.embeddingsRegularizer }],
+    };
+  }
+
+  protected options(): Record<string, unknown> {
+    const { inputDim, outputDim, embeddingsInitializer, embeddingsRegularizer } = this;
+    return { inputDim, outputDim, embeddingsInitializer, ...(embeddingsRegularizer ? { embeddingsRegularizer } : {}) };
+  }
+
+  call(x: Tensor): Tensor {
+    return embeddingLookup(this.weights[0]!, x);
+  }
+}

@@ -1,0 +1,76 @@
+// The recurrent layers as a user meets them: Keras' defaults (orthogonal recurrent kernels, the
+// LSTM's forget-gate bias at 1), training on a sequence task, saving and loading, and the options
+// not implemented yet refused rather than ignored. The cells' math is checked in ops/recurrent.test.ts
+// and against TF.js in tfjs-parity.test.ts.
+import { describe, expect, test } from 'vitest';
+import { WasmgradError, fromArtifacts, layers, memory, optimizers, sequential, setSeed, type Tensor } from '../src/index.js';
+
+describe('recurrent layers', () => {
+  test("Keras' defaults: glorot kernel, orthogonal recurrent kernel, LSTM forget bias 1", () => {
+    setSeed(3);
+    // Stacking needs the sequence: a SimpleRNN after an LSTM that returns only its last state is refused.
+    expect(() => sequential([layers.lstm({ units: 4, inputShape: [3, 2] }), layers.simpleRNN({ units: 3 })]))
+      .toThrow(/SimpleRNN takes samples of shape \[steps, features\], got \[4\] \(applied to the output of lstm_\d+ \[4\]\)/);
+    const m = sequential([layers.lstm({ units: 4, inputShape: [3, 2], returnSequences: true }), layers.simpleRNN({ units: 3 })]);
+    expect(m.countParams()).toBe(2 * 16 + 4 * 16 + 16 + 4 * 3 + 3 * 3 + 3);
+    const lstm = sequential([layers.lstm({ units: 4, inputShape: [3, 2] })]);
+    const [kernel, recurrent, bias] = lstm.getWeights();
+    expect([kernel!.length, recurrent!.length, bias!.length]).toEqual([2 * 16, 4 * 16, 16]);
+    expect(Array.from(bias!)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // [4, 16]: its rows are orthonormal.
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 4; j++) {
+        let dot = 0;
+        for (let k = 0; k < 16; k++) dot += recurrent![i * 16 + k]! * recurrent![j * 16 + k]!;
+        expect(Math.abs(dot - (i === j ? 1 : 0))).toBeLessThan(1e-5);
+      }
+    }
+    const off = sequential([layers.lstm({ units: 2, inputShape: [3, 2], unitForgetBias: false })]);
+    expect(Array.from(off.getWeights()[2]!)).toEqual(new Array(8).fill(0));
+    for (const x of [m, lstm, off]) x.dispose();
+  });
+
+  test('embedding → LSTM learns which of two tokens came first; save and load give the same outputs', async () => {
+    // Sequences of 8 tokens from 1..9 with one 1 and one 2 somewhere: the label is whether the 1 comes first.
+    const n = 256, steps = 8;
+    const x: number[][] = [], y: number[] = [];
+    for (let s = 0; s < n; s++) {
+      const seq = Array.from({ length: steps }, (_, t) => 3 + ((s * 7 + t * 5) % 7));
+      const a = s % steps, b = (s * 3 + 1) % steps === a ? (a + 1) % steps : (s * 3 + 1) % steps;
+      seq[a] = 1; seq[b] = 2;
+      x.push(seq); y.push(a < b ? 1 : 0);
+    }
+    const m = sequential([
+      layers.embedding({ inputDim: 10, outputDim: 8, inputShape: [steps] }),
+      layers.lstm({ units: 16 }),
+      layers.dense({ units: 1, activation: 'sigmoid' }),
+    ]);
+    m.compile({ optimizer: optimizers.adam(0.01), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const h = await m.fit(x, y.map((v) => [v]), { epochs: 30, batchSize: 32, seed: 4, verbose: 0 });
+    expect(h.history.accuracy!.at(-1)!).toBeGreaterThanOrEqual(0.95);
+    const bytes = memory().bytes;
+    const again = fromArtifacts(m.toArtifacts());
+    const [p, q] = [m.predict(x.slice(0, 8)) as Tensor, again.predict(x.slice(0, 8)) as Tensor];
+    expect(q.toArray()).toEqual(p.toArray());
+    expect(again.summary({ printFn: () => {} })).toMatch(/lstm_\d+ \(LSTM\)\s+\(None, 16\)\s+1,600/);
+    p.dispose(); q.dispose(); again.dispose();
+    expect(memory().bytes).toBe(bytes);
+    // An index outside the table: INVALID_LABEL naming the sample and position, before any step.
+    const w = m.getWeights();
+    await expect(m.fit([[1, 2, 3, 4, 5, 6, 7, 10]], [[1]], { verbose: 0 })).rejects.toThrow(/embedding: the indices hold 10 at sample 0, position 7/);
+    expect(m.getWeights()).toEqual(w);
+    m.dispose();
+  });
+
+  test('the options not implemented yet are refused, not ignored', () => {
+    for (const option of ['dropout', 'recurrentDropout', 'returnState', 'stateful']) {
+      let caught: unknown;
+      try { layers.lstm({ units: 2, [option]: option === 'dropout' || option === 'recurrentDropout' ? 0.1 : true } as never); } catch (e) { caught = e; }
+      expect((caught as WasmgradError).code, option).toBe('UNKNOWN_OPTION');
+    }
+    expect(() => layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true } as never)).toThrow(/unknown option "maskZero"/);
+    expect(() => layers.simpleRNN({ units: 0 })).toThrow(/units must be a positive integer, got 0/);
+    expect(() => layers.lstm({ units: 2, recurrentActivation: 'softmax' as never })).toThrow(/recurrentActivation must be one of 'tanh', 'relu', 'linear', 'sigmoid', 'hardSigmoid', got "softmax" \(a string\)/);
+    expect(() => sequential([layers.lstm({ units: 2, inputShape: [4] })])).toThrow(/LSTM takes samples of shape \[steps, features\], got \[4\]/);
+  });
+});
