@@ -146,3 +146,129 @@ export function embedding_backward_f32(dtable: usize, dout: usize, idx: usize, n
     move(dtable + ((row * <usize>dim) << 2), dout + ((<usize>k * <usize>dim) << 2), dim, 1);
   }
 }
+
+/** out[r, 0..count) (+)= inp[r, start..start+count) for rows of `cols` (a block of columns, made contiguous). */
+export function copy_cols_f32(out: usize, inp: usize, rows: i32, cols: i32, start: i32, count: i32, accumulate: i32): void {
+  for (let r = 0; r < rows; r++) move(out + ((<usize>r * <usize>count) << 2), inp + ((<usize>r * <usize>cols + <usize>start) << 2), count, accumulate);
+}
+
+/** The inverse: out[r, start..start+count) (+)= inp[r, 0..count). */
+export function put_cols_f32(out: usize, inp: usize, rows: i32, cols: i32, start: i32, count: i32, accumulate: i32): void {
+  for (let r = 0; r < rows; r++) move(out + ((<usize>r * <usize>cols + <usize>start) << 2), inp + ((<usize>r * <usize>count) << 2), count, accumulate);
+}
+
+/**
+ * GRU (resetAfter false, TF.js' GRU) step, first half: z, r = rec(x·W + b + hPrev·U) for the z and r
+ * blocks (zr [batch, 2u] holds hPrev·U[:, :2u]); writes them into xz's z and r blocks and rh = r·hPrev.
+ */
+export function gru_gates_forward_f32(xz: usize, rh: usize, zr: usize, hPrev: usize, batch: i32, units: i32, recKind: i32): void {
+  for (let b = 0; b < batch; b++) {
+    const xr = xz + ((<usize>b * <usize>units * 3) << 2), pr = zr + ((<usize>b * <usize>units * 2) << 2), row = (<usize>b * <usize>units) << 2;
+    for (let j = 0; j < units; j++) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const z = act(load<f32>(xr + o) + load<f32>(pr + o), recKind);
+      const r = act(load<f32>(xr + u + o) + load<f32>(pr + u + o), recKind);
+      store<f32>(xr + o, z);
+      store<f32>(xr + u + o, r);
+      store<f32>(rh + row + o, r * load<f32>(hPrev + row + o));
+    }
+  }
+}
+
+/**
+ * GRU step, second half: hh = act(xh + hp) (hp [batch, u] holds rh·U[:, 2u:] without reset-after, or
+ * is 0 with it, see gru_reset_after_forward_f32), h = z·hPrev + (1 - z)·hh; hh goes into xz's h block.
+ */
+export function gru_output_forward_f32(h: usize, xz: usize, hp: usize, hPrev: usize, batch: i32, units: i32, kind: i32): void {
+  for (let b = 0; b < batch; b++) {
+    const xr = xz + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
+    for (let j = 0; j < units; j++) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const hh = act(load<f32>(xr + 2 * u + o) + load<f32>(hp + row + o), kind);
+      const z = load<f32>(xr + o);
+      store<f32>(xr + 2 * u + o, hh);
+      store<f32>(h + row + o, z * load<f32>(hPrev + row + o) + (1 - z) * hh);
+    }
+  }
+}
+
+/**
+ * GRU step with resetAfter (Keras' default): rp [batch, 3u] holds hPrev·U + recurrent bias; z, r =
+ * rec(x-part + rp-part), hh = act(xh + r·rph), h = z·hPrev + (1 - z)·hh. z, r, hh go into xz's blocks.
+ */
+export function gru_reset_after_forward_f32(h: usize, xz: usize, rp: usize, hPrev: usize, batch: i32, units: i32, kind: i32, recKind: i32): void {
+  for (let b = 0; b < batch; b++) {
+    const xr = xz + ((<usize>b * <usize>units * 3) << 2), pr = rp + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
+    for (let j = 0; j < units; j++) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const z = act(load<f32>(xr + o) + load<f32>(pr + o), recKind);
+      const r = act(load<f32>(xr + u + o) + load<f32>(pr + u + o), recKind);
+      const hh = act(load<f32>(xr + 2 * u + o) + r * load<f32>(pr + 2 * u + o), kind);
+      store<f32>(xr + o, z);
+      store<f32>(xr + u + o, r);
+      store<f32>(xr + 2 * u + o, hh);
+      store<f32>(h + row + o, z * load<f32>(hPrev + row + o) + (1 - z) * hh);
+    }
+  }
+}
+
+/**
+ * Backward of gru_output_forward_f32 (and the output half of reset-after): from dh, writes dx's z and
+ * h blocks (pre-activation gradients), dhh [batch, u] (the h block again, contiguous) and
+ * dhPrev = dh·z. gates are the step's z, r, hh blocks.
+ */
+export function gru_output_backward_f32(dx: usize, dhh: usize, dhPrev: usize, dh: usize, gates: usize, hPrev: usize, batch: i32, units: i32, kind: i32, recKind: i32): void {
+  for (let b = 0; b < batch; b++) {
+    const gr = gates + ((<usize>b * <usize>units * 3) << 2), dr = dx + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
+    for (let j = 0; j < units; j++) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const z = load<f32>(gr + o), hh = load<f32>(gr + 2 * u + o), d = load<f32>(dh + row + o);
+      const dpre = d * (1 - z) * actGrad(hh, kind);
+      store<f32>(dr + o, d * (load<f32>(hPrev + row + o) - hh) * actGrad(z, recKind));
+      store<f32>(dr + 2 * u + o, dpre);
+      store<f32>(dhh + row + o, dpre);
+      store<f32>(dhPrev + row + o, d * z);
+    }
+  }
+}
+
+/**
+ * Backward of gru_gates_forward_f32: drh [batch, u] is the gradient reaching rh = r·hPrev; writes dx's
+ * r block, dzr [batch, 2u] (the z and r blocks of dx, contiguous) and adds drh·r to dhPrev.
+ */
+export function gru_gates_backward_f32(dx: usize, dzr: usize, dhPrev: usize, drh: usize, gates: usize, hPrev: usize, batch: i32, units: i32, recKind: i32): void {
+  for (let b = 0; b < batch; b++) {
+    const gr = gates + ((<usize>b * <usize>units * 3) << 2), dr = dx + ((<usize>b * <usize>units * 3) << 2);
+    const zr = dzr + ((<usize>b * <usize>units * 2) << 2), row = (<usize>b * <usize>units) << 2;
+    for (let j = 0; j < units; j++) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const r = load<f32>(gr + u + o), d = load<f32>(drh + row + o);
+      const dr_ = d * load<f32>(hPrev + row + o) * actGrad(r, recKind);
+      store<f32>(dr + u + o, dr_);
+      store<f32>(zr + o, load<f32>(dr + o));
+      store<f32>(zr + u + o, dr_);
+      store<f32>(dhPrev + row + o, load<f32>(dhPrev + row + o) + d * r);
+    }
+  }
+}
+
+/**
+ * Backward of the reset-after step's gates, after gru_output_backward_f32 wrote dx's z and h blocks:
+ * writes dx's r block and drp [batch, 3u], the gradient of hPrev·U + recurrent bias (z and r blocks
+ * as dx's, the h block dhh·r). rph is the step's rp h block (kept from the forward pass).
+ */
+export function gru_reset_after_backward_f32(dx: usize, drp: usize, gates: usize, rp: usize, batch: i32, units: i32, recKind: i32): void {
+  for (let b = 0; b < batch; b++) {
+    const gr = gates + ((<usize>b * <usize>units * 3) << 2), dr = dx + ((<usize>b * <usize>units * 3) << 2), pr = rp + ((<usize>b * <usize>units * 3) << 2);
+    const out = drp + ((<usize>b * <usize>units * 3) << 2);
+    for (let j = 0; j < units; j++) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const r = load<f32>(gr + u + o), dhh = load<f32>(dr + 2 * u + o);
+      const dr_ = dhh * load<f32>(pr + 2 * u + o) * actGrad(r, recKind);
+      store<f32>(dr + u + o, dr_);
+      store<f32>(out + o, load<f32>(dr + o));
+      store<f32>(out + u + o, dr_);
+      store<f32>(out + 2 * u + o, dhh * r);
+    }
+  }
+}

@@ -5,7 +5,7 @@ export type { MemoryInfo } from './arena.js';
 export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray, type NestedNumbers, type NumericArray } from './tensor.js';
 export { add, sub, mul, sum, mean, scale, maximum, minimum } from './ops/elementwise.js';
 export { concat, zeroPad2d, upSample2d, argMax } from './ops/shape.js';
-export { simpleRnn, lstm, embeddingLookup, type RecurrentOptions, type RecurrentActivation } from './ops/recurrent.js';
+export { simpleRnn, lstm, gru, embeddingLookup, type RecurrentOptions, type GruOptions, type RecurrentActivation } from './ops/recurrent.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus } from './ops/activations.js';
 export {

@@ -27,10 +27,14 @@ describe('recurrent layers', () => {
     }
     const off = sequential([layers.lstm({ units: 2, inputShape: [3, 2], unitForgetBias: false })]);
     expect(Array.from(off.getWeights()[2]!)).toEqual(new Array(8).fill(0));
-    for (const x of [m, lstm, off]) x.dispose();
+    // GRU: Keras' resetAfter by default, an input and a recurrent bias.
+    const g = sequential([layers.gru({ units: 2, inputShape: [3, 2] })]), g1 = sequential([layers.gru({ units: 2, inputShape: [3, 2], resetAfter: false })]);
+    expect(g.weightSpecs().map((w) => w.shape)).toEqual([[2, 6], [2, 6], [2, 6]]);
+    expect(g1.weightSpecs().map((w) => w.shape)).toEqual([[2, 6], [2, 6], [6]]);
+    for (const x of [m, lstm, off, g, g1]) x.dispose();
   });
 
-  test('embedding → LSTM learns which of two tokens came first; save and load give the same outputs', async () => {
+  for (const cell of ['lstm', 'gru'] as const) test(`embedding → ${cell} learns which of two tokens came first; save and load give the same outputs`, async () => {
     // Sequences of 8 tokens from 1..9 with one 1 and one 2 somewhere: the label is whether the 1 comes first.
     const n = 256, steps = 8;
     const x: number[][] = [], y: number[] = [];
@@ -42,7 +46,7 @@ describe('recurrent layers', () => {
     }
     const m = sequential([
       layers.embedding({ inputDim: 10, outputDim: 8, inputShape: [steps] }),
-      layers.lstm({ units: 16 }),
+      layers[cell]({ units: 16 }),
       layers.dense({ units: 1, activation: 'sigmoid' }),
     ]);
     m.compile({ optimizer: optimizers.adam(0.01), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
@@ -52,7 +56,8 @@ describe('recurrent layers', () => {
     const again = fromArtifacts(m.toArtifacts());
     const [p, q] = [m.predict(x.slice(0, 8)) as Tensor, again.predict(x.slice(0, 8)) as Tensor];
     expect(q.toArray()).toEqual(p.toArray());
-    expect(again.summary({ printFn: () => {} })).toMatch(/lstm_\d+ \(LSTM\)\s+\(None, 16\)\s+1,600/);
+    // LSTM: 4·(8·16 + 16·16 + 16) parameters; GRU with resetAfter: 3·(8·16 + 16·16) + 2·3·16.
+    expect(again.summary({ printFn: () => {} })).toMatch(cell === 'lstm' ? /lstm_\d+ \(LSTM\)\s+\(None, 16\)\s+1,600/ : /gru_\d+ \(GRU\)\s+\(None, 16\)\s+1,248/);
     p.dispose(); q.dispose(); again.dispose();
     expect(memory().bytes).toBe(bytes);
     // An index outside the table: INVALID_LABEL naming the sample and position, before any step.

@@ -137,6 +137,13 @@ describe('the same graph in TF.js layers: loss and every weight gradient of a st
     return L.simpleRNN!({ units: 2, activation: 'relu', recurrentInitializer: 'glorotUniform', returnSequences: true, name: 'p_rnn_relu' }).apply(a);
   }, 'mse', 3);
 
+  // TF.js' GRU is Keras' resetAfter: false form (ours defaults to Keras' resetAfter: true, checked
+  // against the float64 reference of Keras' formula in ops/recurrent.test.ts).
+  check('a GRU (resetAfter false) over a sequence, then one going backwards', [5, 4], [3], (x, L) => {
+    const a = L.gru!({ units: 6, recurrentActivation: 'sigmoid', resetAfter: false, returnSequences: true, recurrentInitializer: 'glorotUniform', name: 'p_gru_a' }).apply(x);
+    return L.gru!({ units: 3, recurrentActivation: 'hardSigmoid', resetAfter: false, goBackwards: true, recurrentInitializer: 'glorotUniform', name: 'p_gru_b' }).apply(a);
+  }, 'mse', 3);
+
   // TF.js' wasm backend cannot train an embedding (no UnsortedSegmentSum kernel); its cpu backend can.
   check('embedding → LSTM → softmax', [6], [4], (x, L) => {
     const e = L.embedding!({ inputDim: 11, outputDim: 5, name: 'p_emb' }).apply(x);

@@ -9,7 +9,7 @@ import { Activation, type ActivationConfig } from './activation.js';
 import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
-import { Embedding, LSTM, SimpleRNN, type EmbeddingConfig, type LstmConfig, type RecurrentLayerConfig } from './recurrent.js';
+import { Embedding, GRU, LSTM, SimpleRNN, type EmbeddingConfig, type GruConfig, type LstmConfig, type RecurrentLayerConfig } from './recurrent.js';
 import {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
 } from './normalization.js';
@@ -27,13 +27,13 @@ export {
 } from './conv.js';
 export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, type MergeConfig, type ConcatenateConfig } from './merge.js';
 export { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig } from './shape.js';
-export { SimpleRNN, LSTM, Embedding, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type EmbeddingConfig } from './recurrent.js';
+export { SimpleRNN, LSTM, GRU, Embedding, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type GruConfig, type EmbeddingConfig } from './recurrent.js';
 
 /** Every layer class by its Keras class name: the one list the loader reads. */
 export const LAYER_CLASSES = {
   Dense, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D,
   Dropout, Activation, BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-  SimpleRNN, LSTM, Embedding,
+  SimpleRNN, LSTM, GRU, Embedding,
 };
 
 /** Layer constructors: layers.dense({ units, activation }) and the rest. */
@@ -84,6 +84,8 @@ export const layers = {
   simpleRNN: (config: RecurrentLayerConfig): SimpleRNN => new SimpleRNN(config),
   /** A long short-term memory layer over [steps, features] samples. */
   lstm: (config: LstmConfig): LSTM => new LSTM(config),
+  /** A gated recurrent unit layer over [steps, features] samples (resetAfter true by default, as Keras). */
+  gru: (config: GruConfig): GRU => new GRU(config),
   /** Integer indices [steps] → rows of a learned table [steps, outputDim]. */
   embedding: (config: EmbeddingConfig): Embedding => new Embedding(config),
 };

@@ -4,7 +4,7 @@
 import { invalid, shapeError, fmtShape } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
 import { booleanOption, describe, numberOption } from '../options.js';
-import { embeddingLookup, lstm, simpleRnn, type RecurrentActivation } from '../ops/recurrent.js';
+import { embeddingLookup, gru, lstm, simpleRnn, type RecurrentActivation } from '../ops/recurrent.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
 import type { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
@@ -97,8 +97,13 @@ export abstract class RecurrentLayer extends Layer {
       { name: 'kernel', shape: [features, w], initializer: this.kernelInitializer, fanIn: features, fanOut: w, regularizer: this.kernelRegularizer },
       { name: 'recurrent_kernel', shape: [u, w], initializer: this.recurrentInitializer, fanIn: u, fanOut: w, regularizer: this.recurrentRegularizer },
     ];
-    if (this.useBias) weights.push({ name: 'bias', shape: [w], initializer: this.biasInitializer, fanIn: w, fanOut: w, regularizer: this.biasRegularizer, afterInit: this.biasAfterInit() });
+    if (this.useBias) weights.push({ name: 'bias', shape: this.biasShape(w), initializer: this.biasInitializer, fanIn: w, fanOut: w, regularizer: this.biasRegularizer, afterInit: this.biasAfterInit() });
     return { outputShape: this.returnSequences ? [steps, u] : [u], weights };
+  }
+
+  /** The bias' shape for `width` = gates·units. */
+  protected biasShape(width: number): number[] {
+    return [width];
   }
 
   /** Runs on the bias after its initializer (LSTM's unitForgetBias). */
@@ -160,6 +165,48 @@ export class LSTM extends RecurrentLayer {
     const [kernel, recurrent, bias] = this.weights;
     return lstm(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards: this.goBackwards,
+    });
+  }
+}
+
+/** Options of layers.gru(). */
+export interface GruConfig extends RecurrentLayerConfig {
+  /** The gates' activation (default 'sigmoid' as Keras; TF.js' default is 'hardSigmoid'). */
+  recurrentActivation?: RecurrentActivation;
+  /**
+   * Apply the reset gate after the recurrent product, with its own recurrent bias (bias [2, 3·units]):
+   * Keras' default (true); TF.js' GRU is the other form (false, bias [3·units]).
+   */
+  resetAfter?: boolean;
+}
+
+/** Gated recurrent unit (Cho et al., 2014), Keras' formulation and weight layout (gates z, r, h). */
+export class GRU extends RecurrentLayer {
+  readonly className = 'GRU';
+  static override readonly options = [...RecurrentLayer.options, 'recurrentActivation', 'resetAfter'];
+  protected readonly gates = 3;
+  readonly recurrentActivation: RecurrentActivation;
+  readonly resetAfter: boolean;
+
+  constructor(config: GruConfig) {
+    super(config, 'gru');
+    this.recurrentActivation = activationArg(this.name, 'recurrentActivation', config.recurrentActivation ?? 'sigmoid');
+    this.resetAfter = config.resetAfter === undefined || booleanOption(this.name, 'resetAfter', config.resetAfter);
+  }
+
+  protected override biasShape(width: number): number[] {
+    return this.resetAfter ? [2, width] : [width];
+  }
+
+  protected override options(): Record<string, unknown> {
+    return { ...super.options(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
+  }
+
+  call(x: Tensor): Tensor {
+    const [kernel, recurrent, bias] = this.weights;
+    return gru(x, kernel!, recurrent!, bias ?? null, {
+      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences,
+      goBackwards: this.goBackwards, resetAfter: this.resetAfter,
     });
   }
 }

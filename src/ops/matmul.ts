@@ -75,9 +75,9 @@ export function checkBias(op: string, bias: Tensor | null, n: number): void {
   }
 }
 
-/** out[m×n] = relu?(a[m×k]·b[k×n] + bias), all byte addresses. */
-export function biasGemm(out: number, a: number, b: number, bias: Tensor | null, relu: boolean, m: number, n: number, k: number): void {
-  wasm().gemm_nn_bias_f32(out, a, b, bias?.ptr ?? 0, m, n, k, +relu, workspace(m, n, k));
+/** out[m×n] = relu?(a[m×k]·b[k×n] + bias), all byte addresses (bias a tensor, an address, or none). */
+export function biasGemm(out: number, a: number, b: number, bias: Tensor | number | null, relu: boolean, m: number, n: number, k: number): void {
+  wasm().gemm_nn_bias_f32(out, a, b, typeof bias === 'number' ? bias : bias?.ptr ?? 0, m, n, k, +relu, workspace(m, n, k));
 }
 
 /** out = relu?(windows(x) · filter + bias) for a stride-1 'valid' convolution with KH·KW·C ≤ 256, no im2col. */

@@ -156,6 +156,122 @@ export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: T
   return recurrent('lstm', x, kernel, recurrentKernel, bias, options, 4);
 }
 
+/** Options of gru(). */
+export interface GruOptions extends RecurrentOptions {
+  /** Apply the reset gate after the recurrent product, with a separate recurrent bias (default true, as Keras; TF.js' GRU is false). */
+  resetAfter?: boolean;
+}
+
+/**
+ * A GRU over x [batch, steps, features], Keras' formulation and layout: kernel [features, 3·units],
+ * recurrentKernel [units, 3·units], gate blocks z, r, h; z, r = recurrentActivation(·),
+ * h_t = z·h_{t-1} + (1 - z)·activation(x·W_h + (r·h_{t-1})·U_h + b_h), bias [3·units]; with resetAfter
+ * (Keras' default) hh = activation(x·W_h + b_h + r·(h_{t-1}·U_h + b'_h)) and bias [2, 3·units]
+ * (input bias, then recurrent bias).
+ */
+export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options?: GruOptions): Tensor {
+  const op = 'gru';
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter']);
+  const act = kind(op, 'activation', o.activation ?? 'tanh');
+  const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
+  const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
+  const resetAfter = o.resetAfter === undefined || booleanOption(op, 'resetAfter', o.resetAfter);
+  const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, null, 3);
+  const u = units, w = 3 * u;
+  if (bias && !(resetAfter ? bias.shape.length === 2 && bias.shape[0] === 2 && bias.shape[1] === w : bias.shape.length === 1 && bias.shape[0] === w)) {
+    throw shapeError(`${op}: bias must be ${resetAfter ? `[2, ${w}] (input and recurrent bias, resetAfter)` : `[${w}]`}, got ${fmtShape(bias.shape)}`);
+  }
+  const k = wasm(), rows = steps * batch, stepZ = batch * w, stepH = batch * u, U = recurrentKernel.ptr;
+  const recBias = bias && resetAfter ? bias.ptr + w * 4 : 0;
+  const buffers = new Buffers();
+  let out: Tensor;
+  // Time-major input; x·W + b per step (then the step's activated z, r, hh); h_0..h_steps; per step
+  // r·h_{t-1} (without resetAfter) or h_{t-1}·U + recurrent bias (with it).
+  const xt = buffers.take(rows * features), xz = buffers.take(rows * w), hs = buffers.take((steps + 1) * stepH);
+  const kept = buffers.take(resetAfter ? rows * w : rows * u);
+  // Without resetAfter, U's z|r block and h block as contiguous matrices, and per-step scratch.
+  const Uzr = resetAfter ? 0 : buffers.take(u * 2 * u), Uh = resetAfter ? 0 : buffers.take(u * u);
+  const zr = resetAfter ? 0 : buffers.take(batch * 2 * u), hp = resetAfter ? 0 : buffers.take(stepH);
+  try {
+    k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
+    biasGemm(xz, xt, kernel.ptr, bias ? bias.ptr : null, false, rows, w, features);
+    k.fill_f32(hs, stepH, 0);
+    if (!resetAfter) {
+      k.copy_cols_f32(Uzr, U, u, w, 0, 2 * u, 0);
+      k.copy_cols_f32(Uh, U, u, w, 2 * u, u, 0);
+    }
+    for (let t = 0; t < steps; t++) {
+      const xzt = xz + t * stepZ * 4, hPrev = hs + t * stepH * 4, h = hPrev + stepH * 4;
+      if (resetAfter) {
+        const rp = kept + t * stepZ * 4;
+        biasGemm(rp, hPrev, U, recBias, false, batch, w, u);
+        k.gru_reset_after_forward_f32(h, xzt, rp, hPrev, batch, u, act, rec);
+      } else {
+        const rh = kept + t * stepH * 4;
+        gemm(k.gemm_nn_f32, zr, hPrev, Uzr, batch, 2 * u, u, false);
+        k.gru_gates_forward_f32(xzt, rh, zr, hPrev, batch, u, rec);
+        gemm(k.gemm_nn_f32, hp, rh, Uh, batch, u, u, false);
+        k.gru_output_forward_f32(h, xzt, hp, hPrev, batch, u, act);
+      }
+    }
+    out = Tensor.empty(returnSequences ? [batch, steps, u] : [batch, u]);
+    if (returnSequences) k.to_batch_major_f32(out.ptr, hs + stepH * 4, batch, steps, u, 0, 0);
+    else new Float32Array(heap().memory.buffer, out.ptr, stepH).set(new Float32Array(heap().memory.buffer, hs + steps * stepH * 4, stepH));
+  } catch (e) {
+    buffers.free();
+    throw e;
+  }
+  out.onDispose(() => buffers.free());
+  return out.recordBackward(bias ? [x, kernel, recurrentKernel, bias] : [x, kernel, recurrentKernel], () => {
+    const scratch = new Buffers();
+    try {
+      const dz = scratch.take(rows * w), dhs = scratch.take(rows * u);
+      let dh = scratch.take(stepH), dhPrev = scratch.take(stepH);
+      const dhh = scratch.take(stepH), dr = resetAfter ? scratch.take(stepZ) : scratch.take(stepH), dzr = resetAfter ? 0 : scratch.take(batch * 2 * u);
+      const dUzr = resetAfter ? 0 : scratch.take(u * 2 * u), dUh = resetAfter ? 0 : scratch.take(u * u);
+      k.fill_f32(dhs, rows * u, 0);
+      if (returnSequences) k.to_time_major_f32(dhs, out.gradPtr(), batch, steps, u, 0, 0);
+      else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, out.gradPtr(), stepH));
+      k.fill_f32(dh, stepH, 0);
+      if (!resetAfter) { k.fill_f32(dUzr, u * 2 * u, 0); k.fill_f32(dUh, u * u, 0); }
+      const dU = recurrentKernel.requiresGrad ? recurrentKernel.gradPtr() : 0;
+      const dRecBias = bias?.requiresGrad && resetAfter ? bias.gradPtr() + w * 4 : 0;
+      for (let t = steps - 1; t >= 0; t--) {
+        const dzt = dz + t * stepZ * 4, xzt = xz + t * stepZ * 4, hPrev = hs + t * stepH * 4;
+        k.axpy_f32(dh, dhs + t * stepH * 4, stepH, 1);
+        k.gru_output_backward_f32(dzt, dhh, dhPrev, dh, xzt, hPrev, batch, u, act, rec);
+        if (resetAfter) {
+          k.gru_reset_after_backward_f32(dzt, dr, xzt, kept + t * stepZ * 4, batch, u, rec);
+          if (dU) gemm(k.gemm_tn_f32, dU, hPrev, dr, u, w, batch, true);          // dU += hPrevᵀ·drp
+          if (dRecBias) k.colsum_backward_f32(dRecBias, dr, batch, w, 1);
+          gemm(k.gemm_nt_f32, dhPrev, dr, U, batch, u, w, true);                   // dhPrev += drp·Uᵀ
+        } else {
+          const rh = kept + t * stepH * 4;
+          gemm(k.gemm_nt_f32, dr, dhh, Uh, batch, u, u, false);                    // d(r·hPrev) = dhh·U_hᵀ
+          gemm(k.gemm_tn_f32, dUh, rh, dhh, u, u, batch, true);                    // dU_h += (r·hPrev)ᵀ·dhh
+          k.gru_gates_backward_f32(dzt, dzr, dhPrev, dr, xzt, hPrev, batch, u, rec);
+          gemm(k.gemm_tn_f32, dUzr, hPrev, dzr, u, 2 * u, batch, true);            // dU_zr += hPrevᵀ·dzr
+          gemm(k.gemm_nt_f32, dhPrev, dzr, Uzr, batch, u, 2 * u, true);            // dhPrev += dzr·U_zrᵀ
+        }
+        [dh, dhPrev] = [dhPrev, dh];
+      }
+      if (dU && !resetAfter) {
+        k.put_cols_f32(dU, dUzr, u, w, 0, 2 * u, 1);
+        k.put_cols_f32(dU, dUh, u, w, 2 * u, u, 1);
+      }
+      if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, w, rows, true);
+      if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, w, 1);
+      if (x.requiresGrad) {
+        const dxt = scratch.take(rows * features);
+        gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, w, false);
+        k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
+      }
+    } finally {
+      scratch.free();
+    }
+  });
+}
+
 /**
  * Rows of `table` [inputDim, outputDim] picked by integer `indices` of any shape: [...indices.shape,
  * outputDim]. Indices outside [0, inputDim) or not integers throw INVALID_LABEL before anything runs;

@@ -2,7 +2,7 @@
 // gradient checks (x, kernel, recurrent kernel, bias) at odd sizes: batch 3, steps 5, features 7,
 // units 9, and the options that change the pass (returnSequences, goBackwards, activations).
 import { describe, expect, test } from 'vitest';
-import { WasmgradError, embeddingLookup, lstm, memory, simpleRnn, sum, tensor, tidy, variable } from '../../src/index.js';
+import { WasmgradError, embeddingLookup, gru, lstm, memory, simpleRnn, sum, tensor, tidy, variable } from '../../src/index.js';
 import { expectClose, gradcheck, randArray } from '../helpers.js';
 
 type Act = 'tanh' | 'relu' | 'linear' | 'sigmoid' | 'hardSigmoid';
@@ -11,7 +11,7 @@ const ACT: Record<Act, (x: number) => number> = {
   hardSigmoid: (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5)),
 };
 
-interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean }
+interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean }
 
 // The float64 reference: x [b, s, f], W [f, g·u], U [u, g·u], bias [g·u]; g = 1 (SimpleRNN) or 4 (LSTM).
 function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float64Array, bias: Float64Array | null,
@@ -32,6 +32,23 @@ function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float6
       }
       if (gates === 1) {
         h = z.map(act);
+      } else if (gates === 3) {
+        // z holds x·W + b_input + h·U; the GRU needs the parts apart.
+        const xp = new Array<number>(w).fill(0), hp = new Array<number>(w).fill(0);
+        for (let j = 0; j < w; j++) {
+          let xv = bias ? bias[j]! : 0, hv = bias && o.resetAfter !== false ? bias[w + j]! : 0;
+          for (let i = 0; i < f; i++) xv += x[(n * s + t) * f + i]! * W[i * w + j]!;
+          for (let i = 0; i < u; i++) hv += h[i]! * U[i * w + j]!;
+          xp[j] = xv; hp[j] = hv;
+        }
+        const zg = h.map((_, j) => rec(xp[j]! + hp[j]!)), rg = h.map((_, j) => rec(xp[u + j]! + hp[u + j]!));
+        const hh = h.map((_, j) => {
+          if (o.resetAfter !== false) return act(xp[2 * u + j]! + rg[j]! * hp[2 * u + j]!);
+          let v = xp[2 * u + j]!;
+          for (let i = 0; i < u; i++) v += rg[i]! * h[i]! * U[i * w + 2 * u + j]!;
+          return act(v);
+        });
+        h = h.map((hv, j) => zg[j]! * hv + (1 - zg[j]!) * hh[j]!);
       } else {
         const nc = new Array<number>(u), nh = new Array<number>(u);
         for (let j = 0; j < u; j++) {
@@ -50,22 +67,27 @@ function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float6
 
 const B = 3, S = 5, F = 7, U = 9;
 
-for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm]] as const) {
+// A GRU with resetAfter (its default) has an input and a recurrent bias: [2, 3·units].
+const biasShape = (gates: number, w: number, o: Opts) => (gates === 3 && o.resetAfter !== false ? [2, w] : [w]);
+
+for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm], [3, 'gru', gru]] as const) {
   describe(`${name} against the float64 reference`, () => {
     const cases: Opts[] = [
       {}, { returnSequences: true }, { goBackwards: true }, { returnSequences: true, goBackwards: true },
       gates === 1 ? { activation: 'relu', returnSequences: true } : { recurrentActivation: 'hardSigmoid', returnSequences: true },
       gates === 1 ? { activation: 'sigmoid' } : { activation: 'linear', goBackwards: true },
+      ...(gates === 3 ? [{ resetAfter: false }, { resetAfter: false, returnSequences: true, goBackwards: true }, { resetAfter: false, recurrentActivation: 'hardSigmoid' as Act }] : []),
     ];
     for (const o of cases) {
       test(`batch ${B}, steps ${S}, features ${F}, units ${U}, ${JSON.stringify(o)}`, () => {
-        const w = gates * U;
-        const xd = randArray(B * S * F, 11), Wd = randArray(F * w, 12, -0.5, 0.5), Ud = randArray(U * w, 13, -0.5, 0.5), bd = randArray(w, 14, -0.2, 0.2);
+        const w = gates * U, bShape = biasShape(gates, w, o);
+        const xd = randArray(B * S * F, 11), Wd = randArray(F * w, 12, -0.5, 0.5), Ud = randArray(U * w, 13, -0.5, 0.5);
+        const bd = randArray(bShape.reduce((a, c) => a * c, 1), 14, -0.2, 0.2);
         const want = refRecurrent(gates, Float64Array.from(xd), Float64Array.from(Wd), Float64Array.from(Ud), Float64Array.from(bd), [B, S, F], U, o);
-        tidy(() => expectClose(op(tensor(xd, [B, S, F]), tensor(Wd, [F, w]), tensor(Ud, [U, w]), tensor(bd, [w]), o).toArray(), want, 1e-4, 1e-5));
+        tidy(() => expectClose(op(tensor(xd, [B, S, F]), tensor(Wd, [F, w]), tensor(Ud, [U, w]), tensor(bd, bShape), o).toArray(), want, 1e-4, 1e-5));
         gradcheck((x, W, R, b) => op(x!, W!, R!, b!, o),
           (x, W, R, b) => refRecurrent(gates, x!, W!, R!, b!, [B, S, F], U, o),
-          [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: [w] }]);
+          [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape }]);
       });
     }
 
@@ -81,7 +103,8 @@ for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm]]
     test('a 1,000-step sequence runs forward and backward (no recursion, no growth between calls)', () => {
       const steps = 1000, w = gates * 4;
       const x = tensor(randArray(2 * steps * 3, 31), [2, steps, 3]), W = variable(randArray(3 * w, 32, -0.3, 0.3), [3, w]);
-      const R = variable(randArray(4 * w, 33, -0.3, 0.3), [4, w]), b = variable(new Float32Array(w), [w]);
+      const R = variable(randArray(4 * w, 33, -0.3, 0.3), [4, w]), bShape = biasShape(gates, w, {});
+      const b = variable(new Float32Array(bShape.reduce((a, c) => a * c, 1)), bShape);
       const step = () => tidy(() => { const l = sum(op(x, W, R, b)); l.backward(); return l.item(); });
       const first = step();
       const bytes = memory().bytes;
