@@ -4,18 +4,83 @@
 // blocks i, f, c, o. Activations by kind: 0 tanh, 1 relu, 2 linear, 3 sigmoid, 4 hardSigmoid
 // (TF.js' clip(0.2·x + 0.5, 0, 1)). The step kernels write their outputs (scratch buffers the host
 // reuses every step); the embedding's backward accumulates, as every op's backward does.
-import { sigmoid } from "./activations";
+
+// exp in f32x4 lanes and one lane at a time, the same arithmetic in both (Cephes' expf: x = n·ln2 + r,
+// a degree-6 polynomial in r, times 2^n built in the exponent bits; about 1 ulp). wasm's f32 ops
+// round the same on every engine, so these give the same bits everywhere, faster than Mathf.exp.
+const LOG2E: f32 = 1.44269504088896341, LN2_HI: f32 = 0.693359375, LN2_LO: f32 = -2.12194440e-4;
+const P0: f32 = 1.9875691500e-4, P1: f32 = 1.3981999507e-3, P2: f32 = 8.3334519073e-3, P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1, P5: f32 = 5.0000001201e-1, EXP_HI: f32 = 88.3762626647949, EXP_LO: f32 = -87.3365447504;
+
+// @ts-ignore: decorator
+@inline function vexp(v: v128): v128 {
+  const x0 = f32x4.min(f32x4.max(v, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const n = f32x4.nearest(f32x4.mul(x0, f32x4.splat(LOG2E)));
+  const x = f32x4.sub(f32x4.sub(x0, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let y = f32x4.add(f32x4.mul(f32x4.splat(P0), x), f32x4.splat(P1));
+  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P2));
+  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P3));
+  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P4));
+  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P5));
+  y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(x, x)), x), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, scale);
+}
+
+// @ts-ignore: decorator
+@inline function sexp(v: f32): f32 {
+  const x0 = Mathf.min(Mathf.max(v, EXP_LO), EXP_HI);
+  const n = nearest<f32>(x0 * LOG2E);
+  const x = (x0 - n * LN2_HI) - n * LN2_LO;
+  let y = P0 * x + P1;
+  y = y * x + P2;
+  y = y * x + P3;
+  y = y * x + P4;
+  y = y * x + P5;
+  y = (y * (x * x) + x) + <f32>1;
+  return y * reinterpret<f32>((<i32>n + 127) << 23);
+}
+
+// Activations by kind (see the top of the file), lane-wise and scalar, the same arithmetic.
+// tanh(x) = sign(x)·(1 - e^(-2|x|)) / (1 + e^(-2|x|)); sigmoid(x) = 1 / (1 + e^(-x)).
+// @ts-ignore: decorator
+@inline function vact(v: v128, kind: i32): v128 {
+  const one = f32x4.splat(1);
+  if (kind == 0) {
+    const t = vexp(f32x4.mul(f32x4.abs(v), f32x4.splat(-2)));
+    const r = f32x4.div(f32x4.sub(one, t), f32x4.add(one, t));
+    return v128.or(r, v128.and(v, i32x4.splat(0x80000000)));
+  }
+  if (kind == 1) return f32x4.max(v, f32x4.splat(0));
+  if (kind == 2) return v;
+  if (kind == 3) return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(v))));
+  return f32x4.min(one, f32x4.max(f32x4.splat(0), f32x4.add(f32x4.mul(f32x4.splat(0.2), v), f32x4.splat(0.5))));
+}
 
 // @ts-ignore: decorator
 @inline function act(x: f32, kind: i32): f32 {
-  if (kind == 0) return Mathf.tanh(x);
+  if (kind == 0) {
+    const t = sexp(Mathf.abs(x) * <f32>-2);
+    const r = (<f32>1 - t) / (<f32>1 + t);
+    return reinterpret<f32>(reinterpret<i32>(r) | (reinterpret<i32>(x) & 0x80000000));
+  }
   if (kind == 1) return x > 0 ? x : 0;
   if (kind == 2) return x;
-  if (kind == 3) return sigmoid(x);
+  if (kind == 3) return <f32>1 / (<f32>1 + sexp(-x));
   return Mathf.min(1, Mathf.max(0, <f32>0.2 * x + <f32>0.5));
 }
 
-// The activation's derivative, from its output y.
+// The activation's derivative from its output y, lane-wise and scalar.
+// @ts-ignore: decorator
+@inline function vactGrad(y: v128, kind: i32): v128 {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  if (kind == 0) return f32x4.sub(one, f32x4.mul(y, y));
+  if (kind == 1) return v128.and(f32x4.gt(y, zero), one);
+  if (kind == 2) return one;
+  if (kind == 3) return f32x4.mul(y, f32x4.sub(one, y));
+  return v128.and(v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)), f32x4.splat(0.2));
+}
+
 // @ts-ignore: decorator
 @inline function actGrad(y: f32, kind: i32): f32 {
   if (kind == 0) return 1 - y * y;
@@ -68,7 +133,12 @@ export function to_batch_major_f32(out: usize, inp: usize, batch: i32, steps: i3
 
 /** h[k] = act(z[k]) for n elements (a SimpleRNN step; z already holds x·W + b + h·U). */
 export function rnn_step_forward_f32(h: usize, z: usize, n: i32, kind: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(h + o, vact(v128.load(z + o), kind));
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(h + o, act(load<f32>(z + o), kind));
   }
@@ -76,7 +146,12 @@ export function rnn_step_forward_f32(h: usize, z: usize, n: i32, kind: i32): voi
 
 /** dz[k] = act'(h[k]) · dh[k]: a SimpleRNN step's backward, from its output h. */
 export function rnn_step_backward_f32(dz: usize, h: usize, dh: usize, n: i32, kind: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dz + o, f32x4.mul(vactGrad(v128.load(h + o), kind), v128.load(dh + o)));
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(dz + o, actGrad(load<f32>(h + o), kind) * load<f32>(dh + o));
   }
@@ -87,14 +162,26 @@ export function rnn_step_backward_f32(dz: usize, h: usize, dh: usize, n: i32, ki
  * activated gates i, f, g, o (kept for the backward pass); c = f·cPrev + i·g and h = o·act(c).
  */
 export function lstm_step_forward_f32(h: usize, c: usize, z: usize, cPrev: usize, batch: i32, units: i32, kind: i32, recKind: i32): void {
+  const u = <usize>units << 2;
   for (let b = 0; b < batch; b++) {
     const zr = z + ((<usize>b * <usize>units * 4) << 2), row = (<usize>b * <usize>units) << 2;
-    for (let j = 0; j < units; j++) {
-      const o = <usize>j << 2, u = <usize>units << 2;
-      const i = act(load<f32>(zr + o), recKind);
-      const f = act(load<f32>(zr + u + o), recKind);
-      const g = act(load<f32>(zr + 2 * u + o), kind);
-      const og = act(load<f32>(zr + 3 * u + o), recKind);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2;
+      const i = vact(v128.load(zr + o), recKind), f = vact(v128.load(zr + u + o), recKind);
+      const g = vact(v128.load(zr + 2 * u + o), kind), og = vact(v128.load(zr + 3 * u + o), recKind);
+      v128.store(zr + o, i);
+      v128.store(zr + u + o, f);
+      v128.store(zr + 2 * u + o, g);
+      v128.store(zr + 3 * u + o, og);
+      const cn = f32x4.add(f32x4.mul(f, v128.load(cPrev + row + o)), f32x4.mul(i, g));
+      v128.store(c + row + o, cn);
+      v128.store(h + row + o, f32x4.mul(og, vact(cn, kind)));
+    }
+    for (; j < units; j++) {
+      const o = <usize>j << 2;
+      const i = act(load<f32>(zr + o), recKind), f = act(load<f32>(zr + u + o), recKind);
+      const g = act(load<f32>(zr + 2 * u + o), kind), og = act(load<f32>(zr + 3 * u + o), recKind);
       store<f32>(zr + o, i);
       store<f32>(zr + u + o, f);
       store<f32>(zr + 2 * u + o, g);
@@ -113,14 +200,26 @@ export function lstm_step_forward_f32(h: usize, c: usize, z: usize, cPrev: usize
  */
 export function lstm_step_backward_f32(dz: usize, dcPrev: usize, dh: usize, dc: usize, gates: usize, c: usize, cPrev: usize,
   batch: i32, units: i32, kind: i32, recKind: i32): void {
+  const u = <usize>units << 2;
   for (let b = 0; b < batch; b++) {
     const gr = gates + ((<usize>b * <usize>units * 4) << 2), dr = dz + ((<usize>b * <usize>units * 4) << 2);
     const row = (<usize>b * <usize>units) << 2;
-    for (let j = 0; j < units; j++) {
-      const o = <usize>j << 2, u = <usize>units << 2;
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2;
+      const i = v128.load(gr + o), f = v128.load(gr + u + o), g = v128.load(gr + 2 * u + o), og = v128.load(gr + 3 * u + o);
+      const ac = vact(v128.load(c + row + o), kind), d = v128.load(dh + row + o);
+      const dct = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(d, og), vactGrad(ac, kind)));
+      v128.store(dr + o, f32x4.mul(f32x4.mul(dct, g), vactGrad(i, recKind)));
+      v128.store(dr + u + o, f32x4.mul(f32x4.mul(dct, v128.load(cPrev + row + o)), vactGrad(f, recKind)));
+      v128.store(dr + 2 * u + o, f32x4.mul(f32x4.mul(dct, i), vactGrad(g, kind)));
+      v128.store(dr + 3 * u + o, f32x4.mul(f32x4.mul(d, ac), vactGrad(og, recKind)));
+      v128.store(dcPrev + row + o, f32x4.mul(dct, f));
+    }
+    for (; j < units; j++) {
+      const o = <usize>j << 2;
       const i = load<f32>(gr + o), f = load<f32>(gr + u + o), g = load<f32>(gr + 2 * u + o), og = load<f32>(gr + 3 * u + o);
-      const ac = act(load<f32>(c + row + o), kind);
-      const d = load<f32>(dh + row + o);
+      const ac = act(load<f32>(c + row + o), kind), d = load<f32>(dh + row + o);
       const dct = load<f32>(dc + row + o) + d * og * actGrad(ac, kind);
       store<f32>(dr + o, dct * g * actGrad(i, recKind));
       store<f32>(dr + u + o, dct * load<f32>(cPrev + row + o) * actGrad(f, recKind));
@@ -164,7 +263,16 @@ export function put_cols_f32(out: usize, inp: usize, rows: i32, cols: i32, start
 export function gru_gates_forward_f32(xz: usize, rh: usize, zr: usize, hPrev: usize, batch: i32, units: i32, recKind: i32): void {
   for (let b = 0; b < batch; b++) {
     const xr = xz + ((<usize>b * <usize>units * 3) << 2), pr = zr + ((<usize>b * <usize>units * 2) << 2), row = (<usize>b * <usize>units) << 2;
-    for (let j = 0; j < units; j++) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const z = vact(f32x4.add(v128.load(xr + o), v128.load(pr + o)), recKind);
+      const r = vact(f32x4.add(v128.load(xr + u + o), v128.load(pr + u + o)), recKind);
+      v128.store(xr + o, z);
+      v128.store(xr + u + o, r);
+      v128.store(rh + row + o, f32x4.mul(r, v128.load(hPrev + row + o)));
+    }
+    for (; j < units; j++) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const z = act(load<f32>(xr + o) + load<f32>(pr + o), recKind);
       const r = act(load<f32>(xr + u + o) + load<f32>(pr + u + o), recKind);
@@ -182,7 +290,15 @@ export function gru_gates_forward_f32(xz: usize, rh: usize, zr: usize, hPrev: us
 export function gru_output_forward_f32(h: usize, xz: usize, hp: usize, hPrev: usize, batch: i32, units: i32, kind: i32): void {
   for (let b = 0; b < batch; b++) {
     const xr = xz + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
-    for (let j = 0; j < units; j++) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const hh = vact(f32x4.add(v128.load(xr + 2 * u + o), v128.load(hp + row + o)), kind);
+      const z = v128.load(xr + o);
+      v128.store(xr + 2 * u + o, hh);
+      v128.store(h + row + o, f32x4.add(f32x4.mul(z, v128.load(hPrev + row + o)), f32x4.mul(f32x4.sub(f32x4.splat(1), z), hh)));
+    }
+    for (; j < units; j++) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const hh = act(load<f32>(xr + 2 * u + o) + load<f32>(hp + row + o), kind);
       const z = load<f32>(xr + o);
@@ -199,7 +315,18 @@ export function gru_output_forward_f32(h: usize, xz: usize, hp: usize, hPrev: us
 export function gru_reset_after_forward_f32(h: usize, xz: usize, rp: usize, hPrev: usize, batch: i32, units: i32, kind: i32, recKind: i32): void {
   for (let b = 0; b < batch; b++) {
     const xr = xz + ((<usize>b * <usize>units * 3) << 2), pr = rp + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
-    for (let j = 0; j < units; j++) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const z = vact(f32x4.add(v128.load(xr + o), v128.load(pr + o)), recKind);
+      const r = vact(f32x4.add(v128.load(xr + u + o), v128.load(pr + u + o)), recKind);
+      const hh = vact(f32x4.add(v128.load(xr + 2 * u + o), f32x4.mul(r, v128.load(pr + 2 * u + o))), kind);
+      v128.store(xr + o, z);
+      v128.store(xr + u + o, r);
+      v128.store(xr + 2 * u + o, hh);
+      v128.store(h + row + o, f32x4.add(f32x4.mul(z, v128.load(hPrev + row + o)), f32x4.mul(f32x4.sub(f32x4.splat(1), z), hh)));
+    }
+    for (; j < units; j++) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const z = act(load<f32>(xr + o) + load<f32>(pr + o), recKind);
       const r = act(load<f32>(xr + u + o) + load<f32>(pr + u + o), recKind);

@@ -123,9 +123,10 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
         } else {
           k.rnn_step_backward_f32(dzt, hPrev + stepH * 4, dh, stepH, act);
         }
-        if (dU) gemm(k.gemm_tn_f32, dU, hPrev, dzt, units, width, batch, true);  // dU += hPrevᵀ·dz
         if (t > 0) gemm(k.gemm_nt_f32, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ
       }
+      // dU += Σ_t h_{t-1}ᵀ·dz_t as one product over all steps (h_0..h_{steps-1} are contiguous).
+      if (dU) gemm(k.gemm_tn_f32, dU, hs, dz, units, width, rows, true);
       if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, width, rows, true); // dW += xᵀ·dz
       if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, width, 1);
       if (x.requiresGrad) {
@@ -227,7 +228,8 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     try {
       const dz = scratch.take(rows * w), dhs = scratch.take(rows * u);
       let dh = scratch.take(stepH), dhPrev = scratch.take(stepH);
-      const dhh = scratch.take(stepH), dr = resetAfter ? scratch.take(stepZ) : scratch.take(stepH), dzr = resetAfter ? 0 : scratch.take(batch * 2 * u);
+      // With resetAfter, every step's gradient of hPrev·U + recurrent bias (for one dU product at the end).
+      const dhh = scratch.take(stepH), dr = resetAfter ? scratch.take(rows * w) : scratch.take(stepH), dzr = resetAfter ? 0 : scratch.take(batch * 2 * u);
       const dUzr = resetAfter ? 0 : scratch.take(u * 2 * u), dUh = resetAfter ? 0 : scratch.take(u * u);
       k.fill_f32(dhs, rows * u, 0);
       if (returnSequences) k.to_time_major_f32(dhs, out.gradPtr(), batch, steps, u, 0, 0);
@@ -241,10 +243,9 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         k.axpy_f32(dh, dhs + t * stepH * 4, stepH, 1);
         k.gru_output_backward_f32(dzt, dhh, dhPrev, dh, xzt, hPrev, batch, u, act, rec);
         if (resetAfter) {
-          k.gru_reset_after_backward_f32(dzt, dr, xzt, kept + t * stepZ * 4, batch, u, rec);
-          if (dU) gemm(k.gemm_tn_f32, dU, hPrev, dr, u, w, batch, true);          // dU += hPrevᵀ·drp
-          if (dRecBias) k.colsum_backward_f32(dRecBias, dr, batch, w, 1);
-          gemm(k.gemm_nt_f32, dhPrev, dr, U, batch, u, w, true);                   // dhPrev += drp·Uᵀ
+          const drp = dr + t * stepZ * 4;
+          k.gru_reset_after_backward_f32(dzt, drp, xzt, kept + t * stepZ * 4, batch, u, rec);
+          gemm(k.gemm_nt_f32, dhPrev, drp, U, batch, u, w, true);                  // dhPrev += drp·Uᵀ
         } else {
           const rh = kept + t * stepH * 4;
           gemm(k.gemm_nt_f32, dr, dhh, Uh, batch, u, u, false);                    // d(r·hPrev) = dhh·U_hᵀ
@@ -254,6 +255,10 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
           gemm(k.gemm_nt_f32, dhPrev, dzr, Uzr, batch, u, 2 * u, true);            // dhPrev += dzr·U_zrᵀ
         }
         [dh, dhPrev] = [dhPrev, dh];
+      }
+      if (resetAfter) {
+        if (dU) gemm(k.gemm_tn_f32, dU, hs, dr, u, w, rows, true);                 // dU += Σ_t hPrevᵀ·drp_t
+        if (dRecBias) k.colsum_backward_f32(dRecBias, dr, rows, w, 1);
       }
       if (dU && !resetAfter) {
         k.put_cols_f32(dU, dUzr, u, w, 0, 2 * u, 1);
