@@ -3,7 +3,7 @@
 // median and the min-max of the repetitions. Writes bench/RESULTS.md.
 //
 //   BENCH_REPS=7          repetitions per contender (default 7)
-//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, startup)
+//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, recurrent, startup)
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -419,6 +419,85 @@ if (want('lenet')) {
     '', 'The shim (bench/run.ts) runs `Conv2DBackpropFilter` as the wasm backend\'s own `Conv3DBackpropFilterV2` on a depth of 1; every other kernel is TF.js wasm\'s.',
   ]);
   model.dispose(); X.dispose(); Y.dispose(); tx.dispose(); ty.dispose(); wx.dispose(); wy.dispose();
+  await tf.setBackend('wasm');
+}
+
+// ───────────────────────────────────────────── recurrent layers
+if (want('recurrent')) {
+  const { train } = await wg.loadMnist();
+  type Cell = 'lstm' | 'gru' | 'simpleRNN';
+  // One definition for both libraries, the same formula: sigmoid gates (Keras' default; TF.js'
+  // is hardSigmoid), a GRU without resetAfter (TF.js' only form). TF.js' orthogonal initializer
+  // throws in this version, so its recurrent kernels start from glorotUniform.
+  const cellConfig = (cell: Cell, units: number, tfjs: boolean) => ({
+    units, ...(cell === 'simpleRNN' ? {} : { recurrentActivation: 'sigmoid' }), ...(cell === 'gru' ? { resetAfter: false } : {}),
+    ...(tfjs ? { recurrentInitializer: 'glorotUniform' } : {}),
+  });
+  // Training FLOPs per sample: forward 2·steps·(features + units)·gates·units, backward twice that.
+  const flops = (gates: number, steps: number, features: number, units: number) => 3 * 2 * steps * (features + units) * gates * units;
+  const rows: string[] = [];
+  const notes: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const caseOf = async (label: string, build: (L: any, tfjs: boolean) => unknown[], xs: Float32Array, xShape: number[], ys: Float32Array, n: number, nWasm: number, nCpu: number, gflopPerSample: number) => {
+    const model = wg.sequential(build(wg.layers, false) as never);
+    model.compile({ optimizer: wg.optimizers.adam(0.001), loss: 'categoricalCrossentropy' });
+    const X = wg.tensor(xs.subarray(0, n * xShape.reduce((a, b) => a * b, 1)), [n, ...xShape]), Y = wg.tensor(ys.subarray(0, n * 10), [n, 10]);
+    const h = await model.fit(X, Y, { epochs: 2, batchSize: 64, seed: 0, verbose: 0 });
+    const losses = [`wasmgrad ${h.history.loss!.map((v) => v.toFixed(3)).join(' → ')}`];
+    if (!(h.history.loss![1]! < h.history.loss![0]!)) throw new Error(`${label}: wasmgrad did not lower the loss: not timing it`);
+    const theirs: { be: string; n: number; run: () => Promise<unknown> }[] = [];
+    let wasmError = '';
+    for (const [be, m] of [['wasm', nWasm], ['cpu', nCpu]] as const) {
+      await tf.setBackend(be);
+      const tm = tfl.sequential({ layers: build(tfl.layers, true) as tfl.layers.Layer[] });
+      tm.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy' });
+      const tx = tf.tensor(xs.subarray(0, m * xShape.reduce((a, b) => a * b, 1)), [m, ...xShape]), ty = tf.tensor2d(ys.subarray(0, m * 10), [m, 10]);
+      try {
+        const th = await tm.fit(tx, ty, { epochs: 2, batchSize: 64, verbose: 0 });
+        const tl = th.history.loss as number[];
+        losses.push(`TF.js ${be} ${tl.map((v) => v.toFixed(3)).join(' → ')}`);
+        theirs.push({ be, n: m, run: () => tm.fit(tx, ty, { epochs: 1, batchSize: 64, verbose: 0 }) });
+      } catch (e) {
+        if (be !== 'wasm') throw e;
+        wasmError = (e as Error).message.split('\n')[0]!;
+      }
+    }
+    const runs = [{ n, run: () => model.fit(X, Y, { epochs: 1, batchSize: 64, verbose: 0 }), before: () => tf.setBackend('cpu') },
+      ...theirs.map((t) => ({ n: t.n, run: t.run, before: () => tf.setBackend(t.be) }))];
+    const stats = await timeCalls(runs, REPS);
+    const sps = runs.map((r, i) => r.n / stats[i]!.median);
+    const wasmAt = theirs.findIndex((t) => t.be === 'wasm') + 1, cpuAt = theirs.findIndex((t) => t.be === 'cpu') + 1;
+    rows.push(`| ${label} | ${rate(n, stats[0]!, 1, 0)} | ${fmt(sps[0]! * gflopPerSample, 1)} | ` +
+      (wasmAt > 0 ? `${rate(runs[wasmAt]!.n, stats[wasmAt]!, 1, 1)} | **${fmt(sps[0]! / sps[wasmAt]!, 1)}×**` : `cannot train: \`${wasmError}\` | —`) +
+      ` | ${rate(runs[cpuAt]!.n, stats[cpuAt]!, 1, 1)} | ${fmt(sps[0]! / sps[cpuAt]!, 0)}× |`);
+    notes.push(`${label}: ${losses.join('; ')}`);
+    model.dispose(); X.dispose(); Y.dispose();
+  };
+  const N = 640;
+  const images = train.images, onehot = new Float32Array(N * 10);
+  for (let i = 0; i < N; i++) onehot[i * 10 + train.labels[i]!] = 1;
+  for (const cell of ['lstm', 'gru', 'simpleRNN'] as Cell[]) {
+    const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await caseOf(`${cell === 'simpleRNN' ? 'SimpleRNN' : cell.toUpperCase()}(128), 28 steps × 28 features`, (L: any, tfjs) => [
+      L[cell]({ ...cellConfig(cell, 128, tfjs), inputShape: [28, 28] }), L.dense({ units: 10, activation: 'softmax' }),
+    ], images, [28, 28], onehot, N, cell === 'simpleRNN' ? 256 : 128, 64, flops(gates, 28, 28, 128) / 1e9);
+  }
+  // Token sequences: 32 steps of indices in [0, 64), the class from the first token.
+  const tokens = Float32Array.from({ length: N * 32 }, (_, i) => (i * 37 + Math.floor(i / 32) * 11) % 64);
+  const tokenY = new Float32Array(N * 10);
+  for (let i = 0; i < N; i++) tokenY[i * 10 + (tokens[i * 32]! % 10)] = 1;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await caseOf('embedding(64, 32) → LSTM(128), 32 steps', (L: any, tfjs) => [
+    L.embedding({ inputDim: 64, outputDim: 32, inputShape: [32] }), L.lstm({ ...cellConfig('lstm', 128, tfjs) }), L.dense({ units: 10, activation: 'softmax' }),
+  ], tokens, [32], tokenY, N, 128, 64, flops(4, 32, 32, 128) / 1e9);
+  section('Recurrent layers, Adam, batch 64, `model.fit` samples/s', [
+    'Each model → dense 10 softmax, categorical cross-entropy; sequence-MNIST shapes (the first 640 training digits read row by row) and a token task. ' +
+    'Both libraries compute the same formula: sigmoid gates, GRU without resetAfter (TF.js\' form). GFLOP/s counts the training FLOPs of the ' +
+    'recurrent layer only (forward 2·steps·(features + units)·gates·units per sample, backward twice that).', '',
+    '| model | wasmgrad samples/s | wasmgrad GFLOP/s | TF.js wasm samples/s | wasmgrad is | TF.js cpu samples/s | wasmgrad is |',
+    '|---|---:|---:|---:|---:|---:|---:|', ...rows, '', `Loss over 2 epochs before timing: ${notes.join('. ')}.`,
+  ]);
   await tf.setBackend('wasm');
 }
 

@@ -229,30 +229,30 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       const dz = scratch.take(rows * w), dhs = scratch.take(rows * u);
       let dh = scratch.take(stepH), dhPrev = scratch.take(stepH);
       // With resetAfter, every step's gradient of hPrev·U + recurrent bias (for one dU product at the end).
-      const dhh = scratch.take(stepH), dr = resetAfter ? scratch.take(rows * w) : scratch.take(stepH), dzr = resetAfter ? 0 : scratch.take(batch * 2 * u);
-      const dUzr = resetAfter ? 0 : scratch.take(u * 2 * u), dUh = resetAfter ? 0 : scratch.take(u * u);
+      // Without it, every step's dhh and dzr (for one dU_h and one dU_zr product at the end).
+      const dhh = scratch.take(resetAfter ? stepH : rows * u), dr = resetAfter ? scratch.take(rows * w) : scratch.take(stepH);
+      const dzr = resetAfter ? 0 : scratch.take(rows * 2 * u);
+      const dUzr = resetAfter || !recurrentKernel.requiresGrad ? 0 : scratch.take(u * 2 * u), dUh = dUzr ? scratch.take(u * u) : 0;
       k.fill_f32(dhs, rows * u, 0);
       if (returnSequences) k.to_time_major_f32(dhs, out.gradPtr(), batch, steps, u, 0, 0);
       else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, out.gradPtr(), stepH));
       k.fill_f32(dh, stepH, 0);
-      if (!resetAfter) { k.fill_f32(dUzr, u * 2 * u, 0); k.fill_f32(dUh, u * u, 0); }
       const dU = recurrentKernel.requiresGrad ? recurrentKernel.gradPtr() : 0;
       const dRecBias = bias?.requiresGrad && resetAfter ? bias.gradPtr() + w * 4 : 0;
       for (let t = steps - 1; t >= 0; t--) {
         const dzt = dz + t * stepZ * 4, xzt = xz + t * stepZ * 4, hPrev = hs + t * stepH * 4;
         k.axpy_f32(dh, dhs + t * stepH * 4, stepH, 1);
-        k.gru_output_backward_f32(dzt, dhh, dhPrev, dh, xzt, hPrev, batch, u, act, rec);
+        const dhht = resetAfter ? dhh : dhh + t * stepH * 4;
+        k.gru_output_backward_f32(dzt, dhht, dhPrev, dh, xzt, hPrev, batch, u, act, rec);
         if (resetAfter) {
           const drp = dr + t * stepZ * 4;
           k.gru_reset_after_backward_f32(dzt, drp, xzt, kept + t * stepZ * 4, batch, u, rec);
           gemm(k.gemm_nt_f32, dhPrev, drp, U, batch, u, w, true);                  // dhPrev += drp·Uᵀ
         } else {
-          const rh = kept + t * stepH * 4;
-          gemm(k.gemm_nt_f32, dr, dhh, Uh, batch, u, u, false);                    // d(r·hPrev) = dhh·U_hᵀ
-          gemm(k.gemm_tn_f32, dUh, rh, dhh, u, u, batch, true);                    // dU_h += (r·hPrev)ᵀ·dhh
-          k.gru_gates_backward_f32(dzt, dzr, dhPrev, dr, xzt, hPrev, batch, u, rec);
-          gemm(k.gemm_tn_f32, dUzr, hPrev, dzr, u, 2 * u, batch, true);            // dU_zr += hPrevᵀ·dzr
-          gemm(k.gemm_nt_f32, dhPrev, dzr, Uzr, batch, u, 2 * u, true);            // dhPrev += dzr·U_zrᵀ
+          const dzrt = dzr + t * batch * 2 * u * 4;
+          gemm(k.gemm_nt_f32, dr, dhht, Uh, batch, u, u, false);                   // d(r·hPrev) = dhh·U_hᵀ
+          k.gru_gates_backward_f32(dzt, dzrt, dhPrev, dr, xzt, hPrev, batch, u, rec);
+          gemm(k.gemm_nt_f32, dhPrev, dzrt, Uzr, batch, u, 2 * u, true);           // dhPrev += dzr·U_zrᵀ
         }
         [dh, dhPrev] = [dhPrev, dh];
       }
@@ -260,7 +260,9 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         if (dU) gemm(k.gemm_tn_f32, dU, hs, dr, u, w, rows, true);                 // dU += Σ_t hPrevᵀ·drp_t
         if (dRecBias) k.colsum_backward_f32(dRecBias, dr, rows, w, 1);
       }
-      if (dU && !resetAfter) {
+      if (dUzr) {
+        gemm(k.gemm_tn_f32, dUzr, hs, dzr, u, 2 * u, rows, false);               // dU_zr = Σ_t hPrevᵀ·dzr_t
+        gemm(k.gemm_tn_f32, dUh, kept, dhh, u, u, rows, false);                  // dU_h = Σ_t (r·hPrev)ᵀ·dhh_t
         k.put_cols_f32(dU, dUzr, u, w, 0, 2 * u, 1);
         k.put_cols_f32(dU, dUh, u, w, 2 * u, u, 1);
       }
