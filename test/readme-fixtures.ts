@@ -60,7 +60,7 @@ x.dispose(); lenet.dispose();`,
   'Sequences: embeddings and recurrent layers': {
     prelude: `const tokens = Array.from({ length: 64 }, (_, s) => Array.from({ length: 40 }, (_, t) => (s * 31 + t * 17) % 1000));
 const labels = Int32Array.from({ length: 64 }, (_, s) => s % 2);`,
-    epilogue: `if (classifier.countParams() !== 1000 * 32 + 4 * (32 * 64 + 64 * 64 + 64) + 3 * (64 * 32 + 32 * 32) + 2 * 3 * 32 + 32 * 2 + 2) throw new Error('params ' + classifier.countParams());
+    epilogue: `if (classifier.countParams() !== 1000 * 32 + 2 * 4 * (32 * 64 + 64 * 64 + 64) + 3 * (128 * 32 + 32 * 32) + 2 * 3 * 32 + 32 * 2 + 2) throw new Error('params ' + classifier.countParams());
 classifier.dispose();`,
   },
   'Graph models: the functional API, shared layers, several inputs and outputs': {

@@ -67,6 +67,41 @@ describe('recurrent layers', () => {
     m.dispose();
   });
 
+  test('bidirectional and repeatVector save, load and refuse what they cannot take', () => {
+    const m = sequential([
+      layers.repeatVector({ n: 4, inputShape: [3] }),
+      layers.bidirectional({ layer: layers.lstm({ units: 5, returnSequences: true }), mergeMode: 'concat' }),
+      layers.bidirectional({ layer: layers.gru({ units: 2 }), mergeMode: 'ave' }),
+    ]);
+    expect(m.weightSpecs().map((w) => w.name.replace(/^[a-z_]+\d+\//, ''))).toEqual([
+      'forward_kernel', 'forward_recurrent_kernel', 'forward_bias', 'backward_kernel', 'backward_recurrent_kernel', 'backward_bias',
+      'forward_kernel', 'forward_recurrent_kernel', 'forward_bias', 'backward_kernel', 'backward_recurrent_kernel', 'backward_bias',
+    ]);
+    const x = [[0.1, -0.2, 0.3], [1, 0.5, -1]];
+    const again = fromArtifacts(m.toArtifacts());
+    const [p, q] = [m.predict(x) as Tensor, again.predict(x) as Tensor];
+    expect(p.shape).toEqual([2, 2]);
+    expect(q.toArray()).toEqual(p.toArray());
+    p.dispose(); q.dispose();
+    // A file whose wrapped layer is not a recurrent one, or holds what a config cannot.
+    const { topology, weights } = m.toArtifacts();
+    const doc = JSON.parse(topology);
+    const bad = (edit: (d: { layers: { config: { layer: { className: string; config: Record<string, unknown> } } }[] }) => void) => {
+      const d = JSON.parse(topology);
+      edit(d);
+      try { fromArtifacts({ topology: JSON.stringify(d), weights }); } catch (e) { return `${(e as WasmgradError).code}: ${(e as Error).message}`; }
+      return 'loaded';
+    };
+    void doc;
+    expect(bad((d) => { d.layers[1]!.config.layer.className = 'Dense'; })).toMatch(/^UNKNOWN_LAYER: .*layers\[1\]\.config\.layer\.className must be SimpleRNN, LSTM or GRU, got "Dense"/);
+    expect(bad((d) => { d.layers[1]!.config.layer.config.units = { evil: [1] }; })).toMatch(/^BAD_LAYER_CONFIG: .*layers\[1\]\.config\.layer\.config\.units must be a number/);
+    expect(bad((d) => { d.layers[1]!.config.layer.config.layer = { className: 'LSTM', config: {} }; })).toMatch(/^UNKNOWN_OPTION: /);
+    expect(() => layers.bidirectional({ layer: layers.dense({ units: 2 }) as never })).toThrow(/layer must be a recurrent layer \(layers\.lstm\(\), layers\.gru\(\), layers\.simpleRNN\(\)\), got a Dense/);
+    expect(() => layers.bidirectional({ layer: layers.lstm({ units: 2 }), mergeMode: 'max' as never })).toThrow(/mergeMode must be 'concat', 'sum', 'mul' or 'ave', got "max" \(a string\)/);
+    expect(() => sequential([layers.repeatVector({ n: 2, inputShape: [2, 3] })])).toThrow(/RepeatVector takes samples of shape \[features\], got \[2, 3\]/);
+    for (const t of [m, again]) t.dispose();
+  });
+
   test('the options not implemented yet are refused, not ignored', () => {
     for (const option of ['dropout', 'recurrentDropout', 'returnState', 'stateful']) {
       let caught: unknown;

@@ -59,7 +59,8 @@ function check(name: string, shape: number[], outUnits: number[], build: Build<u
     const xShape = [n, ...shape], yShape = [n, ...outUnits];
     // TF.js: loss and gradients of the trainable variables.
     const vars = theirs.trainableWeights.map((w) => w.read() as tf.Variable);
-    const names = theirs.trainableWeights.map((w) => w.originalName);
+    // TF.js names a bidirectional layer's weights p_bi/forward_lstm_LSTM1/kernel; ours are p_bi/forward_kernel.
+    const names = theirs.trainableWeights.map((w) => w.originalName.replace(/^(.*)\/(forward|backward)_[^/]+\/([^/]+)$/, '$1/$2_$3'));
     const xT = tf.tensor(xs, xShape), yT = tf.tensor(ys, yShape);
     const tfOut = tf.variableGrads(() => {
       const pred = theirs.apply(xT, { training: true }) as tf.Tensor;
@@ -142,6 +143,18 @@ describe('the same graph in TF.js layers: loss and every weight gradient of a st
   check('a GRU (resetAfter false) over a sequence, then one going backwards', [5, 4], [3], (x, L) => {
     const a = L.gru!({ units: 6, recurrentActivation: 'sigmoid', resetAfter: false, returnSequences: true, recurrentInitializer: 'glorotUniform', name: 'p_gru_a' }).apply(x);
     return L.gru!({ units: 3, recurrentActivation: 'hardSigmoid', resetAfter: false, goBackwards: true, recurrentInitializer: 'glorotUniform', name: 'p_gru_b' }).apply(a);
+  }, 'mse', 3);
+
+  check('bidirectional LSTM (concat, sequences) → bidirectional GRU (ave) → dense', [5, 4], [3], (x, L) => {
+    const a = L.bidirectional!({ layer: L.lstm!({ units: 4, recurrentActivation: 'sigmoid', returnSequences: true, recurrentInitializer: 'glorotUniform' }), name: 'p_bi_lstm' }).apply(x);
+    const b = L.bidirectional!({ layer: L.gru!({ units: 3, recurrentActivation: 'sigmoid', resetAfter: false, recurrentInitializer: 'glorotUniform' }), mergeMode: 'ave', name: 'p_bi_gru' }).apply(a);
+    return L.dense!({ units: 3, name: 'p_bi_out' }).apply(b);
+  }, 'mse', 3);
+
+  check('repeatVector → bidirectional SimpleRNN (sum, sequences), and mul', [4], [3, 5], (x, L) => {
+    const r = L.repeatVector!({ n: 3, name: 'p_rep' }).apply(x);
+    const a = L.bidirectional!({ layer: L.simpleRNN!({ units: 5, returnSequences: true, recurrentInitializer: 'glorotUniform' }), mergeMode: 'sum', name: 'p_bi_sum' }).apply(r);
+    return L.bidirectional!({ layer: L.simpleRNN!({ units: 5, returnSequences: true, recurrentInitializer: 'glorotUniform' }), mergeMode: 'mul', name: 'p_bi_mul' }).apply(a);
   }, 'mse', 3);
 
   // TF.js' wasm backend cannot train an embedding (no UnsortedSegmentSum kernel); its cpu backend can.

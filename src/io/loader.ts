@@ -251,6 +251,20 @@ function object(value: unknown, where: string, allowed: string[], unknownCode: E
   return value as Record<string, unknown>;
 }
 
+// A layer config's values: numbers, strings, booleans, short arrays of numbers (or of such arrays),
+// and flat, small regularizer or initializer objects (the layer's constructor checks their keys and
+// values); `layer` (a wrapper's) is checked by the caller.
+function checkConfigValues(at: string, config: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(config)) {
+    if (k === 'layer') continue;
+    const small = /(Regularizer|Initializer)$/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)
+      && Object.keys(v).length <= 5 && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string');
+    const numbers = (a: unknown) => Array.isArray(a) && a.length <= 8 && a.every((d) => typeof d === 'number');
+    const plain = small || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || numbers(v) || (Array.isArray(v) && v.length <= 4 && v.every(numbers));
+    if (!plain) throw badLayer(`${at}.${k} must be a number, string, boolean, short array of numbers (or of such arrays), or a regularizer or initializer object`);
+  }
+}
+
 // No __proto__, constructor or prototype key anywhere in the document.
 function checkKeys(value: unknown, where: string, depth = 0): void {
   if (depth > 32) throw badTopology(`${where} is nested too deeply`);
@@ -304,14 +318,15 @@ function planModel(kind: 'Sequential' | 'Model', value: unknown, where: string, 
     names.add(config.name);
     own.set(config.name, i);
     if (kind === 'Sequential' && i === 0 && config.inputShape === undefined) throw badLayer(`${at}.config.inputShape is required`);
-    for (const [k, v] of Object.entries(config)) {
-      // Regularizers ({ l1, l2 }) and configured initializers ({ name, ...numbers }): flat and small;
-      // the layer's constructor checks their keys and values.
-      const small = /(Regularizer|Initializer)$/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)
-        && Object.keys(v).length <= 5 && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string');
-      const numbers = (a: unknown) => Array.isArray(a) && a.length <= 8 && a.every((d) => typeof d === 'number');
-      const plain = small || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || numbers(v) || (Array.isArray(v) && v.length <= 4 && v.every(numbers));
-      if (!plain) throw badLayer(`${at}.config.${k} must be a number, string, boolean, short array of numbers (or of such arrays), or a regularizer or initializer object`);
+    checkConfigValues(`${at}.config`, config);
+    // A wrapper's layer (Bidirectional's): { className, config } of a recurrent layer, one level deep.
+    if (config.layer !== undefined) {
+      const inner = object(config.layer, `${at}.config.layer`, ['className', 'config']);
+      const innerType = typeof inner.className === 'string' && ['SimpleRNN', 'LSTM', 'GRU'].includes(inner.className) ? LAYER_TYPES[inner.className]! : null;
+      if (!innerType) throw fail('UNKNOWN_LAYER', `${at}.config.layer.className must be SimpleRNN, LSTM or GRU, got ${JSON.stringify(inner.className)}`);
+      const innerConfig = object(inner.config, `${at}.config.layer.config`, configKeys(innerType).filter((k) => k !== 'name'), 'UNKNOWN_OPTION');
+      if (innerConfig.layer !== undefined) throw badLayer(`${at}.config.layer.config.layer: a wrapped layer wraps nothing`);
+      checkConfigValues(`${at}.config.layer.config`, innerConfig);
     }
     return { type, config, nested: null };
   });

@@ -9,7 +9,10 @@ import { Activation, type ActivationConfig } from './activation.js';
 import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
-import { Embedding, GRU, LSTM, SimpleRNN, type EmbeddingConfig, type GruConfig, type LstmConfig, type RecurrentLayerConfig } from './recurrent.js';
+import {
+  Bidirectional, Embedding, GRU, LSTM, RepeatVector, SimpleRNN, type BidirectionalConfig, type EmbeddingConfig, type GruConfig, type LstmConfig,
+  type RecurrentLayerConfig, type RepeatVectorConfig,
+} from './recurrent.js';
 import {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
 } from './normalization.js';
@@ -27,13 +30,16 @@ export {
 } from './conv.js';
 export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, type MergeConfig, type ConcatenateConfig } from './merge.js';
 export { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig } from './shape.js';
-export { SimpleRNN, LSTM, GRU, Embedding, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type GruConfig, type EmbeddingConfig } from './recurrent.js';
+export {
+  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type GruConfig,
+  type EmbeddingConfig, type BidirectionalConfig, type RepeatVectorConfig, type MergeMode,
+} from './recurrent.js';
 
 /** Every layer class by its Keras class name: the one list the loader reads. */
 export const LAYER_CLASSES = {
   Dense, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D,
   Dropout, Activation, BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-  SimpleRNN, LSTM, GRU, Embedding,
+  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector,
 };
 
 /** Layer constructors: layers.dense({ units, activation }) and the rest. */
@@ -88,4 +94,8 @@ export const layers = {
   gru: (config: GruConfig): GRU => new GRU(config),
   /** Integer indices [steps] → rows of a learned table [steps, outputDim]. */
   embedding: (config: EmbeddingConfig): Embedding => new Embedding(config),
+  /** A recurrent layer run forwards and backwards, the outputs joined (mergeMode 'concat', 'sum', 'mul', 'ave'). */
+  bidirectional: (config: BidirectionalConfig): Bidirectional => new Bidirectional(config),
+  /** [features] → [n, features]: the input repeated n times. */
+  repeatVector: (config: RepeatVectorConfig): RepeatVector => new RepeatVector(config),
 };

@@ -4,7 +4,10 @@
 import { invalid, shapeError, fmtShape } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
 import { booleanOption, describe, numberOption } from '../options.js';
-import { embeddingLookup, gru, lstm, simpleRnn, type RecurrentActivation } from '../ops/recurrent.js';
+import { embeddingLookup, gru, lstm, reverseSteps, simpleRnn, type RecurrentActivation } from '../ops/recurrent.js';
+import { add, mul, scale } from '../ops/elementwise.js';
+import { concat } from '../ops/shape.js';
+import { reshape } from '../ops/conv.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
 import type { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
@@ -111,6 +114,13 @@ export abstract class RecurrentLayer extends Layer {
     return undefined;
   }
 
+  /** The layer's pass over x with these weights, in either direction (Bidirectional runs it twice). @internal */
+  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean): Tensor;
+
+  call(x: Tensor): Tensor {
+    return this.run(x, this.weights, this.goBackwards);
+  }
+
   protected options(): Record<string, unknown> {
     const { units, activation, useBias, kernelInitializer, recurrentInitializer, biasInitializer, returnSequences, goBackwards } = this;
     return {
@@ -132,9 +142,8 @@ export class SimpleRNN extends RecurrentLayer {
     super(config, 'simple_rnn');
   }
 
-  call(x: Tensor): Tensor {
-    const [kernel, recurrent, bias] = this.weights;
-    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards: this.goBackwards });
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean): Tensor {
+    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards });
   }
 }
 
@@ -161,10 +170,9 @@ export class LSTM extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
   }
 
-  call(x: Tensor): Tensor {
-    const [kernel, recurrent, bias] = this.weights;
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean): Tensor {
     return lstm(x, kernel!, recurrent!, bias ?? null, {
-      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards: this.goBackwards,
+      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards,
     });
   }
 }
@@ -202,11 +210,10 @@ export class GRU extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
   }
 
-  call(x: Tensor): Tensor {
-    const [kernel, recurrent, bias] = this.weights;
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean): Tensor {
     return gru(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences,
-      goBackwards: this.goBackwards, resetAfter: this.resetAfter,
+      goBackwards, resetAfter: this.resetAfter,
     });
   }
 }
@@ -257,5 +264,104 @@ export class Embedding extends Layer {
 
   call(x: Tensor): Tensor {
     return embeddingLookup(this.weights[0]!, x);
+  }
+}
+
+/** How Bidirectional joins the forward and backward outputs. */
+export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
+
+/** Options of layers.bidirectional(). */
+export interface BidirectionalConfig extends LayerConfig {
+  /** The recurrent layer to run both ways (its own options; its weights are the wrapper's). */
+  layer: RecurrentLayer | { className: string; config: Record<string, unknown> };
+  /** How the two outputs are joined (default 'concat', as Keras). */
+  mergeMode?: MergeMode;
+}
+
+/**
+ * A recurrent layer run forwards and backwards over the sequence, the two outputs joined: Keras'
+ * Bidirectional. Its weights are the forward layer's then the backward layer's (Keras' and TF.js'
+ * order); with returnSequences the backward outputs are put back in time order before joining.
+ */
+export class Bidirectional extends Layer {
+  readonly className = 'Bidirectional';
+  static override readonly options = ['layer', 'mergeMode'];
+  /** The wrapped layer: a template whose options both directions use. */
+  readonly layer: RecurrentLayer;
+  readonly mergeMode: MergeMode;
+
+  constructor(config: BidirectionalConfig) {
+    super(config, 'bidirectional');
+    const given = config.layer;
+    if (given instanceof RecurrentLayer) {
+      if (given.built) throw invalid(`${this.name}: layer ${given.name} has been applied already; give bidirectional a new layer`);
+      this.layer = given;
+    } else if (given !== null && typeof given === 'object' && !(given instanceof Layer) && typeof (given as { className?: unknown }).className === 'string') {
+      const type = RECURRENT_TYPES[(given as { className: string }).className];
+      if (!type) throw invalid(`${this.name}: layer must be a SimpleRNN, LSTM or GRU, got ${JSON.stringify((given as { className: string }).className)}`);
+      this.layer = new type((given as unknown as { config: never }).config);
+    } else {
+      throw invalid(`${this.name}: layer must be a recurrent layer (layers.lstm(), layers.gru(), layers.simpleRNN()), got ${describe(given)}`);
+    }
+    this.mergeMode = config.mergeMode ?? 'concat';
+    if (!['concat', 'sum', 'mul', 'ave'].includes(this.mergeMode)) throw invalid(`${this.name}: mergeMode must be 'concat', 'sum', 'mul' or 'ave', got ${describe(this.mergeMode)}`);
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    const inner = this.layer.build(inputShape);
+    const side = (prefix: string) => inner.weights.map((w) => ({ ...w, name: `${prefix}_${w.name}` }));
+    const out = inner.outputShape.slice();
+    if (this.mergeMode === 'concat') out[out.length - 1]! *= 2;
+    return { outputShape: out, weights: [...side('forward'), ...side('backward')] };
+  }
+
+  protected options(): Record<string, unknown> {
+    const { name: _name, ...config } = this.layer.getConfig();
+    return { layer: { className: this.layer.className, config }, mergeMode: this.mergeMode };
+  }
+
+  call(x: Tensor): Tensor {
+    const n = this.weights.length / 2;
+    const forward = this.layer.run(x, this.weights.slice(0, n), false);
+    let backward = this.layer.run(x, this.weights.slice(n), true);
+    if (this.layer.returnSequences) backward = reverseSteps(backward);
+    if (this.mergeMode === 'concat') return concat([forward, backward], -1);
+    if (this.mergeMode === 'sum') return add(forward, backward);
+    if (this.mergeMode === 'mul') return mul(forward, backward);
+    return scale(add(forward, backward), 0.5);
+  }
+}
+
+const RECURRENT_TYPES: Record<string, new (config: never) => RecurrentLayer> = { SimpleRNN, LSTM, GRU };
+
+/** Options of layers.repeatVector(). */
+export interface RepeatVectorConfig extends LayerConfig {
+  /** How many times the input is repeated. */
+  n: number;
+}
+
+/** [features] → [n, features]: the input repeated n times (a decoder's input from one code vector). */
+export class RepeatVector extends Layer {
+  readonly className = 'RepeatVector';
+  static override readonly options = ['n'];
+  readonly n: number;
+
+  constructor(config: RepeatVectorConfig) {
+    super(config, 'repeat_vector');
+    this.n = numberOption(this.name, 'n', config.n, 'a positive integer', (v) => Number.isInteger(v) && v > 0);
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    if (inputShape.length !== 1) throw shapeError(`${this.name}: RepeatVector takes samples of shape [features], got ${fmtShape(inputShape)}`);
+    return { outputShape: [this.n, inputShape[0]!], weights: [] };
+  }
+
+  protected options(): Record<string, unknown> {
+    return { n: this.n };
+  }
+
+  call(x: Tensor): Tensor {
+    const row = reshape(x, [x.shape[0]!, 1, x.shape[1]!]);
+    return concat(new Array<Tensor>(this.n).fill(row), 1);
   }
 }

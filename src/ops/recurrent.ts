@@ -279,6 +279,31 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   });
 }
 
+/** x [batch, steps, n] with its steps in reverse order (a backward layer's outputs, aligned in time). */
+export function reverseSteps(x: Tensor): Tensor {
+  if (x.shape.length !== 3) throw shapeError(`reverseSteps: x must be [batch, steps, features], got ${fmtShape(x.shape)}`);
+  const [batch, steps, n] = x.shape as [number, number, number];
+  const k = wasm(), bytes = x.size * 4;
+  const out = Tensor.empty(x.shape);
+  // Time-major reversed, then back to batch-major: out[b, t] = x[b, steps - 1 - t].
+  const tmp = heap().alloc(bytes);
+  try {
+    k.to_time_major_f32(tmp, x.ptr, batch, steps, n, 1, 0);
+    k.to_batch_major_f32(out.ptr, tmp, batch, steps, n, 0, 0);
+  } finally {
+    heap().free(tmp, bytes);
+  }
+  return out.recordBackward([x], () => {
+    const t = heap().alloc(bytes);
+    try {
+      k.to_time_major_f32(t, out.gradPtr(), batch, steps, n, 1, 0);
+      k.to_batch_major_f32(x.gradPtr(), t, batch, steps, n, 0, 1);
+    } finally {
+      heap().free(t, bytes);
+    }
+  });
+}
+
 /**
  * Rows of `table` [inputDim, outputDim] picked by integer `indices` of any shape: [...indices.shape,
  * outputDim]. Indices outside [0, inputDim) or not integers throw INVALID_LABEL before anything runs;
