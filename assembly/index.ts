@@ -43,5 +43,5 @@ export { column_moments_f32, column_min_max_f32, column_scale_f32, orthonormaliz
 export {
   to_time_major_f32, to_batch_major_f32, rnn_step_forward_f32, rnn_step_backward_f32, lstm_step_forward_f32, lstm_step_backward_f32,
   embedding_forward_f32, embedding_backward_f32, copy_cols_f32, put_cols_f32, gru_gates_forward_f32, gru_output_forward_f32,
-  gru_reset_after_forward_f32, gru_output_backward_f32, gru_gates_backward_f32, gru_reset_after_backward_f32,
+  gru_reset_after_forward_f32, gru_output_backward_f32, gru_gates_backward_f32, gru_reset_after_backward_f32, mask_steps_f32,
 } from "./recurrent";

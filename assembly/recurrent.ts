@@ -399,3 +399,19 @@ export function gru_reset_after_backward_f32(dx: usize, drp: usize, gates: usize
     }
   }
 }
+
+/** buf[t, i] *= mask[i] for each of steps rows of n (one dropout mask over every step of a sequence). */
+export function mask_steps_f32(buf: usize, mask: usize, steps: i32, n: i32): void {
+  for (let t = 0; t < steps; t++) {
+    const row = buf + ((<usize>t * <usize>n) << 2);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(row + o, f32x4.mul(v128.load(row + o), v128.load(mask + o)));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(row + o, load<f32>(row + o) * load<f32>(mask + o));
+    }
+  }
+}

@@ -102,10 +102,42 @@ describe('recurrent layers', () => {
     for (const t of [m, again]) t.dispose();
   });
 
+  test('dropout: one mask per sequence in fit (seeded), none at inference', async () => {
+    const x = Array.from({ length: 8 }, (_, s) => Array.from({ length: 5 }, (_, t) => [Math.sin(s + t), Math.cos(s * t), (s + t) % 3]));
+    const y = x.map((seq) => [seq[0]![0]! > 0 ? 1 : 0]);
+    const run = async (dropout: number, seed: number) => {
+      setSeed(9);
+      const m = sequential([layers.bidirectional({ layer: layers.lstm({ units: 4, dropout }), inputShape: [5, 3] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
+      m.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
+      const before = m.predict(x) as Tensor;
+      const h = await m.fit(x, y, { epochs: 3, batchSize: 4, seed, verbose: 0 });
+      const out = { first: before.toArray(), loss: h.history.loss!, weights: m.getWeights() };
+      before.dispose();
+      m.dispose();
+      return out;
+    };
+    const plain = await run(0, 1), a = await run(0.5, 1), b = await run(0.5, 1), c = await run(0.5, 2);
+    expect(a.first).toEqual(plain.first);         // inference ignores dropout
+    expect(a.loss).not.toEqual(plain.loss);        // fit does not
+    expect(b.weights).toEqual(a.weights);          // the seed fixes the masks
+    expect(c.weights).not.toEqual(a.weights);
+    const bytes = memory().bytes;
+    const m = sequential([layers.bidirectional({ layer: layers.gru({ units: 3, dropout: 0.3, returnSequences: true }), inputShape: [5, 3] })]);
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const target = x.map((seq) => seq.map(() => [0, 0, 0, 0, 0, 0]));
+    await m.fit(x, target, { epochs: 1, batchSize: 4, seed: 3, verbose: 0 });
+    const after1 = memory().bytes;
+    await m.fit(x, target, { epochs: 5, batchSize: 4, seed: 3, verbose: 0 });
+    expect(memory().bytes).toBe(after1);           // no arena growth over steps with dropout
+    m.dispose();
+    expect(memory().bytes).toBe(bytes);
+    expect(() => layers.lstm({ units: 2, dropout: 1 })).toThrow(/dropout must be in \[0, 1\), got 1/);
+  });
+
   test('the options not implemented yet are refused, not ignored', () => {
-    for (const option of ['dropout', 'recurrentDropout', 'returnState', 'stateful']) {
+    for (const option of ['recurrentDropout', 'returnState', 'stateful']) {
       let caught: unknown;
-      try { layers.lstm({ units: 2, [option]: option === 'dropout' || option === 'recurrentDropout' ? 0.1 : true } as never); } catch (e) { caught = e; }
+      try { layers.lstm({ units: 2, [option]: option === 'recurrentDropout' ? 0.1 : true } as never); } catch (e) { caught = e; }
       expect((caught as WasmgradError).code, option).toBe('UNKNOWN_OPTION');
     }
     expect(() => layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true } as never)).toThrow(/unknown option "maskZero"/);

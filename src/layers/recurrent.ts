@@ -9,9 +9,9 @@ import { add, mul, scale } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { reshape } from '../ops/conv.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
-import { Layer, type LayerConfig, type WeightSpec } from './layer.js';
+import { Layer, type CallContext, type LayerConfig, type WeightSpec } from './layer.js';
 
 const ACTIVATIONS: RecurrentActivation[] = ['tanh', 'relu', 'linear', 'sigmoid', 'hardSigmoid'];
 
@@ -39,6 +39,8 @@ export interface RecurrentLayerConfig extends LayerConfig {
   returnSequences?: boolean;
   /** Process the sequence from its last step to its first (default false). */
   goBackwards?: boolean;
+  /** Fraction of each sequence's input features dropped in fit, one mask for every step (Keras' dropout; default 0). */
+  dropout?: number;
 }
 
 /** Options of layers.lstm(). */
@@ -59,7 +61,7 @@ function activationArg(layer: string, name: string, value: unknown): RecurrentAc
 /** What SimpleRNN and LSTM share: the options, the three weights and the sequence's shapes. */
 export abstract class RecurrentLayer extends Layer {
   static override readonly options: readonly string[] = ['units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer',
-    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards'];
+    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards', 'dropout'];
   readonly units: number;
   readonly activation: RecurrentActivation;
   readonly useBias: boolean;
@@ -71,6 +73,7 @@ export abstract class RecurrentLayer extends Layer {
   readonly biasRegularizer: Regularizer | undefined;
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
+  readonly dropout: number;
   /** Gate blocks in the weights: 1 (SimpleRNN) or 4 (LSTM). */
   protected abstract readonly gates: number;
 
@@ -88,6 +91,7 @@ export abstract class RecurrentLayer extends Layer {
     this.biasRegularizer = checkRegularizer(`${this.name}: biasRegularizer`, config.biasRegularizer);
     this.returnSequences = booleanOption(this.name, 'returnSequences', config.returnSequences);
     this.goBackwards = booleanOption(this.name, 'goBackwards', config.goBackwards);
+    this.dropout = numberOption(this.name, 'dropout', config.dropout ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -115,10 +119,22 @@ export abstract class RecurrentLayer extends Layer {
   }
 
   /** The layer's pass over x with these weights, in either direction (Bidirectional runs it twice). @internal */
-  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean): Tensor;
+  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor;
 
-  call(x: Tensor): Tensor {
-    return this.run(x, this.weights, this.goBackwards);
+  /** In fit with dropout: a mask [batch, features] of 0 and 1/(1 - dropout) from fit's generator, kept for every step. @internal */
+  dropoutMask(x: Tensor, context: CallContext): Tensor | undefined {
+    if (!context.training || this.dropout === 0) return undefined;
+    if (!context.rng) throw invalid(`${this.name}: training needs a random generator`);
+    const [batch, , features] = x.shape as [number, number, number];
+    const ones = Tensor.filled([batch, features], 1), mask = Tensor.empty([batch, features]), out = Tensor.empty([batch, features]);
+    context.rng.dropout(out, mask, ones, this.dropout);
+    ones.dispose();
+    out.dispose();
+    return mask;
+  }
+
+  call(x: Tensor, context: CallContext): Tensor {
+    return this.run(x, this.weights, this.goBackwards, this.dropoutMask(x, context));
   }
 
   protected options(): Record<string, unknown> {
@@ -128,7 +144,7 @@ export abstract class RecurrentLayer extends Layer {
       ...(this.kernelRegularizer ? { kernelRegularizer: this.kernelRegularizer } : {}),
       ...(this.recurrentRegularizer ? { recurrentRegularizer: this.recurrentRegularizer } : {}),
       ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
-      returnSequences, goBackwards,
+      returnSequences, goBackwards, ...(this.dropout > 0 ? { dropout: this.dropout } : {}),
     };
   }
 }
@@ -142,8 +158,8 @@ export class SimpleRNN extends RecurrentLayer {
     super(config, 'simple_rnn');
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean): Tensor {
-    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards });
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor {
+    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask });
   }
 }
 
@@ -170,9 +186,9 @@ export class LSTM extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor {
     return lstm(x, kernel!, recurrent!, bias ?? null, {
-      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards,
+      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards, inputMask,
     });
   }
 }
@@ -210,10 +226,10 @@ export class GRU extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor {
     return gru(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences,
-      goBackwards, resetAfter: this.resetAfter,
+      goBackwards, resetAfter: this.resetAfter, inputMask,
     });
   }
 }
@@ -320,10 +336,11 @@ export class Bidirectional extends Layer {
     return { layer: { className: this.layer.className, config }, mergeMode: this.mergeMode };
   }
 
-  call(x: Tensor): Tensor {
+  call(x: Tensor, context: CallContext): Tensor {
+    // Each direction draws its own dropout mask, as Keras' two copies of the layer do.
     const n = this.weights.length / 2;
-    const forward = this.layer.run(x, this.weights.slice(0, n), false);
-    let backward = this.layer.run(x, this.weights.slice(n), true);
+    const forward = this.layer.run(x, this.weights.slice(0, n), false, this.layer.dropoutMask(x, context));
+    let backward = this.layer.run(x, this.weights.slice(n), true, this.layer.dropoutMask(x, context));
     if (this.layer.returnSequences) backward = reverseSteps(backward);
     if (this.mergeMode === 'concat') return concat([forward, backward], -1);
     if (this.mergeMode === 'sum') return add(forward, backward);

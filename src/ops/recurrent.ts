@@ -25,6 +25,17 @@ export interface RecurrentOptions {
   returnSequences?: boolean;
   /** Run the sequence from its last step to its first (outputs come in that order, as Keras). */
   goBackwards?: boolean;
+  /** A dropout mask [batch, features] (0 or 1/(1 - rate)) applied to every step's input, as Keras' dropout. */
+  inputMask?: Tensor;
+}
+
+// The input mask, checked: [batch, features], or none.
+function inputMaskOf(op: string, mask: unknown, batch: number, features: number): Tensor | null {
+  if (mask === undefined) return null;
+  if (!(mask instanceof Tensor) || mask.shape.length !== 2 || mask.shape[0] !== batch || mask.shape[1] !== features) {
+    throw shapeError(`${op}: inputMask must be a tensor of shape [${batch}, ${features}], got ${mask instanceof Tensor ? fmtShape(mask.shape) : describe(mask)}`);
+  }
+  return mask;
 }
 
 function kind(op: string, name: string, value: unknown): number {
@@ -70,11 +81,12 @@ class Buffers {
  * of step t on z_t (which holds x·W + b + hPrev·U), and `back` its backward into dz_t.
  */
 function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options: RecurrentOptions | undefined, gates: number): Tensor {
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'inputMask']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, bias, gates);
+  const mask = inputMaskOf(op, o.inputMask, batch, features);
   const k = wasm(), width = gates * units, rows = steps * batch;
   const stepZ = batch * width, stepH = batch * units;
   const buffers = new Buffers();
@@ -84,6 +96,7 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
   const hs = buffers.take((steps + 1) * stepH), cs = gates === 4 ? buffers.take((steps + 1) * stepH) : 0;
   try {
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
+    if (mask) k.mask_steps_f32(xt, mask.ptr, steps, batch * features);
     biasGemm(z, xt, kernel.ptr, bias, false, rows, width, features);
     k.fill_f32(hs, stepH, 0);
     if (cs) k.fill_f32(cs, stepH, 0);
@@ -131,7 +144,8 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, width, 1);
       if (x.requiresGrad) {
         const dxt = scratch.take(rows * features);
-        gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, width, false); // dx = dz·Wᵀ
+        gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, width, false); // dx = (dz·Wᵀ)·mask
+        if (mask) k.mask_steps_f32(dxt, mask.ptr, steps, batch * features);
         k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
       }
     } finally {
@@ -172,12 +186,13 @@ export interface GruOptions extends RecurrentOptions {
  */
 export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options?: GruOptions): Tensor {
   const op = 'gru';
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter', 'inputMask']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
   const resetAfter = o.resetAfter === undefined || booleanOption(op, 'resetAfter', o.resetAfter);
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, null, 3);
+  const mask = inputMaskOf(op, o.inputMask, batch, features);
   const u = units, w = 3 * u;
   if (bias && !(resetAfter ? bias.shape.length === 2 && bias.shape[0] === 2 && bias.shape[1] === w : bias.shape.length === 1 && bias.shape[0] === w)) {
     throw shapeError(`${op}: bias must be ${resetAfter ? `[2, ${w}] (input and recurrent bias, resetAfter)` : `[${w}]`}, got ${fmtShape(bias.shape)}`);
@@ -195,6 +210,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   const zr = resetAfter ? 0 : buffers.take(batch * 2 * u), hp = resetAfter ? 0 : buffers.take(stepH);
   try {
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
+    if (mask) k.mask_steps_f32(xt, mask.ptr, steps, batch * features);
     biasGemm(xz, xt, kernel.ptr, bias ? bias.ptr : null, false, rows, w, features);
     k.fill_f32(hs, stepH, 0);
     if (!resetAfter) {
@@ -271,6 +287,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       if (x.requiresGrad) {
         const dxt = scratch.take(rows * features);
         gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, w, false);
+        if (mask) k.mask_steps_f32(dxt, mask.ptr, steps, batch * features);
         k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
       }
     } finally {

@@ -91,6 +91,17 @@ for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm],
       });
     }
 
+    test('an input dropout mask scales every step of each sample\'s features alike, forward and backward', () => {
+      const w = gates * U, bShape = biasShape(gates, w, {}), o: Opts = { returnSequences: true, goBackwards: true };
+      const xd = randArray(B * S * F, 51), Wd = randArray(F * w, 52, -0.5, 0.5), Ud = randArray(U * w, 53, -0.5, 0.5);
+      const bd = randArray(bShape.reduce((a, c) => a * c, 1), 54, -0.2, 0.2);
+      const md = Float32Array.from({ length: B * F }, (_, i) => (i % 3 === 0 ? 0 : 1.5));
+      const masked = (x: Float64Array) => x.map((v, i) => v * md[Math.floor(i / (S * F)) * F + (i % F)]!);
+      gradcheck((x, W, R, b) => op(x!, W!, R!, b!, { ...o, inputMask: tensor(md, [B, F]) }),
+        (x, W, R, b) => refRecurrent(gates, masked(x!), W!, R!, b!, [B, S, F], U, o),
+        [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape }]);
+    });
+
     test('without a bias, one step and one unit; the buffers go with the output', () => {
       const before = memory().bytes;
       const xd = randArray(2 * 1 * 3, 21), Wd = randArray(3 * gates, 22), Ud = randArray(gates, 23);
