@@ -44,4 +44,5 @@ export {
   to_time_major_f32, to_batch_major_f32, rnn_step_forward_f32, rnn_step_backward_f32, lstm_step_forward_f32, lstm_step_backward_f32,
   embedding_forward_f32, embedding_backward_f32, copy_cols_f32, put_cols_f32, gru_gates_forward_f32, gru_output_forward_f32,
   gru_reset_after_forward_f32, gru_output_backward_f32, gru_gates_backward_f32, gru_reset_after_backward_f32, mask_steps_f32,
+  mask_step_forward_f32, mask_step_backward_f32, nonzero_mask_f32, masking_forward_f32, masking_backward_f32,
 } from "./recurrent";

@@ -415,3 +415,66 @@ export function mask_steps_f32(buf: usize, mask: usize, steps: i32, n: i32): voi
     }
   }
 }
+
+/**
+ * A masked step (mask [batch] of 0 or 1, a padded step of a shorter sequence) keeps the state: rows
+ * with mask 0 get h = hPrev (and c = cPrev when c is not 0), so the state and the output carry on.
+ */
+export function mask_step_forward_f32(h: usize, hPrev: usize, c: usize, cPrev: usize, mask: usize, batch: i32, units: i32): void {
+  const bytes = <usize>units << 2;
+  for (let b = 0; b < batch; b++) {
+    if (load<f32>(mask + (<usize>b << 2)) != 0) continue;
+    const row = <usize>b * bytes;
+    memory.copy(h + row, hPrev + row, bytes);
+    if (c) memory.copy(c + row, cPrev + row, bytes);
+  }
+}
+
+/**
+ * Backward of a masked step: rows with mask 0 pass their gradient straight to the step before —
+ * dz (zWidth per row) and extra (units per row, when not 0) become 0, dcPrev = dc (when not 0) and
+ * dhTo = dhFrom; rows with mask 1 get dhTo = 0 when clearUnmasked (dhTo is then a carry added later).
+ */
+export function mask_step_backward_f32(mask: usize, batch: i32, units: i32, dz: usize, zWidth: i32, extra: usize,
+  dcPrev: usize, dc: usize, dhTo: usize, dhFrom: usize, clearUnmasked: i32): void {
+  const bytes = <usize>units << 2, zBytes = <usize>zWidth << 2;
+  for (let b = 0; b < batch; b++) {
+    const row = <usize>b * bytes;
+    if (load<f32>(mask + (<usize>b << 2)) != 0) {
+      if (clearUnmasked) memory.fill(dhTo + row, 0, bytes);
+      continue;
+    }
+    memory.fill(dz + <usize>b * zBytes, 0, zBytes);
+    if (extra) memory.fill(extra + row, 0, bytes);
+    if (dcPrev) memory.copy(dcPrev + row, dc + row, bytes);
+    memory.copy(dhTo + row, dhFrom + row, bytes);
+  }
+}
+
+/** mask[i] = x[i] != 0 (an embedding's maskZero: index 0 is padding). */
+export function nonzero_mask_f32(mask: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(mask + o, load<f32>(x + o) != 0 ? 1 : 0);
+  }
+}
+
+/** Masking: mask[r] = some x[r, :] != value; out[r, :] = x[r, :]·mask[r]. */
+export function masking_forward_f32(out: usize, mask: usize, x: usize, rows: i32, cols: i32, value: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * <usize>cols) << 2), o = out + ((<usize>r * <usize>cols) << 2);
+    let keep = false;
+    for (let j = 0; j < cols && !keep; j++) keep = load<f32>(row + (<usize>j << 2)) != value;
+    store<f32>(mask + (<usize>r << 2), keep ? 1 : 0);
+    if (keep) memory.copy(o, row, <usize>cols << 2);
+    else memory.fill(o, 0, <usize>cols << 2);
+  }
+}
+
+/** Backward of masking_forward_f32: dx[r, :] += dout[r, :] where mask[r] is 1. */
+export function masking_backward_f32(dx: usize, dout: usize, mask: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    if (load<f32>(mask + (<usize>r << 2)) == 0) continue;
+    move(dx + ((<usize>r * <usize>cols) << 2), dout + ((<usize>r * <usize>cols) << 2), cols, 1);
+  }
+}

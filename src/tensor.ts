@@ -246,6 +246,22 @@ export class Tensor {
   }
 }
 
+// Step masks ([batch, steps] of 1 and 0) that travel with sequence tensors inside a model's pass:
+// made by embedding({ maskZero }) and masking(), read by recurrent layers.
+const stepMasks = new WeakMap<Tensor, Tensor>();
+
+/** The step mask attached to t, if one is and it is still alive. @internal */
+export function maskOf(t: Tensor): Tensor | undefined {
+  const m = stepMasks.get(t);
+  return m && !m.isDisposed ? m : undefined;
+}
+
+/** Attaches a step mask to t (and returns t). @internal */
+export function withMask(t: Tensor, mask: Tensor | undefined): Tensor {
+  if (mask) stepMasks.set(t, mask);
+  return t;
+}
+
 /** The tensors with requiresGrad that no op made (variables, weights) which t depends on. @internal */
 export function leavesOf(t: Tensor): Tensor[] {
   return topologicalOrder(t).filter((x) => x.requiresGrad && !(x as unknown as { parents: unknown }).parents);

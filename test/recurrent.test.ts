@@ -4,6 +4,7 @@
 // and against TF.js in tfjs-parity.test.ts.
 import { describe, expect, test } from 'vitest';
 import { WasmgradError, fromArtifacts, layers, memory, optimizers, sequential, setSeed, type Tensor } from '../src/index.js';
+import { expectClose } from './helpers.js';
 
 describe('recurrent layers', () => {
   test("Keras' defaults: glorot kernel, orthogonal recurrent kernel, LSTM forget bias 1", () => {
@@ -134,13 +135,53 @@ describe('recurrent layers', () => {
     expect(() => layers.lstm({ units: 2, dropout: 1 })).toThrow(/dropout must be in \[0, 1\), got 1/);
   });
 
+  test('padding is masked: a padded sequence gives the output of the unpadded one (maskZero and masking)', () => {
+    for (const cell of ['lstm', 'gru', 'simpleRNN'] as const) {
+      const make = (steps: number) => sequential([
+        layers.embedding({ inputDim: 9, outputDim: 3, maskZero: true, inputShape: [steps] }),
+        layers.bidirectional({ layer: layers[cell]({ units: 4, returnSequences: true }) }),
+        layers.dropout({ rate: 0.5 }),   // passes the mask on
+        layers[cell]({ units: 2 }),
+      ]);
+      const short = make(3), padded = make(6);
+      padded.setWeights(short.getWeights());
+      const a = short.predict([[4, 2, 7], [1, 8, 3]]) as Tensor;
+      const b = padded.predict([[4, 2, 7, 0, 0, 0], [0, 1, 0, 8, 3, 0]]) as Tensor;
+      expectClose(b.toArray(), a.toArray(), 1e-5, 1e-6);
+      for (const t of [a, b, short, padded]) t.dispose();
+    }
+    // masking(): a step whose features all equal maskValue is padding.
+    const m1 = sequential([layers.masking({ maskValue: -1, inputShape: [2, 2] }), layers.lstm({ units: 3 })]);
+    const m2 = sequential([layers.masking({ maskValue: -1, inputShape: [4, 2] }), layers.lstm({ units: 3 })]);
+    m2.setWeights(m1.getWeights());
+    const p = m1.predict([[[0.5, 1], [2, -1]]]) as Tensor, q = m2.predict([[[-1, -1], [0.5, 1], [-1, -1], [2, -1]]]) as Tensor;
+    expectClose(q.toArray(), p.toArray(), 1e-5, 1e-6);
+    for (const t of [p, q, m1, m2]) t.dispose();
+  });
+
+  test('500 steps of a bidirectional LSTM with masking and dropout: the arena does not grow', async () => {
+    const x = Array.from({ length: 10 }, (_, s) => Array.from({ length: 7 }, (_, t) => (t < 3 + (s % 4) ? 1 + ((s + t) % 8) : 0)));
+    const y = x.map((seq) => [seq.filter((v) => v > 4).length / 7]);
+    const m = sequential([
+      layers.embedding({ inputDim: 9, outputDim: 4, maskZero: true, inputShape: [7] }),
+      layers.bidirectional({ layer: layers.lstm({ units: 6, dropout: 0.2 }) }),
+      layers.dense({ units: 1 }),
+    ]);
+    m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+    await m.fit(x, y, { epochs: 1, batchSize: 2, seed: 5, verbose: 0 });
+    const bytes = memory().bytes;
+    const h = await m.fit(x, y, { epochs: 100, batchSize: 2, seed: 5, verbose: 0 }); // 500 steps
+    expect(memory().bytes).toBe(bytes);
+    expect(h.history.loss!.at(-1)!).toBeLessThan(h.history.loss![0]!);
+    m.dispose();
+  });
+
   test('the options not implemented yet are refused, not ignored', () => {
     for (const option of ['recurrentDropout', 'returnState', 'stateful']) {
       let caught: unknown;
       try { layers.lstm({ units: 2, [option]: option === 'recurrentDropout' ? 0.1 : true } as never); } catch (e) { caught = e; }
       expect((caught as WasmgradError).code, option).toBe('UNKNOWN_OPTION');
     }
-    expect(() => layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true } as never)).toThrow(/unknown option "maskZero"/);
     expect(() => layers.simpleRNN({ units: 0 })).toThrow(/units must be a positive integer, got 0/);
     expect(() => layers.lstm({ units: 2, recurrentActivation: 'softmax' as never })).toThrow(/recurrentActivation must be one of 'tanh', 'relu', 'linear', 'sigmoid', 'hardSigmoid', got "softmax" \(a string\)/);
     expect(() => sequential([layers.lstm({ units: 2, inputShape: [4] })])).toThrow(/LSTM takes samples of shape \[steps, features\], got \[4\]/);

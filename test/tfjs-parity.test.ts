@@ -157,6 +157,13 @@ describe('the same graph in TF.js layers: loss and every weight gradient of a st
     return L.bidirectional!({ layer: L.simpleRNN!({ units: 5, returnSequences: true, recurrentInitializer: 'glorotUniform' }), mergeMode: 'mul', name: 'p_bi_mul' }).apply(a);
   }, 'mse', 3);
 
+  // Index 0 is padding: TF.js' recurrent layers keep their state over masked steps, as ours do.
+  check('embedding (maskZero) with padded sequences → bidirectional LSTM → dense', [6], [2], (x, L) => {
+    const e = L.embedding!({ inputDim: 7, outputDim: 4, maskZero: true, name: 'p_mask_emb' }).apply(x);
+    const h = L.bidirectional!({ layer: L.lstm!({ units: 3, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }), name: 'p_mask_bi' }).apply(e);
+    return L.dense!({ units: 2, name: 'p_mask_out' }).apply(h);
+  }, 'mse', 4, Float32Array.from([3, 1, 4, 0, 0, 0, /**/ 0, 0, 5, 2, 6, 1, /**/ 2, 0, 3, 0, 4, 0, /**/ 1, 2, 3, 4, 5, 6]));
+
   // TF.js' wasm backend cannot train an embedding (no UnsortedSegmentSum kernel); its cpu backend can.
   check('embedding → LSTM → softmax', [6], [4], (x, L) => {
     const e = L.embedding!({ inputDim: 11, outputDim: 5, name: 'p_emb' }).apply(x);

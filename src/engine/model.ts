@@ -15,7 +15,7 @@ import type { Scaler } from '../preprocessing.js';
 import { checkOptions, describe } from '../options.js';
 import { Rng, globalRng } from '../random.js';
 import { penalty } from '../regularizers.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, maskOf, withMask } from '../tensor.js';
 import { add } from '../ops/elementwise.js';
 import { assertFinite, watchGradient } from '../numerics.js';
 import { heap } from '../wasm.js';
@@ -316,6 +316,9 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
       }
       const out = layer.call(node.listInput ? ins : ins[0]!, context);
       const outs = Array.isArray(out) ? out : [out];
+      // A padded sequence's step mask follows it through the layers that keep its steps.
+      const mask = node.listInput ? undefined : maskOf(ins[0]!);
+      if (mask && outs.length === 1 && !maskOf(outs[0]!) && layer.passesMask() && outs[0]!.shape[1] === ins[0]!.shape[1]) withMask(outs[0]!, mask);
       if (check) for (const y of outs) assertFinite(y.ptr, y.size, `${who} in the forward pass ${check}`);
       to.forEach((slot, i) => { values[slot] = outs[i]!; });
     }

@@ -15,6 +15,11 @@ export class Activation extends Layer {
   readonly activation: ActivationName;
   readonly #fn: (x: Tensor) => Tensor;
 
+
+  override passesMask(): boolean {
+    return true;
+  }
+
   constructor(config: ActivationConfig) {
     super(config, 'activation');
     this.#fn = getActivation(config.activation);

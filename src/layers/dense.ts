@@ -16,6 +16,11 @@ export class Dense extends KernelLayer {
   static override readonly options = ['units', ...KernelLayer.options];
   readonly units: number;
 
+
+  override passesMask(): boolean {
+    return true;
+  }
+
   constructor(config: DenseConfig) {
     super(config, 'dense');
     if (!Number.isInteger(config.units) || config.units <= 0) {

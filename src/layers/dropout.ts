@@ -21,6 +21,11 @@ export class Dropout extends Layer {
   readonly seed: number | undefined;
   #rng: Rng | null = null;
 
+
+  override passesMask(): boolean {
+    return true;
+  }
+
   constructor(config: DropoutConfig) {
     super(config, 'dropout');
     if (!(typeof config.rate === 'number' && config.rate >= 0 && config.rate < 1)) {

@@ -10,8 +10,8 @@ import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
 import {
-  Bidirectional, Embedding, GRU, LSTM, RepeatVector, SimpleRNN, type BidirectionalConfig, type EmbeddingConfig, type GruConfig, type LstmConfig,
-  type RecurrentLayerConfig, type RepeatVectorConfig,
+  Bidirectional, Embedding, GRU, LSTM, Masking, RepeatVector, SimpleRNN, type BidirectionalConfig, type EmbeddingConfig, type GruConfig, type LstmConfig,
+  type MaskingConfig, type RecurrentLayerConfig, type RepeatVectorConfig,
 } from './recurrent.js';
 import {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
@@ -31,15 +31,15 @@ export {
 export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, type MergeConfig, type ConcatenateConfig } from './merge.js';
 export { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig } from './shape.js';
 export {
-  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type GruConfig,
-  type EmbeddingConfig, type BidirectionalConfig, type RepeatVectorConfig, type MergeMode,
+  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type GruConfig,
+  type EmbeddingConfig, type BidirectionalConfig, type RepeatVectorConfig, type MaskingConfig, type MergeMode,
 } from './recurrent.js';
 
 /** Every layer class by its Keras class name: the one list the loader reads. */
 export const LAYER_CLASSES = {
   Dense, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D,
   Dropout, Activation, BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector,
+  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking,
 };
 
 /** Layer constructors: layers.dense({ units, activation }) and the rest. */
@@ -96,6 +96,8 @@ export const layers = {
   embedding: (config: EmbeddingConfig): Embedding => new Embedding(config),
   /** A recurrent layer run forwards and backwards, the outputs joined (mergeMode 'concat', 'sum', 'mul', 'ave'). */
   bidirectional: (config: BidirectionalConfig): Bidirectional => new Bidirectional(config),
+  /** Marks the steps whose features all equal maskValue as padding for the recurrent layers after it. */
+  masking: (config: MaskingConfig = {}): Masking => new Masking(config),
   /** [features] → [n, features]: the input repeated n times. */
   repeatVector: (config: RepeatVectorConfig): RepeatVector => new RepeatVector(config),
 };

@@ -163,6 +163,14 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
   /** Output shape(s) and weight specs for an input sample shape (or a list of them); throws if it does not fit. */
   abstract build(inputShape: readonly number[] | readonly (readonly number[])[]): { outputShape: Shapes; weights: WeightSpec[] };
 
+  /**
+   * Whether a step mask on the input (a padded sequence's) holds for the output too: true for layers
+   * that keep the steps (dropout, activation, dense, normalization, recurrent layers returning sequences).
+   */
+  passesMask(): boolean {
+    return false;
+  }
+
   /** The layer's forward pass on a batch (or a list of batches), composed of ops (so autograd sees every step). */
   abstract call(x: Tensor | Tensor[], context: CallContext): Tensor | Tensor[];
 

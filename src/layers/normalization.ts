@@ -42,6 +42,11 @@ export class BatchNormalization extends Layer {
   readonly momentum: number;
   readonly epsilon: number;
 
+
+  override passesMask(): boolean {
+    return true;
+  }
+
   constructor(config: BatchNormalizationConfig = {}) {
     super(config, 'batch_normalization');
     this.momentum = config.momentum ?? 0.99;
@@ -72,6 +77,11 @@ export class LayerNormalization extends Layer {
   readonly className = 'LayerNormalization';
   static override readonly options = ['epsilon'];
   readonly epsilon: number;
+
+
+  override passesMask(): boolean {
+    return true;
+  }
 
   constructor(config: LayerNormalizationConfig = {}) {
     super(config, 'layer_normalization');

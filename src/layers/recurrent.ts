@@ -9,7 +9,7 @@ import { add, mul, scale } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { reshape } from '../ops/conv.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, maskOf, withMask } from '../tensor.js';
 import { wasm } from '../wasm.js';
 import { Layer, type CallContext, type LayerConfig, type WeightSpec } from './layer.js';
 
@@ -119,7 +119,11 @@ export abstract class RecurrentLayer extends Layer {
   }
 
   /** The layer's pass over x with these weights, in either direction (Bidirectional runs it twice). @internal */
-  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor;
+  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor;
+
+  override passesMask(): boolean {
+    return this.returnSequences;
+  }
 
   /** In fit with dropout: a mask [batch, features] of 0 and 1/(1 - dropout) from fit's generator, kept for every step. @internal */
   dropoutMask(x: Tensor, context: CallContext): Tensor | undefined {
@@ -134,7 +138,7 @@ export abstract class RecurrentLayer extends Layer {
   }
 
   call(x: Tensor, context: CallContext): Tensor {
-    return this.run(x, this.weights, this.goBackwards, this.dropoutMask(x, context));
+    return this.run(x, this.weights, this.goBackwards, this.dropoutMask(x, context), maskOf(x));
   }
 
   protected options(): Record<string, unknown> {
@@ -158,8 +162,8 @@ export class SimpleRNN extends RecurrentLayer {
     super(config, 'simple_rnn');
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor {
-    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask });
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor {
+    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask });
   }
 }
 
@@ -186,9 +190,9 @@ export class LSTM extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor {
     return lstm(x, kernel!, recurrent!, bias ?? null, {
-      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards, inputMask,
+      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask,
     });
   }
 }
@@ -226,10 +230,10 @@ export class GRU extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor {
     return gru(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences,
-      goBackwards, resetAfter: this.resetAfter, inputMask,
+      goBackwards, resetAfter: this.resetAfter, inputMask, stepMask,
     });
   }
 }
@@ -244,16 +248,19 @@ export interface EmbeddingConfig extends LayerConfig {
   embeddingsInitializer?: InitializerSpec;
   /** Penalty on the table. */
   embeddingsRegularizer?: Regularizer;
+  /** Index 0 is padding: its steps are masked for the recurrent layers after (default false). */
+  maskZero?: boolean;
 }
 
 /** A table of outputDim-vectors looked up by integer index: samples [steps] → [steps, outputDim]. */
 export class Embedding extends Layer {
   readonly className = 'Embedding';
-  static override readonly options = ['inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer'];
+  static override readonly options = ['inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'maskZero'];
   readonly inputDim: number;
   readonly outputDim: number;
   readonly embeddingsInitializer: InitializerSpec;
   readonly embeddingsRegularizer: Regularizer | undefined;
+  readonly maskZero: boolean;
 
   constructor(config: EmbeddingConfig) {
     super(config, 'embedding');
@@ -263,6 +270,7 @@ export class Embedding extends Layer {
     this.embeddingsInitializer = config.embeddingsInitializer ?? { name: 'randomUniform', minval: -0.05, maxval: 0.05 };
     getInitializer(this.embeddingsInitializer, `${this.name}: embeddingsInitializer`);
     this.embeddingsRegularizer = checkRegularizer(`${this.name}: embeddingsRegularizer`, config.embeddingsRegularizer);
+    this.maskZero = booleanOption(this.name, 'maskZero', config.maskZero);
   }
 
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
@@ -275,11 +283,15 @@ export class Embedding extends Layer {
 
   protected options(): Record<string, unknown> {
     const { inputDim, outputDim, embeddingsInitializer, embeddingsRegularizer } = this;
-    return { inputDim, outputDim, embeddingsInitializer, ...(embeddingsRegularizer ? { embeddingsRegularizer } : {}) };
+    return { inputDim, outputDim, embeddingsInitializer, ...(embeddingsRegularizer ? { embeddingsRegularizer } : {}), ...(this.maskZero ? { maskZero: true } : {}) };
   }
 
   call(x: Tensor): Tensor {
-    return embeddingLookup(this.weights[0]!, x);
+    const out = embeddingLookup(this.weights[0]!, x);
+    if (!this.maskZero || x.shape.length !== 2) return out;
+    const mask = Tensor.empty(x.shape);
+    wasm().nonzero_mask_f32(mask.ptr, x.ptr, x.size);
+    return withMask(out, mask);
   }
 }
 
@@ -331,6 +343,10 @@ export class Bidirectional extends Layer {
     return { outputShape: out, weights: [...side('forward'), ...side('backward')] };
   }
 
+  override passesMask(): boolean {
+    return this.layer.returnSequences;
+  }
+
   protected options(): Record<string, unknown> {
     const { name: _name, ...config } = this.layer.getConfig();
     return { layer: { className: this.layer.className, config }, mergeMode: this.mergeMode };
@@ -339,8 +355,9 @@ export class Bidirectional extends Layer {
   call(x: Tensor, context: CallContext): Tensor {
     // Each direction draws its own dropout mask, as Keras' two copies of the layer do.
     const n = this.weights.length / 2;
-    const forward = this.layer.run(x, this.weights.slice(0, n), false, this.layer.dropoutMask(x, context));
-    let backward = this.layer.run(x, this.weights.slice(n), true, this.layer.dropoutMask(x, context));
+    const steps = maskOf(x);
+    const forward = this.layer.run(x, this.weights.slice(0, n), false, this.layer.dropoutMask(x, context), steps);
+    let backward = this.layer.run(x, this.weights.slice(n), true, this.layer.dropoutMask(x, context), steps);
     if (this.layer.returnSequences) backward = reverseSteps(backward);
     if (this.mergeMode === 'concat') return concat([forward, backward], -1);
     if (this.mergeMode === 'sum') return add(forward, backward);
@@ -380,5 +397,39 @@ export class RepeatVector extends Layer {
   call(x: Tensor): Tensor {
     const row = reshape(x, [x.shape[0]!, 1, x.shape[1]!]);
     return concat(new Array<Tensor>(this.n).fill(row), 1);
+  }
+}
+
+/** Options of layers.masking(). */
+export interface MaskingConfig extends LayerConfig {
+  /** A step whose features all equal this is padding (default 0). */
+  maskValue?: number;
+}
+
+/** Marks the steps whose features all equal maskValue as padding for the recurrent layers after it (and zeroes them), as Keras' Masking. */
+export class Masking extends Layer {
+  readonly className = 'Masking';
+  static override readonly options = ['maskValue'];
+  readonly maskValue: number;
+
+  constructor(config: MaskingConfig = {}) {
+    super(config, 'masking');
+    this.maskValue = numberOption(this.name, 'maskValue', config.maskValue ?? 0, 'a finite number');
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    if (inputShape.length !== 2) throw shapeError(`${this.name}: Masking takes samples of shape [steps, features], got ${fmtShape(inputShape)}`);
+    return { outputShape: inputShape.slice(), weights: [] };
+  }
+
+  protected options(): Record<string, unknown> {
+    return { maskValue: this.maskValue };
+  }
+
+  call(x: Tensor): Tensor {
+    const [batch, steps, features] = x.shape as [number, number, number];
+    const k = wasm(), out = Tensor.empty(x.shape), mask = Tensor.empty([batch, steps]);
+    k.masking_forward_f32(out.ptr, mask.ptr, x.ptr, batch * steps, features, this.maskValue);
+    return withMask(out.recordBackward([x], () => k.masking_backward_f32(x.gradPtr(), out.gradPtr(), mask.ptr, batch * steps, features)), mask);
   }
 }

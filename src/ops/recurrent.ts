@@ -27,6 +27,17 @@ export interface RecurrentOptions {
   goBackwards?: boolean;
   /** A dropout mask [batch, features] (0 or 1/(1 - rate)) applied to every step's input, as Keras' dropout. */
   inputMask?: Tensor;
+  /** Which steps count, [batch, steps] of 1 and 0 (padding): a 0 step keeps the state and repeats the previous output. */
+  stepMask?: Tensor;
+}
+
+// The step mask, checked: [batch, steps] of 0 and 1, or none.
+function stepMaskOf(op: string, mask: unknown, batch: number, steps: number): Tensor | null {
+  if (mask === undefined) return null;
+  if (!(mask instanceof Tensor) || mask.shape.length !== 2 || mask.shape[0] !== batch || mask.shape[1] !== steps) {
+    throw shapeError(`${op}: stepMask must be a tensor of shape [${batch}, ${steps}], got ${mask instanceof Tensor ? fmtShape(mask.shape) : describe(mask)}`);
+  }
+  return mask;
 }
 
 // The input mask, checked: [batch, features], or none.
@@ -81,12 +92,12 @@ class Buffers {
  * of step t on z_t (which holds x·W + b + hPrev·U), and `back` its backward into dz_t.
  */
 function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options: RecurrentOptions | undefined, gates: number): Tensor {
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'inputMask']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'inputMask', 'stepMask']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, bias, gates);
-  const mask = inputMaskOf(op, o.inputMask, batch, features);
+  const mask = inputMaskOf(op, o.inputMask, batch, features), stepMask = stepMaskOf(op, o.stepMask, batch, steps);
   const k = wasm(), width = gates * units, rows = steps * batch;
   const stepZ = batch * width, stepH = batch * units;
   const buffers = new Buffers();
@@ -94,9 +105,11 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
   // Time-major input, the gates' pre-activations (activated gates for LSTM), h_0..h_steps and c_0..c_steps.
   const xt = buffers.take(rows * features), z = buffers.take(rows * width);
   const hs = buffers.take((steps + 1) * stepH), cs = gates === 4 ? buffers.take((steps + 1) * stepH) : 0;
+  const mt = stepMask ? buffers.take(rows) : 0; // the step mask, time-major (and reversed with goBackwards)
   try {
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
     if (mask) k.mask_steps_f32(xt, mask.ptr, steps, batch * features);
+    if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
     biasGemm(z, xt, kernel.ptr, bias, false, rows, width, features);
     k.fill_f32(hs, stepH, 0);
     if (cs) k.fill_f32(cs, stepH, 0);
@@ -105,6 +118,7 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       gemm(k.gemm_nn_f32, zt, hPrev, recurrentKernel.ptr, batch, width, units, true);
       if (gates === 4) k.lstm_step_forward_f32(h, cs + (t + 1) * stepH * 4, zt, cs + t * stepH * 4, batch, units, act, rec);
       else k.rnn_step_forward_f32(h, zt, stepH, act);
+      if (mt) k.mask_step_forward_f32(h, hPrev, cs ? cs + (t + 1) * stepH * 4 : 0, cs ? cs + t * stepH * 4 : 0, mt + t * batch * 4, batch, units);
     }
     out = Tensor.empty(returnSequences ? [batch, steps, units] : [batch, units]);
     if (returnSequences) k.to_batch_major_f32(out.ptr, hs + stepH * 4, batch, steps, units, 0, 0);
@@ -118,6 +132,7 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
     const scratch = new Buffers();
     try {
       const dz = scratch.take(rows * width), dh = scratch.take(stepH), dc = scratch.take(stepH), dcPrev = scratch.take(stepH);
+      const dhCarry = mt ? scratch.take(stepH) : 0; // what masked rows pass straight to the step before
       // The gradient reaching each step's output: time-major, all steps or the last one only.
       const dhs = scratch.take(rows * units);
       k.fill_f32(dhs, rows * units, 0);
@@ -130,13 +145,14 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       for (let t = steps - 1; t >= 0; t--) {
         const dzt = dz + t * stepZ * 4, hPrev = hs + t * stepH * 4;
         k.axpy_f32(dh, dhs + t * stepH * 4, stepH, 1);
-        if (gates === 4) {
-          k.lstm_step_backward_f32(dzt, dcOut, dh, dcIn, z + t * stepZ * 4, cs + (t + 1) * stepH * 4, cs + t * stepH * 4, batch, units, act, rec);
-          [dcIn, dcOut] = [dcOut, dcIn];
-        } else {
-          k.rnn_step_backward_f32(dzt, hPrev + stepH * 4, dh, stepH, act);
+        if (gates === 4) k.lstm_step_backward_f32(dzt, dcOut, dh, dcIn, z + t * stepZ * 4, cs + (t + 1) * stepH * 4, cs + t * stepH * 4, batch, units, act, rec);
+        else k.rnn_step_backward_f32(dzt, hPrev + stepH * 4, dh, stepH, act);
+        if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, units, dzt, width, 0, gates === 4 ? dcOut : 0, dcIn, dhCarry, dh, 1);
+        if (gates === 4) [dcIn, dcOut] = [dcOut, dcIn];
+        if (t > 0) {
+          gemm(k.gemm_nt_f32, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ
+          if (mt) k.axpy_f32(dh, dhCarry, stepH, 1);
         }
-        if (t > 0) gemm(k.gemm_nt_f32, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ
       }
       // dU += Σ_t h_{t-1}ᵀ·dz_t as one product over all steps (h_0..h_{steps-1} are contiguous).
       if (dU) gemm(k.gemm_tn_f32, dU, hs, dz, units, width, rows, true);
@@ -186,13 +202,13 @@ export interface GruOptions extends RecurrentOptions {
  */
 export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options?: GruOptions): Tensor {
   const op = 'gru';
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter', 'inputMask']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter', 'inputMask', 'stepMask']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
   const resetAfter = o.resetAfter === undefined || booleanOption(op, 'resetAfter', o.resetAfter);
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, null, 3);
-  const mask = inputMaskOf(op, o.inputMask, batch, features);
+  const mask = inputMaskOf(op, o.inputMask, batch, features), stepMask = stepMaskOf(op, o.stepMask, batch, steps);
   const u = units, w = 3 * u;
   if (bias && !(resetAfter ? bias.shape.length === 2 && bias.shape[0] === 2 && bias.shape[1] === w : bias.shape.length === 1 && bias.shape[0] === w)) {
     throw shapeError(`${op}: bias must be ${resetAfter ? `[2, ${w}] (input and recurrent bias, resetAfter)` : `[${w}]`}, got ${fmtShape(bias.shape)}`);
@@ -204,6 +220,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   // Time-major input; x·W + b per step (then the step's activated z, r, hh); h_0..h_steps; per step
   // r·h_{t-1} (without resetAfter) or h_{t-1}·U + recurrent bias (with it).
   const xt = buffers.take(rows * features), xz = buffers.take(rows * w), hs = buffers.take((steps + 1) * stepH);
+  const mt = stepMask ? buffers.take(rows) : 0; // the step mask, time-major (and reversed with goBackwards)
   const kept = buffers.take(resetAfter ? rows * w : rows * u);
   // Without resetAfter, U's z|r block and h block as contiguous matrices, and per-step scratch.
   const Uzr = resetAfter ? 0 : buffers.take(u * 2 * u), Uh = resetAfter ? 0 : buffers.take(u * u);
@@ -211,6 +228,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   try {
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
     if (mask) k.mask_steps_f32(xt, mask.ptr, steps, batch * features);
+    if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
     biasGemm(xz, xt, kernel.ptr, bias ? bias.ptr : null, false, rows, w, features);
     k.fill_f32(hs, stepH, 0);
     if (!resetAfter) {
@@ -223,12 +241,14 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         const rp = kept + t * stepZ * 4;
         biasGemm(rp, hPrev, U, recBias, false, batch, w, u);
         k.gru_reset_after_forward_f32(h, xzt, rp, hPrev, batch, u, act, rec);
+        if (mt) k.mask_step_forward_f32(h, hPrev, 0, 0, mt + t * batch * 4, batch, u);
       } else {
         const rh = kept + t * stepH * 4;
         gemm(k.gemm_nn_f32, zr, hPrev, Uzr, batch, 2 * u, u, false);
         k.gru_gates_forward_f32(xzt, rh, zr, hPrev, batch, u, rec);
         gemm(k.gemm_nn_f32, hp, rh, Uh, batch, u, u, false);
         k.gru_output_forward_f32(h, xzt, hp, hPrev, batch, u, act);
+        if (mt) k.mask_step_forward_f32(h, hPrev, 0, 0, mt + t * batch * 4, batch, u);
       }
     }
     out = Tensor.empty(returnSequences ? [batch, steps, u] : [batch, u]);
@@ -260,6 +280,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         k.axpy_f32(dh, dhs + t * stepH * 4, stepH, 1);
         const dhht = resetAfter ? dhh : dhh + t * stepH * 4;
         k.gru_output_backward_f32(dzt, dhht, dhPrev, dh, xzt, hPrev, batch, u, act, rec);
+        if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, u, dzt, w, resetAfter ? 0 : dhht, 0, 0, dhPrev, dh, 0);
         if (resetAfter) {
           const drp = dr + t * stepZ * 4;
           k.gru_reset_after_backward_f32(dzt, drp, xzt, kept + t * stepZ * 4, batch, u, rec);

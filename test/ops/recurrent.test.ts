@@ -11,7 +11,7 @@ const ACT: Record<Act, (x: number) => number> = {
   hardSigmoid: (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5)),
 };
 
-interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean }
+interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean; mask?: number[] }
 
 // The float64 reference: x [b, s, f], W [f, g·u], U [u, g·u], bias [g·u]; g = 1 (SimpleRNN) or 4 (LSTM).
 function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float64Array, bias: Float64Array | null,
@@ -23,6 +23,8 @@ function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float6
     const seq: number[][] = [];
     for (let k = 0; k < s; k++) {
       const t = o.goBackwards ? s - 1 - k : k;
+      // A masked step keeps the state and repeats the previous output.
+      if (o.mask && o.mask[n * s + t] === 0) { seq.push(h); continue; }
       const z = new Array<number>(w).fill(0);
       for (let j = 0; j < w; j++) {
         let v = bias ? bias[j]! : 0;
@@ -101,6 +103,22 @@ for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm],
         (x, W, R, b) => refRecurrent(gates, masked(x!), W!, R!, b!, [B, S, F], U, o),
         [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape }]);
     });
+
+    for (const o of [{ returnSequences: true }, { goBackwards: true }, { returnSequences: true, goBackwards: true, resetAfter: false }] as Opts[]) {
+      test(`a step mask (padding at either end and inside) keeps the state: ${JSON.stringify(o)}`, () => {
+        const w = gates * U, bShape = biasShape(gates, w, o);
+        const mask = [1, 1, 1, 0, 0, /**/ 0, 0, 1, 1, 1, /**/ 1, 0, 1, 0, 1];
+        const xd = randArray(B * S * F, 61), Wd = randArray(F * w, 62, -0.5, 0.5), Ud = randArray(U * w, 63, -0.5, 0.5);
+        const bd = randArray(bShape.reduce((a, c) => a * c, 1), 64, -0.2, 0.2);
+        const ref = (x: Float64Array, W: Float64Array, R: Float64Array, b: Float64Array) => refRecurrent(gates, x, W, R, b, [B, S, F], U, { ...o, mask });
+        const opts = { ...o, ...(gates === 3 ? {} : { resetAfter: undefined }) } as Record<string, unknown>;
+        if (gates !== 3) delete opts.resetAfter;
+        tidy(() => expectClose(op(tensor(xd, [B, S, F]), tensor(Wd, [F, w]), tensor(Ud, [U, w]), tensor(bd, bShape), { ...opts, stepMask: tensor(mask, [B, S]) }).toArray(),
+          ref(Float64Array.from(xd), Float64Array.from(Wd), Float64Array.from(Ud), Float64Array.from(bd)), 1e-4, 1e-5));
+        gradcheck((x, W, R, b) => op(x!, W!, R!, b!, { ...opts, stepMask: tensor(mask, [B, S]) }), (x, W, R, b) => ref(x!, W!, R!, b!),
+          [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape }]);
+      });
+    }
 
     test('without a bias, one step and one unit; the buffers go with the output', () => {
       const before = memory().bytes;
