@@ -3,7 +3,7 @@
 // not implemented yet refused rather than ignored. The cells' math is checked in ops/recurrent.test.ts
 // and against TF.js in tfjs-parity.test.ts.
 import { describe, expect, test } from 'vitest';
-import { WasmgradError, fromArtifacts, layers, memory, optimizers, sequential, setSeed, type Tensor } from '../src/index.js';
+import { WasmgradError, fromArtifacts, layers, memory, optimizers, sequential, setSeed, tensor, type Tensor } from '../src/index.js';
 import { expectClose } from './helpers.js';
 
 describe('recurrent layers', () => {
@@ -157,6 +157,30 @@ describe('recurrent layers', () => {
     const p = m1.predict([[[0.5, 1], [2, -1]]]) as Tensor, q = m2.predict([[[-1, -1], [0.5, 1], [-1, -1], [2, -1]]]) as Tensor;
     expectClose(q.toArray(), p.toArray(), 1e-5, 1e-6);
     for (const t of [p, q, m1, m2]) t.dispose();
+  });
+
+  test('masks also reach layers applied one by one, and fit with checkNumerics trains as without', async () => {
+    const masking = layers.masking({ maskValue: 0 }), cell = layers.gru({ units: 2 });
+    // Padding after or before: the same output only if the mask reached the GRU.
+    const x = tensor([[[0.5, 1], [2, 3], [0, 0]]]), before = tensor([[[0, 0], [0.5, 1], [2, 3]]]);
+    const mx = masking.apply(x), mb = masking.apply(before);
+    const a = cell.apply(mx), b = cell.apply(mb);
+    expectClose(a.toArray(), b.toArray(), 1e-6, 1e-7);
+    for (const t of [x, before, mx, mb, a, b]) t.dispose();
+    const data = [[1, 2, 0, 0], [3, 0, 0, 0], [4, 5, 6, 0]], y = [[1], [0], [1]];
+    const train = async (checkNumerics: boolean) => {
+      setSeed(4);
+      const m = sequential([layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true, inputShape: [4] }), layers.lstm({ units: 3 }), layers.dense({ units: 1 })]);
+      m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+      await m.fit(data, y, { epochs: 3, seed: 1, verbose: 0, checkNumerics });
+      const w = m.getWeights();
+      m.dispose();
+      return w;
+    };
+    expect(await train(true)).toEqual(await train(false));
+    expect(() => layers.bidirectional({ layer: layers.lstm({ units: 2, goBackwards: true }) })).toThrow(/runs both ways already; give it no goBackwards/);
+    expect(() => layers.bidirectional({ layer: layers.lstm({ units: 2, trainable: false }) })).toThrow(/freeze the bidirectional layer/);
+    expect(() => layers.bidirectional({ layer: layers.lstm({ units: 2, inputShape: [3, 2] }) })).toThrow(/give inputShape to the bidirectional layer/);
   });
 
   test('500 steps of a bidirectional LSTM with masking and dropout: the arena does not grow', async () => {

@@ -309,10 +309,10 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
       let ins = at.map((i) => values[i]!);
       const who = `${layer.name} (${layer.className})`;
       if (check) {
-        ins = ins.map((input) => watchGradient(input, (grad) => {
+        ins = ins.map((input) => withMask(watchGradient(input, (grad) => {
           assertFinite(grad, input.size, `${who} in the backward pass ${check}: the gradient of its input`);
           for (const w of layer.weights) if (w.grad && w.requiresGrad) assertFinite(w.grad.ptr, w.size, `${who} in the backward pass ${check}: the gradient of a weight`);
-        }));
+        }), maskOf(input)));
       }
       const out = layer.call(node.listInput ? ins : ins[0]!, context);
       const outs = Array.isArray(out) ? out : [out];

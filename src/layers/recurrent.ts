@@ -9,7 +9,7 @@ import { add, mul, scale } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { reshape } from '../ops/conv.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
-import { Tensor, maskOf, withMask } from '../tensor.js';
+import { Tensor, keep, maskOf, withMask } from '../tensor.js';
 import { wasm } from '../wasm.js';
 import { Layer, type CallContext, type LayerConfig, type WeightSpec } from './layer.js';
 
@@ -289,7 +289,7 @@ export class Embedding extends Layer {
   call(x: Tensor): Tensor {
     const out = embeddingLookup(this.weights[0]!, x);
     if (!this.maskZero || x.shape.length !== 2) return out;
-    const mask = Tensor.empty(x.shape);
+    const mask = maskFor(out, x.shape);
     wasm().nonzero_mask_f32(mask.ptr, x.ptr, x.size);
     return withMask(out, mask);
   }
@@ -325,12 +325,17 @@ export class Bidirectional extends Layer {
       if (given.built) throw invalid(`${this.name}: layer ${given.name} has been applied already; give bidirectional a new layer`);
       this.layer = given;
     } else if (given !== null && typeof given === 'object' && !(given instanceof Layer) && typeof (given as { className?: unknown }).className === 'string') {
-      const type = RECURRENT_TYPES[(given as { className: string }).className];
+      const name = (given as { className: string }).className;
+      const type = Object.prototype.hasOwnProperty.call(RECURRENT_TYPES, name) ? RECURRENT_TYPES[name] : undefined;
       if (!type) throw invalid(`${this.name}: layer must be a SimpleRNN, LSTM or GRU, got ${JSON.stringify((given as { className: string }).className)}`);
       this.layer = new type((given as unknown as { config: never }).config);
     } else {
       throw invalid(`${this.name}: layer must be a recurrent layer (layers.lstm(), layers.gru(), layers.simpleRNN()), got ${describe(given)}`);
     }
+    // Options of the wrapped layer that would be ignored: said so, not dropped.
+    if (this.layer.goBackwards) throw invalid(`${this.name}: the wrapped layer runs both ways already; give it no goBackwards`);
+    if (!this.layer.trainable) throw invalid(`${this.name}: freeze the bidirectional layer (trainable: false on it), not the layer it wraps`);
+    if (this.layer.inputShape) throw invalid(`${this.name}: give inputShape to the bidirectional layer, not to the layer it wraps`);
     this.mergeMode = config.mergeMode ?? 'concat';
     if (!['concat', 'sum', 'mul', 'ave'].includes(this.mergeMode)) throw invalid(`${this.name}: mergeMode must be 'concat', 'sum', 'mul' or 'ave', got ${describe(this.mergeMode)}`);
   }
@@ -400,6 +405,14 @@ export class RepeatVector extends Layer {
   }
 }
 
+// A step mask for `out`: it lives as long as out does (not its tidy() scope), so it reaches the
+// layers after, also when layers are applied one by one.
+function maskFor(out: Tensor, shape: readonly number[]): Tensor {
+  const mask = keep(Tensor.empty(shape));
+  out.onDispose(() => mask.dispose());
+  return mask;
+}
+
 /** Options of layers.masking(). */
 export interface MaskingConfig extends LayerConfig {
   /** A step whose features all equal this is padding (default 0). */
@@ -428,7 +441,7 @@ export class Masking extends Layer {
 
   call(x: Tensor): Tensor {
     const [batch, steps, features] = x.shape as [number, number, number];
-    const k = wasm(), out = Tensor.empty(x.shape), mask = Tensor.empty([batch, steps]);
+    const k = wasm(), out = Tensor.empty(x.shape), mask = maskFor(out, [batch, steps]);
     k.masking_forward_f32(out.ptr, mask.ptr, x.ptr, batch * steps, features, this.maskValue);
     return withMask(out.recordBackward([x], () => k.masking_backward_f32(x.gradPtr(), out.gradPtr(), mask.ptr, batch * steps, features)), mask);
   }

@@ -31,7 +31,7 @@ export interface RecurrentOptions {
   stepMask?: Tensor;
 }
 
-// The step mask, checked: [batch, steps] of 0 and 1, or none.
+// The step mask, its shape checked: [batch, steps], 0 for padding (any other value counts as 1), or none.
 function stepMaskOf(op: string, mask: unknown, batch: number, steps: number): Tensor | null {
   if (mask === undefined) return null;
   if (!(mask instanceof Tensor) || mask.shape.length !== 2 || mask.shape[0] !== batch || mask.shape[1] !== steps) {
@@ -87,6 +87,12 @@ class Buffers {
   }
 }
 
+// The pass's buffers serve only its backward pass: without one (no input needs a gradient) they go now.
+function keepFor(buffers: Buffers, out: Tensor): Tensor {
+  if (!out.requiresGrad) buffers.free();
+  return out;
+}
+
 /**
  * A recurrent layer's sequence pass. `gates` is 1 (SimpleRNN) or 4 (LSTM); `step` runs the cell
  * of step t on z_t (which holds x·W + b + hPrev·U), and `back` its backward into dz_t.
@@ -102,13 +108,16 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
   const stepZ = batch * width, stepH = batch * units;
   const buffers = new Buffers();
   let out: Tensor;
-  // Time-major input, the gates' pre-activations (activated gates for LSTM), h_0..h_steps and c_0..c_steps.
-  const xt = buffers.take(rows * features), z = buffers.take(rows * width);
-  const hs = buffers.take((steps + 1) * stepH), cs = gates === 4 ? buffers.take((steps + 1) * stepH) : 0;
-  const mt = stepMask ? buffers.take(rows) : 0; // the step mask, time-major (and reversed with goBackwards)
+  let xt = 0, z = 0, hs = 0, cs = 0, mt = 0, dm = 0;
   try {
+    // Time-major input, the gates' pre-activations (activated gates for LSTM), h_0..h_steps and c_0..c_steps,
+    // the step mask time-major (reversed with goBackwards) and a copy of the dropout mask (the backward pass reads both).
+    xt = buffers.take(rows * features); z = buffers.take(rows * width);
+    hs = buffers.take((steps + 1) * stepH); cs = gates === 4 ? buffers.take((steps + 1) * stepH) : 0;
+    mt = stepMask ? buffers.take(rows) : 0; dm = mask ? buffers.take(batch * features) : 0;
+    if (mask) new Float32Array(heap().memory.buffer, dm, batch * features).set(new Float32Array(heap().memory.buffer, mask.ptr, batch * features));
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
-    if (mask) k.mask_steps_f32(xt, mask.ptr, steps, batch * features);
+    if (mask) k.mask_steps_f32(xt, dm, steps, batch * features);
     if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
     biasGemm(z, xt, kernel.ptr, bias, false, rows, width, features);
     k.fill_f32(hs, stepH, 0);
@@ -128,7 +137,7 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
     throw e;
   }
   out.onDispose(() => buffers.free());
-  return out.recordBackward(bias ? [x, kernel, recurrentKernel, bias] : [x, kernel, recurrentKernel], () => {
+  return keepFor(buffers, out.recordBackward(bias ? [x, kernel, recurrentKernel, bias] : [x, kernel, recurrentKernel], () => {
     const scratch = new Buffers();
     try {
       const dz = scratch.take(rows * width), dh = scratch.take(stepH), dc = scratch.take(stepH), dcPrev = scratch.take(stepH);
@@ -136,8 +145,9 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       // The gradient reaching each step's output: time-major, all steps or the last one only.
       const dhs = scratch.take(rows * units);
       k.fill_f32(dhs, rows * units, 0);
-      if (returnSequences) k.to_time_major_f32(dhs, out.gradPtr(), batch, steps, units, 0, 0);
-      else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, out.gradPtr(), stepH));
+      const dout = out.gradPtr();
+      if (returnSequences) k.to_time_major_f32(dhs, dout, batch, steps, units, 0, 0);
+      else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, dout, stepH));
       k.fill_f32(dh, stepH, 0);
       k.fill_f32(dc, stepH, 0);
       const dU = recurrentKernel.requiresGrad ? recurrentKernel.gradPtr() : 0;
@@ -161,13 +171,13 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       if (x.requiresGrad) {
         const dxt = scratch.take(rows * features);
         gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, width, false); // dx = (dz·Wᵀ)·mask
-        if (mask) k.mask_steps_f32(dxt, mask.ptr, steps, batch * features);
+        if (mask) k.mask_steps_f32(dxt, dm, steps, batch * features);
         k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
       }
     } finally {
       scratch.free();
     }
-  });
+  }));
 }
 
 /**
@@ -217,17 +227,19 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   const recBias = bias && resetAfter ? bias.ptr + w * 4 : 0;
   const buffers = new Buffers();
   let out: Tensor;
-  // Time-major input; x·W + b per step (then the step's activated z, r, hh); h_0..h_steps; per step
-  // r·h_{t-1} (without resetAfter) or h_{t-1}·U + recurrent bias (with it).
-  const xt = buffers.take(rows * features), xz = buffers.take(rows * w), hs = buffers.take((steps + 1) * stepH);
-  const mt = stepMask ? buffers.take(rows) : 0; // the step mask, time-major (and reversed with goBackwards)
-  const kept = buffers.take(resetAfter ? rows * w : rows * u);
-  // Without resetAfter, U's z|r block and h block as contiguous matrices, and per-step scratch.
-  const Uzr = resetAfter ? 0 : buffers.take(u * 2 * u), Uh = resetAfter ? 0 : buffers.take(u * u);
-  const zr = resetAfter ? 0 : buffers.take(batch * 2 * u), hp = resetAfter ? 0 : buffers.take(stepH);
+  let xt = 0, xz = 0, hs = 0, mt = 0, dm = 0, kept = 0, Uzr = 0, Uh = 0, zr = 0, hp = 0;
   try {
+    // Time-major input; x·W + b per step (then the step's activated z, r, hh); h_0..h_steps; the step
+    // mask time-major (reversed with goBackwards); a copy of the dropout mask; per step r·h_{t-1}
+    // (without resetAfter) or h_{t-1}·U + recurrent bias (with it).
+    xt = buffers.take(rows * features); xz = buffers.take(rows * w); hs = buffers.take((steps + 1) * stepH);
+    mt = stepMask ? buffers.take(rows) : 0; dm = mask ? buffers.take(batch * features) : 0;
+    kept = buffers.take(resetAfter ? rows * w : rows * u);
+    // Without resetAfter, U's z|r block and h block as contiguous matrices, and per-step scratch.
+    if (!resetAfter) { Uzr = buffers.take(u * 2 * u); Uh = buffers.take(u * u); zr = buffers.take(batch * 2 * u); hp = buffers.take(stepH); }
+    if (mask) new Float32Array(heap().memory.buffer, dm, batch * features).set(new Float32Array(heap().memory.buffer, mask.ptr, batch * features));
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
-    if (mask) k.mask_steps_f32(xt, mask.ptr, steps, batch * features);
+    if (mask) k.mask_steps_f32(xt, dm, steps, batch * features);
     if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
     biasGemm(xz, xt, kernel.ptr, bias ? bias.ptr : null, false, rows, w, features);
     k.fill_f32(hs, stepH, 0);
@@ -259,7 +271,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     throw e;
   }
   out.onDispose(() => buffers.free());
-  return out.recordBackward(bias ? [x, kernel, recurrentKernel, bias] : [x, kernel, recurrentKernel], () => {
+  return keepFor(buffers, out.recordBackward(bias ? [x, kernel, recurrentKernel, bias] : [x, kernel, recurrentKernel], () => {
     const scratch = new Buffers();
     try {
       const dz = scratch.take(rows * w), dhs = scratch.take(rows * u);
@@ -270,8 +282,9 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       const dzr = resetAfter ? 0 : scratch.take(rows * 2 * u);
       const dUzr = resetAfter || !recurrentKernel.requiresGrad ? 0 : scratch.take(u * 2 * u), dUh = dUzr ? scratch.take(u * u) : 0;
       k.fill_f32(dhs, rows * u, 0);
-      if (returnSequences) k.to_time_major_f32(dhs, out.gradPtr(), batch, steps, u, 0, 0);
-      else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, out.gradPtr(), stepH));
+      const dout = out.gradPtr();
+      if (returnSequences) k.to_time_major_f32(dhs, dout, batch, steps, u, 0, 0);
+      else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, dout, stepH));
       k.fill_f32(dh, stepH, 0);
       const dU = recurrentKernel.requiresGrad ? recurrentKernel.gradPtr() : 0;
       const dRecBias = bias?.requiresGrad && resetAfter ? bias.gradPtr() + w * 4 : 0;
@@ -308,13 +321,13 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       if (x.requiresGrad) {
         const dxt = scratch.take(rows * features);
         gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, w, false);
-        if (mask) k.mask_steps_f32(dxt, mask.ptr, steps, batch * features);
+        if (mask) k.mask_steps_f32(dxt, dm, steps, batch * features);
         k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
       }
     } finally {
       scratch.free();
     }
-  });
+  }));
 }
 
 /** x [batch, steps, n] with its steps in reverse order (a backward layer's outputs, aligned in time). */
@@ -359,5 +372,10 @@ export function embeddingLookup(table: Tensor, indices: Tensor): Tensor {
   }
   const out = Tensor.empty([...indices.shape, dim]);
   k.embedding_forward_f32(out.ptr, table.ptr, indices.ptr, n, dim);
-  return out.recordBackward([table], () => k.embedding_backward_f32(table.gradPtr(), out.gradPtr(), indices.ptr, n, dim));
+  if (!table.requiresGrad) return out;
+  // The backward pass reads the indices: a copy that lives as long as the output.
+  const idx = heap().alloc(n * 4);
+  new Float32Array(heap().memory.buffer, idx, n).set(new Float32Array(heap().memory.buffer, indices.ptr, n));
+  out.onDispose(() => heap().free(idx, n * 4));
+  return out.recordBackward([table], () => k.embedding_backward_f32(table.gradPtr(), out.gradPtr(), idx, n, dim));
 }
