@@ -63,6 +63,11 @@ const labels = Int32Array.from({ length: 64 }, (_, s) => s % 2);`,
     epilogue: `if (classifier.countParams() !== 1000 * 32 + 2 * 4 * (32 * 64 + 64 * 64 + 64) + 3 * (128 * 32 + 32 * 32) + 2 * 3 * 32 + 32 * 2 + 2) throw new Error('params ' + classifier.countParams());
 classifier.dispose();`,
   },
+  'Sequences: embeddings and recurrent layers #2': {
+    prelude: "import { input, layers, model, type SymbolicTensor } from '/src/index.ts';",
+    epilogue: `if (seq2seq.outputs[0].sampleShape.join() !== '15,8') throw new Error('seq2seq output ' + seq2seq.outputs[0].sampleShape);
+seq2seq.dispose();`,
+  },
   'Graph models: the functional API, shared layers, several inputs and outputs': {
     prelude: `${lib}
 const __n = 16;

@@ -164,6 +164,19 @@ describe('the same graph in TF.js layers: loss and every weight gradient of a st
     return L.dense!({ units: 2, name: 'p_mask_out' }).apply(h);
   }, 'mse', 4, Float32Array.from([3, 1, 4, 0, 0, 0, /**/ 0, 0, 5, 2, 6, 1, /**/ 2, 0, 3, 0, 4, 0, /**/ 1, 2, 3, 4, 5, 6]));
 
+  // An encoder's last states start a decoder: returnState, and initial states given as apply([x, h, c]).
+  check('encoder LSTM (returnState) → repeatVector → decoder LSTM from its states → dense', [5, 3], [4, 2], (x, L) => {
+    const [enc, h, c] = L.lstm!({ units: 4, returnState: true, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', name: 'p_enc' }).apply(x) as unknown[];
+    const start = L.repeatVector!({ n: 4, name: 'p_rep2' }).apply(enc);
+    const dec = L.lstm!({ units: 4, returnSequences: true, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', name: 'p_dec' }).apply([start, h, c] as never);
+    return L.dense!({ units: 2, name: 'p_dec_out' }).apply(dec);
+  }, 'mse', 3);
+
+  check('GRU (sequences, returnState) → SimpleRNN from its state, going backwards', [5, 3], [5, 4], (x, L) => {
+    const [seq, h] = L.gru!({ units: 4, returnSequences: true, returnState: true, resetAfter: false, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', name: 'p_gst' }).apply(x) as unknown[];
+    return L.simpleRNN!({ units: 4, returnSequences: true, goBackwards: true, recurrentInitializer: 'glorotUniform', name: 'p_sst' }).apply([seq, h] as never);
+  }, 'mse', 3);
+
   // TF.js' wasm backend cannot train an embedding (no UnsortedSegmentSum kernel); its cpu backend can.
   check('embedding → LSTM → softmax', [6], [4], (x, L) => {
     const e = L.embedding!({ inputDim: 11, outputDim: 5, name: 'p_emb' }).apply(x);

@@ -358,8 +358,10 @@ function planModel(kind: 'Sequential' | 'Model', value: unknown, where: string, 
       if (output >= outputsOf[node]!) throw fail('DANGLING_REFERENCE', `${at}.inbound[${j}] reads output ${output} of node ${node}, which has ${outputsOf[node]}`);
       return [node, output];
     });
-    const nested = layers[li]!.nested;
-    outputsOf.push(nested?.kind === 'Model' ? nested.outputs.length : 1);
+    const nested = layers[li]!.nested, config = layers[li]!.config;
+    // A recurrent layer with returnState outputs its states too: h, and c for an LSTM.
+    const states = (config as { returnState?: unknown }).returnState === true ? (layers[li]!.type === LAYER_TYPES.LSTM ? 2 : 1) : 0;
+    outputsOf.push(nested?.kind === 'Model' ? nested.outputs.length : 1 + states);
     applied.add(li);
     return { layer: li, inbound };
   });

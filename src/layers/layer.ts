@@ -100,6 +100,11 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
   /** The options this layer type takes besides name, inputShape and trainable; the constructor and loadModel refuse others. */
   static readonly options: readonly string[] = [];
   /** Whether apply() takes a list of inputs (merge layers, models with several inputs). */
+  /** Whether the layer also takes a list of inputs (a recurrent layer: [x, ...initial states]). */
+  get acceptsList(): boolean {
+    return false;
+  }
+
   get takesList(): boolean {
     return false;
   }
@@ -201,7 +206,7 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
     let list = Array.isArray(inputs);
     if (list && items.length === 1 && !this.takesList) list = false;
     if (this.takesList && !list) throw invalid(`${this.name}: ${this.className} takes a list of inputs, got one`);
-    if (!this.takesList && items.length !== 1) throw invalid(`${this.name}: ${this.className} takes one input, got a list of ${items.length}`);
+    if (!this.takesList && !this.acceptsList && items.length !== 1) throw invalid(`${this.name}: ${this.className} takes one input, got a list of ${items.length}`);
     if (items.length === 0) throw invalid(`${this.name}: apply needs at least one input`);
     if (items.every((x) => x instanceof SymbolicTensor)) {
       const symbolic = items as SymbolicTensor[];

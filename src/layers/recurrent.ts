@@ -4,14 +4,15 @@
 import { invalid, shapeError, fmtShape } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
 import { booleanOption, describe, numberOption } from '../options.js';
-import { embeddingLookup, gru, lstm, reverseSteps, simpleRnn, type RecurrentActivation } from '../ops/recurrent.js';
+import { embeddingLookup, gru, lstm, reverseSteps, simpleRnn, sliceCols, type RecurrentActivation } from '../ops/recurrent.js';
 import { add, mul, scale } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { reshape } from '../ops/conv.js';
 import { checkRegularizer, type Regularizer } from '../regularizers.js';
 import { Tensor, keep, maskOf, withMask } from '../tensor.js';
+import type { SymbolicTensor } from '../engine/symbolic.js';
 import { wasm } from '../wasm.js';
-import { Layer, type CallContext, type LayerConfig, type WeightSpec } from './layer.js';
+import { Layer, fmtShapes, type CallContext, type LayerConfig, type Shapes, type WeightSpec } from './layer.js';
 
 const ACTIVATIONS: RecurrentActivation[] = ['tanh', 'relu', 'linear', 'sigmoid', 'hardSigmoid'];
 
@@ -41,6 +42,8 @@ export interface RecurrentLayerConfig extends LayerConfig {
   goBackwards?: boolean;
   /** Fraction of each sequence's input features dropped in fit, one mask for every step (Keras' dropout; default 0). */
   dropout?: number;
+  /** Also output the last state: [output, h] ([output, h, c] for an LSTM), as Keras (default false). */
+  returnState?: boolean;
 }
 
 /** Options of layers.lstm(). */
@@ -59,9 +62,10 @@ function activationArg(layer: string, name: string, value: unknown): RecurrentAc
 }
 
 /** What SimpleRNN and LSTM share: the options, the three weights and the sequence's shapes. */
-export abstract class RecurrentLayer extends Layer {
+/** With returnState a recurrent layer outputs a list ([output, h] or [output, h, c]), so apply() may return one. */
+export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTensor[], Tensor | Tensor[]> {
   static override readonly options: readonly string[] = ['units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer',
-    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards', 'dropout'];
+    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards', 'dropout', 'returnState'];
   readonly units: number;
   readonly activation: RecurrentActivation;
   readonly useBias: boolean;
@@ -74,6 +78,7 @@ export abstract class RecurrentLayer extends Layer {
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
   readonly dropout: number;
+  readonly returnState: boolean;
   /** Gate blocks in the weights: 1 (SimpleRNN) or 4 (LSTM). */
   protected abstract readonly gates: number;
 
@@ -92,11 +97,30 @@ export abstract class RecurrentLayer extends Layer {
     this.returnSequences = booleanOption(this.name, 'returnSequences', config.returnSequences);
     this.goBackwards = booleanOption(this.name, 'goBackwards', config.goBackwards);
     this.dropout = numberOption(this.name, 'dropout', config.dropout ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
+    this.returnState = booleanOption(this.name, 'returnState', config.returnState);
   }
 
-  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+  /** How many states the cell carries: h, and c for an LSTM. */
+  get stateCount(): number {
+    return this.gates === 4 ? 2 : 1;
+  }
+
+  /** apply([x, h0]) (or [x, h0, c0] for an LSTM) starts from those states, as Keras' initial_state. */
+  override get acceptsList(): boolean {
+    return true;
+  }
+
+  build(input: readonly number[] | readonly (readonly number[])[]): { outputShape: Shapes; weights: WeightSpec[] } {
+    const list = Array.isArray(input[0]);
+    const inputShape = (list ? input[0] : input) as readonly number[];
     if (inputShape.length !== 2) {
       throw shapeError(`${this.name}: ${this.className} takes samples of shape [steps, features], got ${fmtShape(inputShape)}`);
+    }
+    if (list) {
+      const states = (input as readonly (readonly number[])[]).slice(1);
+      if (states.length !== this.stateCount || states.some((st) => st.length !== 1 || st[0] !== this.units)) {
+        throw shapeError(`${this.name}: ${this.className} takes [x, ${this.stateCount === 2 ? 'h0, c0' : 'h0'}] with states of shape [${this.units}], got ${fmtShapes(input as Shapes)}`);
+      }
     }
     const [steps, features] = inputShape as [number, number];
     const u = this.units, w = this.gates * u;
@@ -105,7 +129,8 @@ export abstract class RecurrentLayer extends Layer {
       { name: 'recurrent_kernel', shape: [u, w], initializer: this.recurrentInitializer, fanIn: u, fanOut: w, regularizer: this.recurrentRegularizer },
     ];
     if (this.useBias) weights.push({ name: 'bias', shape: this.biasShape(w), initializer: this.biasInitializer, fanIn: w, fanOut: w, regularizer: this.biasRegularizer, afterInit: this.biasAfterInit() });
-    return { outputShape: this.returnSequences ? [steps, u] : [u], weights };
+    const out = this.returnSequences ? [steps, u] : [u];
+    return { outputShape: this.returnState ? [out, ...new Array<number[]>(this.stateCount).fill([u])] : out, weights };
   }
 
   /** The bias' shape for `width` = gates·units. */
@@ -118,8 +143,11 @@ export abstract class RecurrentLayer extends Layer {
     return undefined;
   }
 
-  /** The layer's pass over x with these weights, in either direction (Bidirectional runs it twice). @internal */
-  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor;
+  /**
+   * The layer's pass over x with these weights, in either direction (Bidirectional runs it twice);
+   * with withCellState (an LSTM's returnState), the output's last `units` columns are the last c. @internal
+   */
+  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[], withCellState?: boolean): Tensor;
 
   override passesMask(): boolean {
     return this.returnSequences;
@@ -137,8 +165,18 @@ export abstract class RecurrentLayer extends Layer {
     return mask;
   }
 
-  call(x: Tensor, context: CallContext): Tensor {
-    return this.run(x, this.weights, this.goBackwards, this.dropoutMask(x, context), maskOf(x));
+  call(input: Tensor | Tensor[], context: CallContext): Tensor | Tensor[] {
+    const [x, ...states] = Array.isArray(input) ? input : [input];
+    const initial = states.length > 0 ? states : undefined;
+    const withC = this.returnState && this.gates === 4;
+    const y = this.run(x!, this.weights, this.goBackwards, this.dropoutMask(x!, context), maskOf(x!), initial, withC);
+    if (!this.returnState) return y;
+    // [output, h (the last step's output), c]: slices of the one output, so one backward pass gets every gradient.
+    const [batch, steps] = x!.shape as [number, number], u = this.units, cols = (this.returnSequences ? steps : 1) * u;
+    const flat = this.returnSequences || withC ? y.reshape([batch, withC ? cols + u : cols]) : y;
+    const out = withC ? sliceCols(flat, 0, cols) : y;
+    const h = sliceCols(flat, cols - u, u);
+    return [this.returnSequences && withC ? out.reshape([batch, steps, u]) : out, h, ...(withC ? [sliceCols(flat, cols, u)] : [])];
   }
 
   protected options(): Record<string, unknown> {
@@ -148,7 +186,7 @@ export abstract class RecurrentLayer extends Layer {
       ...(this.kernelRegularizer ? { kernelRegularizer: this.kernelRegularizer } : {}),
       ...(this.recurrentRegularizer ? { recurrentRegularizer: this.recurrentRegularizer } : {}),
       ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
-      returnSequences, goBackwards, ...(this.dropout > 0 ? { dropout: this.dropout } : {}),
+      returnSequences, goBackwards, ...(this.dropout > 0 ? { dropout: this.dropout } : {}), ...(this.returnState ? { returnState: true } : {}),
     };
   }
 }
@@ -162,8 +200,8 @@ export class SimpleRNN extends RecurrentLayer {
     super(config, 'simple_rnn');
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor {
-    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask });
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[]): Tensor {
+    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask, initialState });
   }
 }
 
@@ -190,9 +228,10 @@ export class LSTM extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[], withCellState?: boolean): Tensor {
     return lstm(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask,
+      initialState, withCellState,
     });
   }
 }
@@ -230,10 +269,10 @@ export class GRU extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[]): Tensor {
     return gru(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences,
-      goBackwards, resetAfter: this.resetAfter, inputMask, stepMask,
+      goBackwards, resetAfter: this.resetAfter, inputMask, stepMask, initialState,
     });
   }
 }
@@ -336,6 +375,7 @@ export class Bidirectional extends Layer {
     if (this.layer.goBackwards) throw invalid(`${this.name}: the wrapped layer runs both ways already; give it no goBackwards`);
     if (!this.layer.trainable) throw invalid(`${this.name}: freeze the bidirectional layer (trainable: false on it), not the layer it wraps`);
     if (this.layer.inputShape) throw invalid(`${this.name}: give inputShape to the bidirectional layer, not to the layer it wraps`);
+    if (this.layer.returnState) throw invalid(`${this.name}: a wrapped layer's returnState is not supported yet`);
     this.mergeMode = config.mergeMode ?? 'concat';
     if (!['concat', 'sum', 'mul', 'ave'].includes(this.mergeMode)) throw invalid(`${this.name}: mergeMode must be 'concat', 'sum', 'mul' or 'ave', got ${describe(this.mergeMode)}`);
   }
@@ -343,7 +383,7 @@ export class Bidirectional extends Layer {
   build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
     const inner = this.layer.build(inputShape);
     const side = (prefix: string) => inner.weights.map((w) => ({ ...w, name: `${prefix}_${w.name}` }));
-    const out = inner.outputShape.slice();
+    const out = (inner.outputShape as number[]).slice();
     if (this.mergeMode === 'concat') out[out.length - 1]! *= 2;
     return { outputShape: out, weights: [...side('forward'), ...side('backward')] };
   }

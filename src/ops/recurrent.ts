@@ -29,6 +29,19 @@ export interface RecurrentOptions {
   inputMask?: Tensor;
   /** Which steps count, [batch, steps] of 1 and 0 (padding): a 0 step keeps the state and repeats the previous output. */
   stepMask?: Tensor;
+  /** The state before the first step ([h0], and [h0, c0] for an LSTM; each [batch, units]); zeros by default. Gradients reach it. */
+  initialState?: Tensor[];
+  /** LSTM: the last cell state c too, as the output's last `units` columns ([batch, out + units]; see lstmWithState). @internal */
+  withCellState?: boolean;
+}
+
+// The initial states, checked: `count` tensors of [batch, units], or none.
+function initialStatesOf(op: string, states: unknown, count: number, batch: number, units: number): Tensor[] | null {
+  if (states === undefined) return null;
+  if (!Array.isArray(states) || states.length !== count || !states.every((t) => t instanceof Tensor && t.shape.length === 2 && t.shape[0] === batch && t.shape[1] === units)) {
+    throw shapeError(`${op}: initialState must be ${count === 2 ? '[h0, c0]' : '[h0]'}, each of shape [${batch}, ${units}], got ${Array.isArray(states) ? `[${states.map((t) => (t instanceof Tensor ? fmtShape(t.shape) : describe(t))).join(', ')}]` : describe(states)}`);
+  }
+  return states as Tensor[];
 }
 
 // The step mask, its shape checked: [batch, steps], 0 for padding (any other value counts as 1), or none.
@@ -87,6 +100,11 @@ class Buffers {
   }
 }
 
+// n floats from one arena address to another.
+function copy(to: number, from: number, n: number): void {
+  new Float32Array(heap().memory.buffer, to, n).set(new Float32Array(heap().memory.buffer, from, n));
+}
+
 // The pass's buffers serve only its backward pass: without one (no input needs a gradient) they go now.
 function keepFor(buffers: Buffers, out: Tensor): Tensor {
   if (!out.requiresGrad) buffers.free();
@@ -98,12 +116,14 @@ function keepFor(buffers: Buffers, out: Tensor): Tensor {
  * of step t on z_t (which holds x·W + b + hPrev·U), and `back` its backward into dz_t.
  */
 function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options: RecurrentOptions | undefined, gates: number): Tensor {
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'inputMask', 'stepMask']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'inputMask', 'stepMask', 'initialState', 'withCellState']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, bias, gates);
   const mask = inputMaskOf(op, o.inputMask, batch, features), stepMask = stepMaskOf(op, o.stepMask, batch, steps);
+  const [h0, c0] = initialStatesOf(op, o.initialState, gates === 4 ? 2 : 1, batch, units) ?? [];
+  const withC = gates === 4 && o.withCellState === true;
   const k = wasm(), width = gates * units, rows = steps * batch;
   const stepZ = batch * width, stepH = batch * units;
   const buffers = new Buffers();
@@ -120,8 +140,8 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
     if (mask) k.mask_steps_f32(xt, dm, steps, batch * features);
     if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
     biasGemm(z, xt, kernel.ptr, bias, false, rows, width, features);
-    k.fill_f32(hs, stepH, 0);
-    if (cs) k.fill_f32(cs, stepH, 0);
+    if (h0) copy(hs, h0.ptr, stepH); else k.fill_f32(hs, stepH, 0);
+    if (cs) { if (c0) copy(cs, c0.ptr, stepH); else k.fill_f32(cs, stepH, 0); }
     for (let t = 0; t < steps; t++) {
       const zt = z + t * stepZ * 4, hPrev = hs + t * stepH * 4, h = hPrev + stepH * 4;
       gemm(k.gemm_nn_f32, zt, hPrev, recurrentKernel.ptr, batch, width, units, true);
@@ -129,15 +149,22 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       else k.rnn_step_forward_f32(h, zt, stepH, act);
       if (mt) k.mask_step_forward_f32(h, hPrev, cs ? cs + (t + 1) * stepH * 4 : 0, cs ? cs + t * stepH * 4 : 0, mt + t * batch * 4, batch, units);
     }
-    out = Tensor.empty(returnSequences ? [batch, steps, units] : [batch, units]);
-    if (returnSequences) k.to_batch_major_f32(out.ptr, hs + stepH * 4, batch, steps, units, 0, 0);
-    else new Float32Array(heap().memory.buffer, out.ptr, stepH).set(new Float32Array(heap().memory.buffer, hs + steps * stepH * 4, stepH));
+    const outCols = (returnSequences ? steps : 1) * units;
+    out = Tensor.empty(withC ? [batch, outCols + units] : returnSequences ? [batch, steps, units] : [batch, units]);
+    const seq = withC ? buffers.take(batch * outCols) : out.ptr;
+    if (returnSequences) k.to_batch_major_f32(seq, hs + stepH * 4, batch, steps, units, 0, 0);
+    else copy(seq, hs + steps * stepH * 4, stepH);
+    if (withC) {
+      k.put_cols_f32(out.ptr, seq, batch, outCols + units, 0, outCols, 0);
+      k.put_cols_f32(out.ptr, cs + steps * stepH * 4, batch, outCols + units, outCols, units, 0);
+    }
   } catch (e) {
     buffers.free();
     throw e;
   }
   out.onDispose(() => buffers.free());
-  return keepFor(buffers, out.recordBackward(bias ? [x, kernel, recurrentKernel, bias] : [x, kernel, recurrentKernel], () => {
+  const inputs = [x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...(h0 ? [h0] : []), ...(c0 ? [c0] : [])];
+  return keepFor(buffers, out.recordBackward(inputs, () => {
     const scratch = new Buffers();
     try {
       const dz = scratch.take(rows * width), dh = scratch.take(stepH), dc = scratch.take(stepH), dcPrev = scratch.take(stepH);
@@ -145,11 +172,19 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       // The gradient reaching each step's output: time-major, all steps or the last one only.
       const dhs = scratch.take(rows * units);
       k.fill_f32(dhs, rows * units, 0);
-      const dout = out.gradPtr();
-      if (returnSequences) k.to_time_major_f32(dhs, dout, batch, steps, units, 0, 0);
-      else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, dout, stepH));
-      k.fill_f32(dh, stepH, 0);
+      const outCols = (returnSequences ? steps : 1) * units;
+      let dout = out.gradPtr();
       k.fill_f32(dc, stepH, 0);
+      if (withC) {
+        // The output's gradient is the sequence's columns, then the last cell state's.
+        const g = dout;
+        dout = scratch.take(batch * outCols);
+        k.copy_cols_f32(dout, g, batch, outCols + units, 0, outCols, 0);
+        k.copy_cols_f32(dc, g, batch, outCols + units, outCols, units, 0);
+      }
+      if (returnSequences) k.to_time_major_f32(dhs, dout, batch, steps, units, 0, 0);
+      else copy(dhs + (steps - 1) * stepH * 4, dout, stepH);
+      k.fill_f32(dh, stepH, 0);
       const dU = recurrentKernel.requiresGrad ? recurrentKernel.gradPtr() : 0;
       let dcIn = dc, dcOut = dcPrev;
       for (let t = steps - 1; t >= 0; t--) {
@@ -159,13 +194,15 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
         else k.rnn_step_backward_f32(dzt, hPrev + stepH * 4, dh, stepH, act);
         if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, units, dzt, width, 0, gates === 4 ? dcOut : 0, dcIn, dhCarry, dh, 1);
         if (gates === 4) [dcIn, dcOut] = [dcOut, dcIn];
-        if (t > 0) {
+        if (t > 0 || h0?.requiresGrad) {
           gemm(k.gemm_nt_f32, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ
           if (mt) k.axpy_f32(dh, dhCarry, stepH, 1);
         }
       }
       // dU += Σ_t h_{t-1}ᵀ·dz_t as one product over all steps (h_0..h_{steps-1} are contiguous).
       if (dU) gemm(k.gemm_tn_f32, dU, hs, dz, units, width, rows, true);
+      if (h0?.requiresGrad) k.axpy_f32(h0.gradPtr(), dh, stepH, 1);
+      if (c0?.requiresGrad) k.axpy_f32(c0.gradPtr(), dcIn, stepH, 1);
       if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, width, rows, true); // dW += xᵀ·dz
       if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, width, 1);
       if (x.requiresGrad) {
@@ -212,13 +249,14 @@ export interface GruOptions extends RecurrentOptions {
  */
 export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options?: GruOptions): Tensor {
   const op = 'gru';
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter', 'inputMask', 'stepMask']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter', 'inputMask', 'stepMask', 'initialState']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
   const resetAfter = o.resetAfter === undefined || booleanOption(op, 'resetAfter', o.resetAfter);
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, null, 3);
   const mask = inputMaskOf(op, o.inputMask, batch, features), stepMask = stepMaskOf(op, o.stepMask, batch, steps);
+  const [h0] = initialStatesOf(op, o.initialState, 1, batch, units) ?? [];
   const u = units, w = 3 * u;
   if (bias && !(resetAfter ? bias.shape.length === 2 && bias.shape[0] === 2 && bias.shape[1] === w : bias.shape.length === 1 && bias.shape[0] === w)) {
     throw shapeError(`${op}: bias must be ${resetAfter ? `[2, ${w}] (input and recurrent bias, resetAfter)` : `[${w}]`}, got ${fmtShape(bias.shape)}`);
@@ -242,7 +280,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     if (mask) k.mask_steps_f32(xt, dm, steps, batch * features);
     if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
     biasGemm(xz, xt, kernel.ptr, bias ? bias.ptr : null, false, rows, w, features);
-    k.fill_f32(hs, stepH, 0);
+    if (h0) copy(hs, h0.ptr, stepH); else k.fill_f32(hs, stepH, 0);
     if (!resetAfter) {
       k.copy_cols_f32(Uzr, U, u, w, 0, 2 * u, 0);
       k.copy_cols_f32(Uh, U, u, w, 2 * u, u, 0);
@@ -271,7 +309,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     throw e;
   }
   out.onDispose(() => buffers.free());
-  return keepFor(buffers, out.recordBackward(bias ? [x, kernel, recurrentKernel, bias] : [x, kernel, recurrentKernel], () => {
+  return keepFor(buffers, out.recordBackward([x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...(h0 ? [h0] : [])], () => {
     const scratch = new Buffers();
     try {
       const dz = scratch.take(rows * w), dhs = scratch.take(rows * u);
@@ -306,6 +344,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         }
         [dh, dhPrev] = [dhPrev, dh];
       }
+      if (h0?.requiresGrad) k.axpy_f32(h0.gradPtr(), dh, stepH, 1);            // after the last swap, dh is h_0's
       if (resetAfter) {
         if (dU) gemm(k.gemm_tn_f32, dU, hs, dr, u, w, rows, true);                 // dU += Σ_t hPrevᵀ·drp_t
         if (dRecBias) k.colsum_backward_f32(dRecBias, dr, rows, w, 1);
@@ -328,6 +367,14 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       scratch.free();
     }
   }));
+}
+
+/** Columns [start, start + count) of x [rows, cols] as [rows, count]; the gradient goes back to those columns. @internal */
+export function sliceCols(x: Tensor, start: number, count: number): Tensor {
+  const [rows, cols] = x.shape as [number, number];
+  const k = wasm(), out = Tensor.empty([rows, count]);
+  k.copy_cols_f32(out.ptr, x.ptr, rows, cols, start, count, 0);
+  return out.recordBackward([x], () => k.put_cols_f32(x.gradPtr(), out.gradPtr(), rows, cols, start, count, 1));
 }
 
 /** x [batch, steps, n] with its steps in reverse order (a backward layer's outputs, aligned in time). */

@@ -2,7 +2,7 @@
 // gradient checks (x, kernel, recurrent kernel, bias) at odd sizes: batch 3, steps 5, features 7,
 // units 9, and the options that change the pass (returnSequences, goBackwards, activations).
 import { describe, expect, test } from 'vitest';
-import { WasmgradError, embeddingLookup, gru, lstm, memory, simpleRnn, sum, tensor, tidy, variable } from '../../src/index.js';
+import { WasmgradError, embeddingLookup, gru, lstm, memory, simpleRnn, sum, tensor, tidy, variable, type Tensor } from '../../src/index.js';
 import { expectClose, gradcheck, randArray } from '../helpers.js';
 
 type Act = 'tanh' | 'relu' | 'linear' | 'sigmoid' | 'hardSigmoid';
@@ -11,7 +11,7 @@ const ACT: Record<Act, (x: number) => number> = {
   hardSigmoid: (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5)),
 };
 
-interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean; mask?: number[] }
+interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean; mask?: number[]; h0?: ArrayLike<number>; c0?: ArrayLike<number> }
 
 // The float64 reference: x [b, s, f], W [f, g·u], U [u, g·u], bias [g·u]; g = 1 (SimpleRNN) or 4 (LSTM).
 function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float64Array, bias: Float64Array | null,
@@ -19,7 +19,7 @@ function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float6
   const act = ACT[o.activation ?? 'tanh'], rec = ACT[o.recurrentActivation ?? 'sigmoid'], w = gates * u;
   const out: number[][][] = [];
   for (let n = 0; n < b; n++) {
-    let h = new Array<number>(u).fill(0), c = new Array<number>(u).fill(0);
+    let h = Array.from({ length: u }, (_, j) => (o.h0 ? o.h0[n * u + j]! : 0)), c = Array.from({ length: u }, (_, j) => (o.c0 ? o.c0[n * u + j]! : 0));
     const seq: number[][] = [];
     for (let k = 0; k < s; k++) {
       const t = o.goBackwards ? s - 1 - k : k;
@@ -119,6 +119,18 @@ for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm],
           [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape }]);
       });
     }
+
+    test('an initial state: the output depends on it and its gradient reaches it', () => {
+      const w = gates * U, bShape = biasShape(gates, w, {}), o: Opts = { returnSequences: true, goBackwards: true };
+      const xd = randArray(B * S * F, 71), Wd = randArray(F * w, 72, -0.5, 0.5), Ud = randArray(U * w, 73, -0.5, 0.5);
+      const bd = randArray(bShape.reduce((a, c) => a * c, 1), 74, -0.2, 0.2), hd = randArray(B * U, 75), cd = randArray(B * U, 76);
+      const mask = [1, 1, 0, 1, 1, /**/ 0, 0, 1, 1, 1, /**/ 1, 1, 1, 1, 1];
+      const stateOf = (h: Tensor, c: Tensor) => (gates === 4 ? [h, c] : [h]);
+      const inputs = [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape },
+        { data: hd, shape: [B, U] }, ...(gates === 4 ? [{ data: cd, shape: [B, U] }] : [])];
+      gradcheck((x, W, R, b, h, c) => op(x!, W!, R!, b!, { ...o, stepMask: tensor(mask, [B, S]), initialState: stateOf(h!, c!) }),
+        (x, W, R, b, h, c) => refRecurrent(gates, x!, W!, R!, b!, [B, S, F], U, { ...o, mask, h0: h!, c0: c }), inputs);
+    });
 
     test('without a bias, one step and one unit; the buffers go with the output', () => {
       const before = memory().bytes;
