@@ -94,7 +94,7 @@ describe('recurrent layers', () => {
       return 'loaded';
     };
     void doc;
-    expect(bad((d) => { d.layers[1]!.config.layer.className = 'Dense'; })).toMatch(/^UNKNOWN_LAYER: .*layers\[1\]\.config\.layer\.className must be SimpleRNN, LSTM or GRU, got "Dense"/);
+    expect(bad((d) => { d.layers[1]!.config.layer.className = 'Dense'; })).toMatch(/^UNKNOWN_LAYER: .*layers\[1\]\.config\.layer\.className must be SimpleRNN, LSTM, GRU, got "Dense"/);
     expect(bad((d) => { d.layers[1]!.config.layer.config.units = { evil: [1] }; })).toMatch(/^BAD_LAYER_CONFIG: .*layers\[1\]\.config\.layer\.config\.units must be a number/);
     expect(bad((d) => { d.layers[1]!.config.layer.config.layer = { className: 'LSTM', config: {} }; })).toMatch(/^UNKNOWN_OPTION: /);
     expect(() => layers.bidirectional({ layer: layers.dense({ units: 2 }) as never })).toThrow(/layer must be a recurrent layer \(layers\.lstm\(\), layers\.gru\(\), layers\.simpleRNN\(\)\), got a Dense/);
@@ -201,6 +201,26 @@ describe('recurrent layers', () => {
     expect(() => layers.lstm({ units: 8 }).apply([target, h!])).toThrow(/LSTM takes \[x, h0, c0\] with states of shape \[8\], got \[\[5, 2\], \[8\]\]/);
     expect(() => layers.bidirectional({ layer: layers.gru({ units: 2, returnState: true }) })).toThrow(/returnState is not supported yet/);
     for (const t of [p, q, seq2seq, again]) t.dispose();
+  });
+
+  test('timeDistributed: the wrapped layer on every step with one set of weights, the same as running it on the steps as a batch', () => {
+    // TF.js 4.22's TimeDistributed cannot backpropagate here (its Unpack gradient throws), so the
+    // reference is the wrapped computation written out: reshape to a batch of frames, the layer, reshape back.
+    const td = sequential([layers.timeDistributed({ layer: layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu' }), inputShape: [4, 5, 5, 1] }),
+      layers.timeDistributed({ layer: layers.flatten() }), layers.lstm({ units: 3 })]);
+    const frames = sequential([layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu', inputShape: [5, 5, 1] })]);
+    frames.setWeights(td.getWeights().slice(0, 2));
+    const x = tensor(Float32Array.from({ length: 2 * 4 * 25 }, (_, i) => Math.sin(i)), [2, 4, 5, 5, 1]);
+    const inner = td.layers[0]!.apply(x) as Tensor;
+    const perFrame = frames.predict(x.reshape([8, 5, 5, 1])) as Tensor;
+    expect(inner.shape).toEqual([2, 4, 3, 3, 2]);
+    expectClose(inner.toArray(), perFrame.toArray(), 1e-6, 1e-7);
+    expect(td.weightSpecs().map((w) => w.shape)).toEqual([[3, 3, 1, 2], [2], [18, 12], [3, 12], [12]]);
+    const again = fromArtifacts(td.toArtifacts());
+    const [p, q] = [td.predict(x) as Tensor, again.predict(x) as Tensor];
+    expect(q.toArray()).toEqual(p.toArray());
+    expect(() => layers.timeDistributed({ layer: layers.lstm({ units: 2 }) as never })).toThrow(/layer must be one of Dense, Conv2D, .*, got a LSTM/);
+    for (const t of [x, inner, perFrame, p, q, td, frames, again]) t.dispose();
   });
 
   test('500 steps of a bidirectional LSTM with masking and dropout: the arena does not grow', async () => {

@@ -23,6 +23,7 @@
 import { WasmgradError, type ErrorCode } from '../errors.js';
 import { LAYER_CLASSES } from '../layers/index.js';
 import { configKeys, type Layer } from '../layers/layer.js';
+import { TIME_DISTRIBUTABLE } from '../layers/recurrent.js';
 import { LOSSES, type LossSpec } from '../losses.js';
 import { METRIC_NAMES } from '../metrics.js';
 import { OPTIMIZER_CONSTRUCTORS, scheduleFromConfig } from '../optimizers.js';
@@ -322,8 +323,9 @@ function planModel(kind: 'Sequential' | 'Model', value: unknown, where: string, 
     // A wrapper's layer (Bidirectional's): { className, config } of a recurrent layer, one level deep.
     if (config.layer !== undefined) {
       const inner = object(config.layer, `${at}.config.layer`, ['className', 'config']);
-      const innerType = typeof inner.className === 'string' && ['SimpleRNN', 'LSTM', 'GRU'].includes(inner.className) ? LAYER_TYPES[inner.className]! : null;
-      if (!innerType) throw fail('UNKNOWN_LAYER', `${at}.config.layer.className must be SimpleRNN, LSTM or GRU, got ${JSON.stringify(inner.className)}`);
+      const allowed = l.className === 'TimeDistributed' ? TIME_DISTRIBUTABLE : ['SimpleRNN', 'LSTM', 'GRU'];
+      const innerType = typeof inner.className === 'string' && allowed.includes(inner.className) ? LAYER_TYPES[inner.className]! : null;
+      if (!innerType) throw fail('UNKNOWN_LAYER', `${at}.config.layer.className must be ${allowed.join(', ')}, got ${JSON.stringify(inner.className)}`);
       const innerConfig = object(inner.config, `${at}.config.layer.config`, configKeys(innerType).filter((k) => k !== 'name'), 'UNKNOWN_OPTION');
       if (innerConfig.layer !== undefined) throw badLayer(`${at}.config.layer.config.layer: a wrapped layer wraps nothing`);
       checkConfigValues(`${at}.config.layer.config`, innerConfig);

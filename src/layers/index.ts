@@ -10,8 +10,8 @@ import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
 import type { LayerConfig } from './layer.js';
 import {
-  Bidirectional, Embedding, GRU, LSTM, Masking, RepeatVector, SimpleRNN, type BidirectionalConfig, type EmbeddingConfig, type GruConfig, type LstmConfig,
-  type MaskingConfig, type RecurrentLayerConfig, type RepeatVectorConfig,
+  Bidirectional, Embedding, GRU, LSTM, Masking, RepeatVector, SimpleRNN, TimeDistributed, registerLayerClasses, type BidirectionalConfig, type EmbeddingConfig,
+  type GruConfig, type LstmConfig, type MaskingConfig, type RecurrentLayerConfig, type RepeatVectorConfig, type TimeDistributedConfig,
 } from './recurrent.js';
 import {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
@@ -31,16 +31,17 @@ export {
 export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, type MergeConfig, type ConcatenateConfig } from './merge.js';
 export { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampling2dConfig, type ZeroPadding2dConfig } from './shape.js';
 export {
-  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig, type GruConfig,
-  type EmbeddingConfig, type BidirectionalConfig, type RepeatVectorConfig, type MaskingConfig, type MergeMode,
+  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking, TimeDistributed, RecurrentLayer, type RecurrentLayerConfig, type LstmConfig,
+  type GruConfig, type EmbeddingConfig, type BidirectionalConfig, type RepeatVectorConfig, type MaskingConfig, type TimeDistributedConfig, type MergeMode,
 } from './recurrent.js';
 
 /** Every layer class by its Keras class name: the one list the loader reads. */
 export const LAYER_CLASSES = {
   Dense, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D,
   Dropout, Activation, BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking,
+  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking, TimeDistributed,
 };
+registerLayerClasses(LAYER_CLASSES as unknown as Record<string, new (config: never) => import('./layer.js').Layer>);
 
 /** Layer constructors: layers.dense({ units, activation }) and the rest. */
 export const layers = {
@@ -98,6 +99,8 @@ export const layers = {
   bidirectional: (config: BidirectionalConfig): Bidirectional => new Bidirectional(config),
   /** Marks the steps whose features all equal maskValue as padding for the recurrent layers after it. */
   masking: (config: MaskingConfig = {}): Masking => new Masking(config),
+  /** One layer applied to every step of a sequence with the same weights ([steps, ...] samples). */
+  timeDistributed: (config: TimeDistributedConfig): TimeDistributed => new TimeDistributed(config),
   /** [features] → [n, features]: the input repeated n times. */
   repeatVector: (config: RepeatVectorConfig): RepeatVector => new RepeatVector(config),
 };

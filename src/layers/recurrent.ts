@@ -486,3 +486,83 @@ export class Masking extends Layer {
     return withMask(out.recordBackward([x], () => k.masking_backward_f32(x.gradPtr(), out.gradPtr(), mask.ptr, batch * steps, features)), mask);
   }
 }
+
+/** Options of layers.timeDistributed(). */
+export interface TimeDistributedConfig extends LayerConfig {
+  /** The layer applied to every step (its own options; its weights are the wrapper's, shared by the steps). */
+  layer: Layer | { className: string; config: Record<string, unknown> };
+}
+
+/** The layers timeDistributed() may wrap (by class name): those whose pass needs nothing but their weights and options. */
+export const TIME_DISTRIBUTABLE = ['Dense', 'Conv2D', 'Conv2DTranspose', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D',
+  'Flatten', 'Dropout', 'Activation', 'LayerNormalization', 'UpSampling2D', 'ZeroPadding2D'];
+
+/**
+ * One layer applied to every step of a sequence with the same weights, as Keras' TimeDistributed
+ * (a CNN over each frame of a clip, before a recurrent layer): [steps, ...sample] → [steps, ...output].
+ */
+export class TimeDistributed extends Layer {
+  readonly className = 'TimeDistributed';
+  static override readonly options = ['layer'];
+  /** The wrapped layer: a template; the weights are the wrapper's. */
+  readonly layer: Layer;
+
+  constructor(config: TimeDistributedConfig) {
+    super(config, 'time_distributed');
+    const given = config.layer;
+    let layer: Layer;
+    if (given instanceof Layer) {
+      layer = given;
+    } else if (given !== null && typeof given === 'object' && typeof (given as { className?: unknown }).className === 'string') {
+      const name = (given as { className: string }).className;
+      const type = TIME_DISTRIBUTABLE.includes(name) ? timeDistributable(name) : undefined;
+      if (!type) throw invalid(`${this.name}: layer must be one of ${TIME_DISTRIBUTABLE.join(', ')}, got ${JSON.stringify(name)}`);
+      layer = new type((given as unknown as { config: never }).config);
+    } else {
+      throw invalid(`${this.name}: layer must be a layer (e.g. layers.dense()), got ${describe(given)}`);
+    }
+    if (!TIME_DISTRIBUTABLE.includes(layer.className)) throw invalid(`${this.name}: layer must be one of ${TIME_DISTRIBUTABLE.join(', ')}, got a ${layer.className}`);
+    if (layer.built) throw invalid(`${this.name}: layer ${layer.name} has been applied already; give timeDistributed a new layer`);
+    if (layer.inputShape) throw invalid(`${this.name}: give inputShape to the timeDistributed layer, not to the layer it wraps`);
+    if (!layer.trainable) throw invalid(`${this.name}: freeze the timeDistributed layer (trainable: false on it), not the layer it wraps`);
+    this.layer = layer;
+  }
+
+  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+    if (inputShape.length < 2) throw shapeError(`${this.name}: TimeDistributed takes samples of shape [steps, ...], got ${fmtShape(inputShape)}`);
+    const inner = this.layer.build(inputShape.slice(1));
+    return { outputShape: [inputShape[0]!, ...(inner.outputShape as number[])], weights: inner.weights };
+  }
+
+  override passesMask(): boolean {
+    return true;
+  }
+
+  protected options(): Record<string, unknown> {
+    const { name: _name, ...config } = this.layer.getConfig();
+    return { layer: { className: this.layer.className, config } };
+  }
+
+  call(x: Tensor, context: CallContext): Tensor {
+    const [batch, steps, ...sample] = x.shape as number[];
+    // The steps as one batch, through the wrapped layer with this layer's weights.
+    this.layer.weights = this.weights;
+    try {
+      const y = this.layer.call(reshape(x, [batch! * steps!, ...sample]), context) as Tensor;
+      return reshape(y, [batch!, steps!, ...y.shape.slice(1)]);
+    } finally {
+      this.layer.weights = [];
+    }
+  }
+}
+
+// The class of a layer timeDistributed() wraps, from the layer registry (imported lazily: it imports this file).
+let registry: Record<string, new (config: never) => Layer> | null = null;
+function timeDistributable(name: string): (new (config: never) => Layer) | undefined {
+  return registry?.[name];
+}
+
+/** Called once by the layer registry (layers/index.ts), which this file cannot import. @internal */
+export function registerLayerClasses(classes: Record<string, new (config: never) => Layer>): void {
+  registry = classes;
+}
