@@ -106,9 +106,9 @@ describe('recurrent layers', () => {
   test('dropout: one mask per sequence in fit (seeded), none at inference', async () => {
     const x = Array.from({ length: 8 }, (_, s) => Array.from({ length: 5 }, (_, t) => [Math.sin(s + t), Math.cos(s * t), (s + t) % 3]));
     const y = x.map((seq) => [seq[0]![0]! > 0 ? 1 : 0]);
-    const run = async (dropout: number, seed: number) => {
+    const run = async (dropout: number, seed: number, recurrentDropout = 0) => {
       setSeed(9);
-      const m = sequential([layers.bidirectional({ layer: layers.lstm({ units: 4, dropout }), inputShape: [5, 3] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
+      const m = sequential([layers.bidirectional({ layer: layers.lstm({ units: 4, dropout, recurrentDropout }), inputShape: [5, 3] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
       m.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
       const before = m.predict(x) as Tensor;
       const h = await m.fit(x, y, { epochs: 3, batchSize: 4, seed, verbose: 0 });
@@ -122,8 +122,12 @@ describe('recurrent layers', () => {
     expect(a.loss).not.toEqual(plain.loss);        // fit does not
     expect(b.weights).toEqual(a.weights);          // the seed fixes the masks
     expect(c.weights).not.toEqual(a.weights);
+    const r1 = await run(0, 1, 0.5), r2 = await run(0, 1, 0.5);
+    expect(r1.first).toEqual(plain.first);        // recurrentDropout: none at inference,
+    expect(r1.loss).not.toEqual(plain.loss);       // a mask on the state in fit,
+    expect(r2.weights).toEqual(r1.weights);        // seeded
     const bytes = memory().bytes;
-    const m = sequential([layers.bidirectional({ layer: layers.gru({ units: 3, dropout: 0.3, returnSequences: true }), inputShape: [5, 3] })]);
+    const m = sequential([layers.bidirectional({ layer: layers.gru({ units: 3, dropout: 0.3, recurrentDropout: 0.3, returnSequences: true }), inputShape: [5, 3] })]);
     m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
     const target = x.map((seq) => seq.map(() => [0, 0, 0, 0, 0, 0]));
     await m.fit(x, target, { epochs: 1, batchSize: 4, seed: 3, verbose: 0 });
@@ -228,7 +232,7 @@ describe('recurrent layers', () => {
     const y = x.map((seq) => [seq.filter((v) => v > 4).length / 7]);
     const m = sequential([
       layers.embedding({ inputDim: 9, outputDim: 4, maskZero: true, inputShape: [7] }),
-      layers.bidirectional({ layer: layers.lstm({ units: 6, dropout: 0.2 }) }),
+      layers.bidirectional({ layer: layers.lstm({ units: 6, dropout: 0.2, recurrentDropout: 0.2 }) }),
       layers.dense({ units: 1 }),
     ]);
     m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
@@ -241,9 +245,9 @@ describe('recurrent layers', () => {
   });
 
   test('the options not implemented yet are refused, not ignored', () => {
-    for (const option of ['recurrentDropout', 'stateful']) {
+    for (const option of ['stateful', 'unroll']) {
       let caught: unknown;
-      try { layers.lstm({ units: 2, [option]: option === 'recurrentDropout' ? 0.1 : true } as never); } catch (e) { caught = e; }
+      try { layers.lstm({ units: 2, [option]: true } as never); } catch (e) { caught = e; }
       expect((caught as WasmgradError).code, option).toBe('UNKNOWN_OPTION');
     }
     expect(() => layers.simpleRNN({ units: 0 })).toThrow(/units must be a positive integer, got 0/);

@@ -44,6 +44,8 @@ export interface RecurrentLayerConfig extends LayerConfig {
   dropout?: number;
   /** Also output the last state: [output, h] ([output, h, c] for an LSTM), as Keras (default false). */
   returnState?: boolean;
+  /** Fraction of the previous state's units dropped in fit, one mask for every step (Keras' recurrentDropout; default 0). */
+  recurrentDropout?: number;
 }
 
 /** Options of layers.lstm(). */
@@ -65,7 +67,7 @@ function activationArg(layer: string, name: string, value: unknown): RecurrentAc
 /** With returnState a recurrent layer outputs a list ([output, h] or [output, h, c]), so apply() may return one. */
 export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTensor[], Tensor | Tensor[]> {
   static override readonly options: readonly string[] = ['units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer',
-    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards', 'dropout', 'returnState'];
+    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards', 'dropout', 'returnState', 'recurrentDropout'];
   readonly units: number;
   readonly activation: RecurrentActivation;
   readonly useBias: boolean;
@@ -79,6 +81,7 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
   readonly goBackwards: boolean;
   readonly dropout: number;
   readonly returnState: boolean;
+  readonly recurrentDropout: number;
   /** Gate blocks in the weights: 1 (SimpleRNN) or 4 (LSTM). */
   protected abstract readonly gates: number;
 
@@ -98,6 +101,7 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
     this.goBackwards = booleanOption(this.name, 'goBackwards', config.goBackwards);
     this.dropout = numberOption(this.name, 'dropout', config.dropout ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
     this.returnState = booleanOption(this.name, 'returnState', config.returnState);
+    this.recurrentDropout = numberOption(this.name, 'recurrentDropout', config.recurrentDropout ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
   }
 
   /** How many states the cell carries: h, and c for an LSTM. */
@@ -147,7 +151,8 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
    * The layer's pass over x with these weights, in either direction (Bidirectional runs it twice);
    * with withCellState (an LSTM's returnState), the output's last `units` columns are the last c. @internal
    */
-  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[], withCellState?: boolean): Tensor;
+  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
+    withCellState?: boolean, recurrentMask?: Tensor): Tensor;
 
   override passesMask(): boolean {
     return this.returnSequences;
@@ -155,11 +160,19 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
 
   /** In fit with dropout: a mask [batch, features] of 0 and 1/(1 - dropout) from fit's generator, kept for every step. @internal */
   dropoutMask(x: Tensor, context: CallContext): Tensor | undefined {
-    if (!context.training || this.dropout === 0) return undefined;
+    return this.#mask(this.dropout, [x.shape[0]!, x.shape[2]!], context);
+  }
+
+  /** In fit with recurrentDropout: a mask [batch, units] on the previous state, kept for every step. @internal */
+  recurrentDropoutMask(x: Tensor, context: CallContext): Tensor | undefined {
+    return this.#mask(this.recurrentDropout, [x.shape[0]!, this.units], context);
+  }
+
+  #mask(rate: number, shape: number[], context: CallContext): Tensor | undefined {
+    if (!context.training || rate === 0) return undefined;
     if (!context.rng) throw invalid(`${this.name}: training needs a random generator`);
-    const [batch, , features] = x.shape as [number, number, number];
-    const ones = Tensor.filled([batch, features], 1), mask = Tensor.empty([batch, features]), out = Tensor.empty([batch, features]);
-    context.rng.dropout(out, mask, ones, this.dropout);
+    const ones = Tensor.filled(shape, 1), mask = Tensor.empty(shape), out = Tensor.empty(shape);
+    context.rng.dropout(out, mask, ones, rate);
     ones.dispose();
     out.dispose();
     return mask;
@@ -169,7 +182,7 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
     const [x, ...states] = Array.isArray(input) ? input : [input];
     const initial = states.length > 0 ? states : undefined;
     const withC = this.returnState && this.gates === 4;
-    const y = this.run(x!, this.weights, this.goBackwards, this.dropoutMask(x!, context), maskOf(x!), initial, withC);
+    const y = this.run(x!, this.weights, this.goBackwards, this.dropoutMask(x!, context), maskOf(x!), initial, withC, this.recurrentDropoutMask(x!, context));
     if (!this.returnState) return y;
     // [output, h (the last step's output), c]: slices of the one output, so one backward pass gets every gradient.
     const [batch, steps] = x!.shape as [number, number], u = this.units, cols = (this.returnSequences ? steps : 1) * u;
@@ -187,6 +200,7 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
       ...(this.recurrentRegularizer ? { recurrentRegularizer: this.recurrentRegularizer } : {}),
       ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
       returnSequences, goBackwards, ...(this.dropout > 0 ? { dropout: this.dropout } : {}), ...(this.returnState ? { returnState: true } : {}),
+      ...(this.recurrentDropout > 0 ? { recurrentDropout: this.recurrentDropout } : {}),
     };
   }
 }
@@ -200,8 +214,11 @@ export class SimpleRNN extends RecurrentLayer {
     super(config, 'simple_rnn');
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[]): Tensor {
-    return simpleRnn(x, kernel!, recurrent!, bias ?? null, { activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask, initialState });
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
+    _withCellState?: boolean, recurrentMask?: Tensor): Tensor {
+    return simpleRnn(x, kernel!, recurrent!, bias ?? null, {
+      activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask, initialState, recurrentMask,
+    });
   }
 }
 
@@ -228,10 +245,11 @@ export class LSTM extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[], withCellState?: boolean): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
+    withCellState?: boolean, recurrentMask?: Tensor): Tensor {
     return lstm(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask,
-      initialState, withCellState,
+      initialState, withCellState, recurrentMask,
     });
   }
 }
@@ -269,10 +287,11 @@ export class GRU extends RecurrentLayer {
     return { ...super.options(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[]): Tensor {
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
+    _withCellState?: boolean, recurrentMask?: Tensor): Tensor {
     return gru(x, kernel!, recurrent!, bias ?? null, {
       activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences,
-      goBackwards, resetAfter: this.resetAfter, inputMask, stepMask, initialState,
+      goBackwards, resetAfter: this.resetAfter, inputMask, stepMask, initialState, recurrentMask,
     });
   }
 }
@@ -401,8 +420,10 @@ export class Bidirectional extends Layer {
     // Each direction draws its own dropout mask, as Keras' two copies of the layer do.
     const n = this.weights.length / 2;
     const steps = maskOf(x);
-    const forward = this.layer.run(x, this.weights.slice(0, n), false, this.layer.dropoutMask(x, context), steps);
-    let backward = this.layer.run(x, this.weights.slice(n), true, this.layer.dropoutMask(x, context), steps);
+    const forward = this.layer.run(x, this.weights.slice(0, n), false, this.layer.dropoutMask(x, context), steps, undefined, false,
+      this.layer.recurrentDropoutMask(x, context));
+    let backward = this.layer.run(x, this.weights.slice(n), true, this.layer.dropoutMask(x, context), steps, undefined, false,
+      this.layer.recurrentDropoutMask(x, context));
     if (this.layer.returnSequences) backward = reverseSteps(backward);
     if (this.mergeMode === 'concat') return concat([forward, backward], -1);
     if (this.mergeMode === 'sum') return add(forward, backward);

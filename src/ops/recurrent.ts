@@ -29,6 +29,11 @@ export interface RecurrentOptions {
   inputMask?: Tensor;
   /** Which steps count, [batch, steps] of 1 and 0 (padding): a 0 step keeps the state and repeats the previous output. */
   stepMask?: Tensor;
+  /**
+   * A dropout mask [batch, units] on the previous state, the same at every step (Keras' recurrentDropout):
+   * in the recurrent product of SimpleRNN and LSTM, and everywhere the GRU reads it (as Keras 3).
+   */
+  recurrentMask?: Tensor;
   /** The state before the first step ([h0], and [h0, c0] for an LSTM; each [batch, units]); zeros by default. Gradients reach it. */
   initialState?: Tensor[];
   /** LSTM: the last cell state c too, as the output's last `units` columns ([batch, out + units]; see lstmWithState). @internal */
@@ -54,10 +59,10 @@ function stepMaskOf(op: string, mask: unknown, batch: number, steps: number): Te
 }
 
 // The input mask, checked: [batch, features], or none.
-function inputMaskOf(op: string, mask: unknown, batch: number, features: number): Tensor | null {
+function inputMaskOf(op: string, mask: unknown, batch: number, features: number, name = 'inputMask'): Tensor | null {
   if (mask === undefined) return null;
   if (!(mask instanceof Tensor) || mask.shape.length !== 2 || mask.shape[0] !== batch || mask.shape[1] !== features) {
-    throw shapeError(`${op}: inputMask must be a tensor of shape [${batch}, ${features}], got ${mask instanceof Tensor ? fmtShape(mask.shape) : describe(mask)}`);
+    throw shapeError(`${op}: ${name} must be a tensor of shape [${batch}, ${features}], got ${mask instanceof Tensor ? fmtShape(mask.shape) : describe(mask)}`);
   }
   return mask;
 }
@@ -116,19 +121,20 @@ function keepFor(buffers: Buffers, out: Tensor): Tensor {
  * of step t on z_t (which holds x·W + b + hPrev·U), and `back` its backward into dz_t.
  */
 function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options: RecurrentOptions | undefined, gates: number): Tensor {
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'inputMask', 'stepMask', 'initialState', 'withCellState']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'inputMask', 'stepMask', 'initialState', 'withCellState', 'recurrentMask']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, bias, gates);
   const mask = inputMaskOf(op, o.inputMask, batch, features), stepMask = stepMaskOf(op, o.stepMask, batch, steps);
   const [h0, c0] = initialStatesOf(op, o.initialState, gates === 4 ? 2 : 1, batch, units) ?? [];
+  const rmask = inputMaskOf(op, o.recurrentMask, batch, units, 'recurrentMask');
   const withC = gates === 4 && o.withCellState === true;
   const k = wasm(), width = gates * units, rows = steps * batch;
   const stepZ = batch * width, stepH = batch * units;
   const buffers = new Buffers();
   let out: Tensor;
-  let xt = 0, z = 0, hs = 0, cs = 0, mt = 0, dm = 0;
+  let xt = 0, z = 0, hs = 0, cs = 0, mt = 0, dm = 0, rm = 0, hms = 0;
   try {
     // Time-major input, the gates' pre-activations (activated gates for LSTM), h_0..h_steps and c_0..c_steps,
     // the step mask time-major (reversed with goBackwards) and a copy of the dropout mask (the backward pass reads both).
@@ -136,6 +142,8 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
     hs = buffers.take((steps + 1) * stepH); cs = gates === 4 ? buffers.take((steps + 1) * stepH) : 0;
     mt = stepMask ? buffers.take(rows) : 0; dm = mask ? buffers.take(batch * features) : 0;
     if (mask) new Float32Array(heap().memory.buffer, dm, batch * features).set(new Float32Array(heap().memory.buffer, mask.ptr, batch * features));
+    // With recurrent dropout: the mask's copy, and each step's masked previous state (for dU).
+    if (rmask) { rm = buffers.take(stepH); copy(rm, rmask.ptr, stepH); hms = buffers.take(rows * units); }
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
     if (mask) k.mask_steps_f32(xt, dm, steps, batch * features);
     if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
@@ -144,7 +152,9 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
     if (cs) { if (c0) copy(cs, c0.ptr, stepH); else k.fill_f32(cs, stepH, 0); }
     for (let t = 0; t < steps; t++) {
       const zt = z + t * stepZ * 4, hPrev = hs + t * stepH * 4, h = hPrev + stepH * 4;
-      gemm(k.gemm_nn_f32, zt, hPrev, recurrentKernel.ptr, batch, width, units, true);
+      let hIn = hPrev;
+      if (rm) { hIn = hms + t * stepH * 4; copy(hIn, hPrev, stepH); k.mask_steps_f32(hIn, rm, 1, stepH); }
+      gemm(k.gemm_nn_f32, zt, hIn, recurrentKernel.ptr, batch, width, units, true);
       if (gates === 4) k.lstm_step_forward_f32(h, cs + (t + 1) * stepH * 4, zt, cs + t * stepH * 4, batch, units, act, rec);
       else k.rnn_step_forward_f32(h, zt, stepH, act);
       if (mt) k.mask_step_forward_f32(h, hPrev, cs ? cs + (t + 1) * stepH * 4 : 0, cs ? cs + t * stepH * 4 : 0, mt + t * batch * 4, batch, units);
@@ -195,12 +205,13 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
         if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, units, dzt, width, 0, gates === 4 ? dcOut : 0, dcIn, dhCarry, dh, 1);
         if (gates === 4) [dcIn, dcOut] = [dcOut, dcIn];
         if (t > 0 || h0?.requiresGrad) {
-          gemm(k.gemm_nt_f32, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ
+          gemm(k.gemm_nt_f32, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ (·mask)
+          if (rm) k.mask_steps_f32(dh, rm, 1, stepH);
           if (mt) k.axpy_f32(dh, dhCarry, stepH, 1);
         }
       }
       // dU += Σ_t h_{t-1}ᵀ·dz_t as one product over all steps (h_0..h_{steps-1} are contiguous).
-      if (dU) gemm(k.gemm_tn_f32, dU, hs, dz, units, width, rows, true);
+      if (dU) gemm(k.gemm_tn_f32, dU, rm ? hms : hs, dz, units, width, rows, true);
       if (h0?.requiresGrad) k.axpy_f32(h0.gradPtr(), dh, stepH, 1);
       if (c0?.requiresGrad) k.axpy_f32(c0.gradPtr(), dcIn, stepH, 1);
       if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, width, rows, true); // dW += xᵀ·dz
@@ -249,7 +260,7 @@ export interface GruOptions extends RecurrentOptions {
  */
 export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, options?: GruOptions): Tensor {
   const op = 'gru';
-  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter', 'inputMask', 'stepMask', 'initialState']);
+  const o = checkOptions(op, options, ['activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'resetAfter', 'inputMask', 'stepMask', 'initialState', 'recurrentMask']);
   const act = kind(op, 'activation', o.activation ?? 'tanh');
   const rec = kind(op, 'recurrentActivation', o.recurrentActivation ?? 'sigmoid');
   const returnSequences = booleanOption(op, 'returnSequences', o.returnSequences), reverse = +booleanOption(op, 'goBackwards', o.goBackwards);
@@ -257,6 +268,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   const { batch, steps, features, units } = checkShapes(op, x, kernel, recurrentKernel, null, 3);
   const mask = inputMaskOf(op, o.inputMask, batch, features), stepMask = stepMaskOf(op, o.stepMask, batch, steps);
   const [h0] = initialStatesOf(op, o.initialState, 1, batch, units) ?? [];
+  const rmask = inputMaskOf(op, o.recurrentMask, batch, units, 'recurrentMask');
   const u = units, w = 3 * u;
   if (bias && !(resetAfter ? bias.shape.length === 2 && bias.shape[0] === 2 && bias.shape[1] === w : bias.shape.length === 1 && bias.shape[0] === w)) {
     throw shapeError(`${op}: bias must be ${resetAfter ? `[2, ${w}] (input and recurrent bias, resetAfter)` : `[${w}]`}, got ${fmtShape(bias.shape)}`);
@@ -265,7 +277,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   const recBias = bias && resetAfter ? bias.ptr + w * 4 : 0;
   const buffers = new Buffers();
   let out: Tensor;
-  let xt = 0, xz = 0, hs = 0, mt = 0, dm = 0, kept = 0, Uzr = 0, Uh = 0, zr = 0, hp = 0;
+  let xt = 0, xz = 0, hs = 0, mt = 0, dm = 0, kept = 0, Uzr = 0, Uh = 0, zr = 0, hp = 0, rm = 0, hms = 0;
   try {
     // Time-major input; x·W + b per step (then the step's activated z, r, hh); h_0..h_steps; the step
     // mask time-major (reversed with goBackwards); a copy of the dropout mask; per step r·h_{t-1}
@@ -275,6 +287,8 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     kept = buffers.take(resetAfter ? rows * w : rows * u);
     // Without resetAfter, U's z|r block and h block as contiguous matrices, and per-step scratch.
     if (!resetAfter) { Uzr = buffers.take(u * 2 * u); Uh = buffers.take(u * u); zr = buffers.take(batch * 2 * u); hp = buffers.take(stepH); }
+    // With recurrent dropout the GRU reads a masked previous state everywhere (Keras 3): each step's, kept.
+    if (rmask) { rm = buffers.take(stepH); copy(rm, rmask.ptr, stepH); hms = buffers.take(rows * u); }
     if (mask) new Float32Array(heap().memory.buffer, dm, batch * features).set(new Float32Array(heap().memory.buffer, mask.ptr, batch * features));
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
     if (mask) k.mask_steps_f32(xt, dm, steps, batch * features);
@@ -287,19 +301,20 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     }
     for (let t = 0; t < steps; t++) {
       const xzt = xz + t * stepZ * 4, hPrev = hs + t * stepH * 4, h = hPrev + stepH * 4;
+      let hIn = hPrev;
+      if (rm) { hIn = hms + t * stepH * 4; copy(hIn, hPrev, stepH); k.mask_steps_f32(hIn, rm, 1, stepH); }
       if (resetAfter) {
         const rp = kept + t * stepZ * 4;
-        biasGemm(rp, hPrev, U, recBias, false, batch, w, u);
-        k.gru_reset_after_forward_f32(h, xzt, rp, hPrev, batch, u, act, rec);
-        if (mt) k.mask_step_forward_f32(h, hPrev, 0, 0, mt + t * batch * 4, batch, u);
+        biasGemm(rp, hIn, U, recBias, false, batch, w, u);
+        k.gru_reset_after_forward_f32(h, xzt, rp, hIn, batch, u, act, rec);
       } else {
         const rh = kept + t * stepH * 4;
-        gemm(k.gemm_nn_f32, zr, hPrev, Uzr, batch, 2 * u, u, false);
-        k.gru_gates_forward_f32(xzt, rh, zr, hPrev, batch, u, rec);
+        gemm(k.gemm_nn_f32, zr, hIn, Uzr, batch, 2 * u, u, false);
+        k.gru_gates_forward_f32(xzt, rh, zr, hIn, batch, u, rec);
         gemm(k.gemm_nn_f32, hp, rh, Uh, batch, u, u, false);
-        k.gru_output_forward_f32(h, xzt, hp, hPrev, batch, u, act);
-        if (mt) k.mask_step_forward_f32(h, hPrev, 0, 0, mt + t * batch * 4, batch, u);
+        k.gru_output_forward_f32(h, xzt, hp, hIn, batch, u, act);
       }
+      if (mt) k.mask_step_forward_f32(h, hPrev, 0, 0, mt + t * batch * 4, batch, u);
     }
     out = Tensor.empty(returnSequences ? [batch, steps, u] : [batch, u]);
     if (returnSequences) k.to_batch_major_f32(out.ptr, hs + stepH * 4, batch, steps, u, 0, 0);
@@ -327,11 +342,12 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       const dU = recurrentKernel.requiresGrad ? recurrentKernel.gradPtr() : 0;
       const dRecBias = bias?.requiresGrad && resetAfter ? bias.gradPtr() + w * 4 : 0;
       for (let t = steps - 1; t >= 0; t--) {
-        const dzt = dz + t * stepZ * 4, xzt = xz + t * stepZ * 4, hPrev = hs + t * stepH * 4;
+        const dzt = dz + t * stepZ * 4, xzt = xz + t * stepZ * 4, hPrev = rm ? hms + t * stepH * 4 : hs + t * stepH * 4;
         k.axpy_f32(dh, dhs + t * stepH * 4, stepH, 1);
         const dhht = resetAfter ? dhh : dhh + t * stepH * 4;
         k.gru_output_backward_f32(dzt, dhht, dhPrev, dh, xzt, hPrev, batch, u, act, rec);
-        if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, u, dzt, w, resetAfter ? 0 : dhht, 0, 0, dhPrev, dh, 0);
+        // Padded rows pass dh straight back: their gate gradients go (now) and their dhPrev is set last.
+        if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, u, dzt, w, resetAfter ? 0 : dhht, 0, 0, dh, dh, 0);
         if (resetAfter) {
           const drp = dr + t * stepZ * 4;
           k.gru_reset_after_backward_f32(dzt, drp, xzt, kept + t * stepZ * 4, batch, u, rec);
@@ -342,15 +358,17 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
           k.gru_gates_backward_f32(dzt, dzrt, dhPrev, dr, xzt, hPrev, batch, u, rec);
           gemm(k.gemm_nt_f32, dhPrev, dzrt, Uzr, batch, u, 2 * u, true);           // dhPrev += dzr·U_zrᵀ
         }
+        if (rm) k.mask_steps_f32(dhPrev, rm, 1, stepH);                           // the state was read masked
+        if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, u, dzt, w, 0, 0, 0, dhPrev, dh, 0);
         [dh, dhPrev] = [dhPrev, dh];
       }
       if (h0?.requiresGrad) k.axpy_f32(h0.gradPtr(), dh, stepH, 1);            // after the last swap, dh is h_0's
       if (resetAfter) {
-        if (dU) gemm(k.gemm_tn_f32, dU, hs, dr, u, w, rows, true);                 // dU += Σ_t hPrevᵀ·drp_t
+        if (dU) gemm(k.gemm_tn_f32, dU, rm ? hms : hs, dr, u, w, rows, true);      // dU += Σ_t hPrevᵀ·drp_t
         if (dRecBias) k.colsum_backward_f32(dRecBias, dr, rows, w, 1);
       }
       if (dUzr) {
-        gemm(k.gemm_tn_f32, dUzr, hs, dzr, u, 2 * u, rows, false);               // dU_zr = Σ_t hPrevᵀ·dzr_t
+        gemm(k.gemm_tn_f32, dUzr, rm ? hms : hs, dzr, u, 2 * u, rows, false);    // dU_zr = Σ_t hPrevᵀ·dzr_t
         gemm(k.gemm_tn_f32, dUh, kept, dhh, u, u, rows, false);                  // dU_h = Σ_t (r·hPrev)ᵀ·dhh_t
         k.put_cols_f32(dU, dUzr, u, w, 0, 2 * u, 1);
         k.put_cols_f32(dU, dUh, u, w, 2 * u, u, 1);

@@ -11,7 +11,7 @@ const ACT: Record<Act, (x: number) => number> = {
   hardSigmoid: (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5)),
 };
 
-interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean; mask?: number[]; h0?: ArrayLike<number>; c0?: ArrayLike<number> }
+interface Opts { activation?: Act; recurrentActivation?: Act; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean; mask?: number[]; h0?: ArrayLike<number>; c0?: ArrayLike<number>; rmask?: ArrayLike<number> }
 
 // The float64 reference: x [b, s, f], W [f, g·u], U [u, g·u], bias [g·u]; g = 1 (SimpleRNN) or 4 (LSTM).
 function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float64Array, bias: Float64Array | null,
@@ -25,6 +25,9 @@ function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float6
       const t = o.goBackwards ? s - 1 - k : k;
       // A masked step keeps the state and repeats the previous output.
       if (o.mask && o.mask[n * s + t] === 0) { seq.push(h); continue; }
+      // Recurrent dropout: the recurrent product reads the masked state (and the GRU reads it everywhere).
+      const hTrue = h;
+      if (o.rmask) h = h.map((v, j) => v * o.rmask![n * u + j]!);
       const z = new Array<number>(w).fill(0);
       for (let j = 0; j < w; j++) {
         let v = bias ? bias[j]! : 0;
@@ -32,6 +35,7 @@ function refRecurrent(gates: number, x: Float64Array, W: Float64Array, U: Float6
         for (let i = 0; i < u; i++) v += h[i]! * U[i * w + j]!;
         z[j] = v;
       }
+      if (gates !== 3) h = hTrue;
       if (gates === 1) {
         h = z.map(act);
       } else if (gates === 3) {
@@ -119,6 +123,20 @@ for (const [gates, name, op] of [[1, 'simpleRnn', simpleRnn], [4, 'lstm', lstm],
           [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape }]);
       });
     }
+
+    for (const variant of gates === 3 ? [{}, { resetAfter: false }] : [{}]) test(`a recurrent dropout mask on the previous state, with padding and an initial state ${JSON.stringify(variant)}`, () => {
+      const o: Opts = { returnSequences: true, goBackwards: true, ...variant }, w = gates * U, bShape = biasShape(gates, w, o);
+      const xd = randArray(B * S * F, 81), Wd = randArray(F * w, 82, -0.5, 0.5), Ud = randArray(U * w, 83, -0.5, 0.5);
+      const bd = randArray(bShape.reduce((a, c) => a * c, 1), 84, -0.2, 0.2), hd = randArray(B * U, 85);
+      const rmask = Float32Array.from({ length: B * U }, (_, i) => (i % 4 === 1 ? 0 : 4 / 3));
+      const mask = [1, 0, 1, 1, 1, /**/ 1, 1, 1, 0, 0, /**/ 0, 1, 1, 1, 1];
+      const cd = new Float32Array(B * U);
+      const { rmask: _r, mask: _m, h0: _h, c0: _c, ...opts } = o;
+      gradcheck((x, W, R, b, h) => op(x!, W!, R!, b!, { ...opts, stepMask: tensor(mask, [B, S]), recurrentMask: tensor(rmask, [B, U]),
+        initialState: gates === 4 ? [h!, tensor(cd, [B, U])] : [h!] }),
+      (x, W, R, b, h) => refRecurrent(gates, x!, W!, R!, b!, [B, S, F], U, { ...o, mask, h0: h!, c0: cd, rmask }),
+      [{ data: xd, shape: [B, S, F] }, { data: Wd, shape: [F, w] }, { data: Ud, shape: [U, w] }, { data: bd, shape: bShape }, { data: hd, shape: [B, U] }]);
+    });
 
     test('an initial state: the output depends on it and its gradient reaches it', () => {
       const w = gates * U, bShape = biasShape(gates, w, {}), o: Opts = { returnSequences: true, goBackwards: true };
