@@ -347,7 +347,17 @@ export function gru_reset_after_forward_f32(h: usize, xz: usize, rp: usize, hPre
 export function gru_output_backward_f32(dx: usize, dhh: usize, dhPrev: usize, dh: usize, gates: usize, hPrev: usize, batch: i32, units: i32, kind: i32, recKind: i32): void {
   for (let b = 0; b < batch; b++) {
     const gr = gates + ((<usize>b * <usize>units * 3) << 2), dr = dx + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
-    for (let j = 0; j < units; j++) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const z = v128.load(gr + o), hh = v128.load(gr + 2 * u + o), d = v128.load(dh + row + o);
+      const dpre = f32x4.mul(f32x4.mul(d, f32x4.sub(f32x4.splat(1), z)), vactGrad(hh, kind));
+      v128.store(dr + o, f32x4.mul(f32x4.mul(d, f32x4.sub(v128.load(hPrev + row + o), hh)), vactGrad(z, recKind)));
+      v128.store(dr + 2 * u + o, dpre);
+      v128.store(dhh + row + o, dpre);
+      v128.store(dhPrev + row + o, f32x4.mul(d, z));
+    }
+    for (; j < units; j++) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const z = load<f32>(gr + o), hh = load<f32>(gr + 2 * u + o), d = load<f32>(dh + row + o);
       const dpre = d * (1 - z) * actGrad(hh, kind);
@@ -367,7 +377,17 @@ export function gru_gates_backward_f32(dx: usize, dzr: usize, dhPrev: usize, drh
   for (let b = 0; b < batch; b++) {
     const gr = gates + ((<usize>b * <usize>units * 3) << 2), dr = dx + ((<usize>b * <usize>units * 3) << 2);
     const zr = dzr + ((<usize>b * <usize>units * 2) << 2), row = (<usize>b * <usize>units) << 2;
-    for (let j = 0; j < units; j++) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const r = v128.load(gr + u + o), d = v128.load(drh + row + o);
+      const dr_ = f32x4.mul(f32x4.mul(d, v128.load(hPrev + row + o)), vactGrad(r, recKind));
+      v128.store(dr + u + o, dr_);
+      v128.store(zr + o, v128.load(dr + o));
+      v128.store(zr + u + o, dr_);
+      v128.store(dhPrev + row + o, f32x4.add(v128.load(dhPrev + row + o), f32x4.mul(d, r)));
+    }
+    for (; j < units; j++) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const r = load<f32>(gr + u + o), d = load<f32>(drh + row + o);
       const dr_ = d * load<f32>(hPrev + row + o) * actGrad(r, recKind);
@@ -388,7 +408,17 @@ export function gru_reset_after_backward_f32(dx: usize, drp: usize, gates: usize
   for (let b = 0; b < batch; b++) {
     const gr = gates + ((<usize>b * <usize>units * 3) << 2), dr = dx + ((<usize>b * <usize>units * 3) << 2), pr = rp + ((<usize>b * <usize>units * 3) << 2);
     const out = drp + ((<usize>b * <usize>units * 3) << 2);
-    for (let j = 0; j < units; j++) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const o = <usize>j << 2, u = <usize>units << 2;
+      const r = v128.load(gr + u + o), dhh = v128.load(dr + 2 * u + o);
+      const dr_ = f32x4.mul(f32x4.mul(dhh, v128.load(pr + 2 * u + o)), vactGrad(r, recKind));
+      v128.store(dr + u + o, dr_);
+      v128.store(out + o, v128.load(dr + o));
+      v128.store(out + u + o, dr_);
+      v128.store(out + 2 * u + o, f32x4.mul(dhh, r));
+    }
+    for (; j < units; j++) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const r = load<f32>(gr + u + o), dhh = load<f32>(dr + 2 * u + o);
       const dr_ = dhh * load<f32>(pr + 2 * u + o) * actGrad(r, recKind);
