@@ -64,7 +64,6 @@ const labels = Int32Array.from({ length: 64 }, (_, s) => s % 2);`,
 classifier.dispose();`,
   },
   'Sequences: embeddings and recurrent layers #2': {
-    prelude: "import { input, layers, model, type SymbolicTensor } from '/src/index.ts';",
     epilogue: `if (seq2seq.outputs[0].sampleShape.join() !== '15,8') throw new Error('seq2seq output ' + seq2seq.outputs[0].sampleShape);
 seq2seq.dispose();`,
   },
