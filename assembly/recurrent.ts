@@ -134,6 +134,12 @@ export function to_batch_major_f32(out: usize, inp: usize, batch: i32, steps: i3
 /** h[k] = act(z[k]) for n elements (a SimpleRNN step; z already holds x·W + b + h·U). */
 export function rnn_step_forward_f32(h: usize, z: usize, n: i32, kind: i32): void {
   let i = 0;
+  if (kind == 0) { // tanh, Keras' default, without a branch per element: the same arithmetic as below
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(h + o, vact(v128.load(z + o), 0));
+    }
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(h + o, vact(v128.load(z + o), kind));
@@ -166,6 +172,21 @@ export function lstm_step_forward_f32(h: usize, c: usize, z: usize, cPrev: usize
   for (let b = 0; b < batch; b++) {
     const zr = z + ((<usize>b * <usize>units * 4) << 2), row = (<usize>b * <usize>units) << 2;
     let j = 0;
+    // Keras' defaults (tanh, sigmoid gates) without a branch per activation; the same arithmetic as vact.
+    if (kind == 0 && recKind == 3) {
+      for (; j + 4 <= units; j += 4) {
+        const o = <usize>j << 2;
+        const i = vact(v128.load(zr + o), 3), f = vact(v128.load(zr + u + o), 3);
+        const g = vact(v128.load(zr + 2 * u + o), 0), og = vact(v128.load(zr + 3 * u + o), 3);
+        v128.store(zr + o, i);
+        v128.store(zr + u + o, f);
+        v128.store(zr + 2 * u + o, g);
+        v128.store(zr + 3 * u + o, og);
+        const cn = f32x4.add(f32x4.mul(f, v128.load(cPrev + row + o)), f32x4.mul(i, g));
+        v128.store(c + row + o, cn);
+        v128.store(h + row + o, f32x4.mul(og, vact(cn, 0)));
+      }
+    }
     for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2;
       const i = vact(v128.load(zr + o), recKind), f = vact(v128.load(zr + u + o), recKind);
@@ -205,6 +226,19 @@ export function lstm_step_backward_f32(dz: usize, dcPrev: usize, dh: usize, dc: 
     const gr = gates + ((<usize>b * <usize>units * 4) << 2), dr = dz + ((<usize>b * <usize>units * 4) << 2);
     const row = (<usize>b * <usize>units) << 2;
     let j = 0;
+    if (kind == 0 && recKind == 3) {
+      for (; j + 4 <= units; j += 4) {
+        const o = <usize>j << 2;
+        const i = v128.load(gr + o), f = v128.load(gr + u + o), g = v128.load(gr + 2 * u + o), og = v128.load(gr + 3 * u + o);
+        const ac = vact(v128.load(c + row + o), 0), d = v128.load(dh + row + o);
+        const dct = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(d, og), vactGrad(ac, 0)));
+        v128.store(dr + o, f32x4.mul(f32x4.mul(dct, g), vactGrad(i, 3)));
+        v128.store(dr + u + o, f32x4.mul(f32x4.mul(dct, v128.load(cPrev + row + o)), vactGrad(f, 3)));
+        v128.store(dr + 2 * u + o, f32x4.mul(f32x4.mul(dct, i), vactGrad(g, 0)));
+        v128.store(dr + 3 * u + o, f32x4.mul(f32x4.mul(d, ac), vactGrad(og, 3)));
+        v128.store(dcPrev + row + o, f32x4.mul(dct, f));
+      }
+    }
     for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2;
       const i = v128.load(gr + o), f = v128.load(gr + u + o), g = v128.load(gr + 2 * u + o), og = v128.load(gr + 3 * u + o);
@@ -264,6 +298,16 @@ export function gru_gates_forward_f32(xz: usize, rh: usize, zr: usize, hPrev: us
   for (let b = 0; b < batch; b++) {
     const xr = xz + ((<usize>b * <usize>units * 3) << 2), pr = zr + ((<usize>b * <usize>units * 2) << 2), row = (<usize>b * <usize>units) << 2;
     let j = 0;
+    if (recKind == 3) {
+      for (; j + 4 <= units; j += 4) {
+        const o = <usize>j << 2, u = <usize>units << 2;
+        const z = vact(f32x4.add(v128.load(xr + o), v128.load(pr + o)), 3);
+        const r = vact(f32x4.add(v128.load(xr + u + o), v128.load(pr + u + o)), 3);
+        v128.store(xr + o, z);
+        v128.store(xr + u + o, r);
+        v128.store(rh + row + o, f32x4.mul(r, v128.load(hPrev + row + o)));
+      }
+    }
     for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const z = vact(f32x4.add(v128.load(xr + o), v128.load(pr + o)), recKind);
@@ -291,6 +335,15 @@ export function gru_output_forward_f32(h: usize, xz: usize, hp: usize, hPrev: us
   for (let b = 0; b < batch; b++) {
     const xr = xz + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
     let j = 0;
+    if (kind == 0) {
+      for (; j + 4 <= units; j += 4) {
+        const o = <usize>j << 2, u = <usize>units << 2;
+        const hh = vact(f32x4.add(v128.load(xr + 2 * u + o), v128.load(hp + row + o)), 0);
+        const z = v128.load(xr + o);
+        v128.store(xr + 2 * u + o, hh);
+        v128.store(h + row + o, f32x4.add(f32x4.mul(z, v128.load(hPrev + row + o)), f32x4.mul(f32x4.sub(f32x4.splat(1), z), hh)));
+      }
+    }
     for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const hh = vact(f32x4.add(v128.load(xr + 2 * u + o), v128.load(hp + row + o)), kind);
@@ -316,6 +369,18 @@ export function gru_reset_after_forward_f32(h: usize, xz: usize, rp: usize, hPre
   for (let b = 0; b < batch; b++) {
     const xr = xz + ((<usize>b * <usize>units * 3) << 2), pr = rp + ((<usize>b * <usize>units * 3) << 2), row = (<usize>b * <usize>units) << 2;
     let j = 0;
+    if (kind == 0 && recKind == 3) {
+      for (; j + 4 <= units; j += 4) {
+        const o = <usize>j << 2, u = <usize>units << 2;
+        const z = vact(f32x4.add(v128.load(xr + o), v128.load(pr + o)), 3);
+        const r = vact(f32x4.add(v128.load(xr + u + o), v128.load(pr + u + o)), 3);
+        const hh = vact(f32x4.add(v128.load(xr + 2 * u + o), f32x4.mul(r, v128.load(pr + 2 * u + o))), 0);
+        v128.store(xr + o, z);
+        v128.store(xr + u + o, r);
+        v128.store(xr + 2 * u + o, hh);
+        v128.store(h + row + o, f32x4.add(f32x4.mul(z, v128.load(hPrev + row + o)), f32x4.mul(f32x4.sub(f32x4.splat(1), z), hh)));
+      }
+    }
     for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2, u = <usize>units << 2;
       const z = vact(f32x4.add(v128.load(xr + o), v128.load(pr + o)), recKind);
