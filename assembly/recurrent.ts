@@ -4,6 +4,7 @@
 // blocks i, f, c, o. Activations by kind: 0 tanh, 1 relu, 2 linear, 3 sigmoid, 4 hardSigmoid
 // (TF.js' clip(0.2·x + 0.5, 0, 1)). The step kernels write their outputs (scratch buffers the host
 // reuses every step); the embedding's backward accumulates, as every op's backward does.
+import { add_into } from "./shape";
 
 // exp in f32x4 lanes and one lane at a time, the same arithmetic in both (Cephes' expf: x = n·ln2 + r,
 // a degree-6 polynomial in r, times 2^n built in the exponent bits; about 1 ulp). wasm's f32 ops
@@ -116,19 +117,8 @@ export function to_batch_major_f32(out: usize, inp: usize, batch: i32, steps: i3
 // d[0..n) = s[0..n), or += with accumulate.
 // @ts-ignore: decorator
 @inline function move(d: usize, s: usize, n: i32, accumulate: i32): void {
-  if (!accumulate) {
-    memory.copy(d, s, <usize>n << 2);
-    return;
-  }
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
-  }
+  if (accumulate) add_into(d, s, n);
+  else memory.copy(d, s, <usize>n << 2);
 }
 
 /** h[k] = act(z[k]) for n elements (a SimpleRNN step; z already holds x·W + b + h·U). */

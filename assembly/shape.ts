@@ -1,8 +1,9 @@
 // Data movement of the graph layers: concatenation, zero padding and nearest-neighbour upsampling.
 // Pointers are byte addresses, sizes are elements; backward kernels accumulate into their gradient.
 
-/** d[0..n) += s[0..n) */
-@inline function add_into(d: usize, s: usize, n: i32): void {
+/** d[0..n) += s[0..n) (recurrent.ts uses it too). */
+// @ts-ignore: decorator
+@inline export function add_into(d: usize, s: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;

@@ -4,7 +4,7 @@
 import { invalid, shapeError, fmtShape } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
 import { booleanOption, describe, numberOption } from '../options.js';
-import { embeddingLookup, gru, lstm, reverseSteps, simpleRnn, sliceCols, type RecurrentActivation } from '../ops/recurrent.js';
+import { embeddingLookup, gru, lstm, reverseSteps, simpleRnn, sliceCols, type GruOptions, type RecurrentActivation } from '../ops/recurrent.js';
 import { add, mul, scale } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { reshape } from '../ops/conv.js';
@@ -151,8 +151,21 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
    * The layer's pass over x with these weights, in either direction (Bidirectional runs it twice);
    * with withCellState (an LSTM's returnState), the output's last `units` columns are the last c. @internal
    */
-  abstract run(x: Tensor, weights: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
-    withCellState?: boolean, recurrentMask?: Tensor): Tensor;
+  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
+    withCellState?: boolean, recurrentMask?: Tensor): Tensor {
+    return this.cell(x, kernel!, recurrent!, bias ?? null, {
+      activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask, initialState, recurrentMask,
+      ...this.cellOptions(withCellState === true),
+    });
+  }
+
+  /** The op of this cell (simpleRnn, lstm or gru). */
+  protected abstract cell(x: Tensor, kernel: Tensor, recurrent: Tensor, bias: Tensor | null, options: GruOptions): Tensor;
+
+  /** The cell's own options besides the shared ones. */
+  protected cellOptions(_withCellState: boolean): GruOptions {
+    return {};
+  }
 
   override passesMask(): boolean {
     return this.returnSequences;
@@ -214,25 +227,39 @@ export class SimpleRNN extends RecurrentLayer {
     super(config, 'simple_rnn');
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
-    _withCellState?: boolean, recurrentMask?: Tensor): Tensor {
-    return simpleRnn(x, kernel!, recurrent!, bias ?? null, {
-      activation: this.activation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask, initialState, recurrentMask,
-    });
+  protected cell(x: Tensor, kernel: Tensor, recurrent: Tensor, bias: Tensor | null, options: GruOptions): Tensor {
+    return simpleRnn(x, kernel, recurrent, bias, options);
+  }
+}
+
+/** What LSTM and GRU add: gates with their own activation (recurrentActivation). */
+export abstract class GatedLayer extends RecurrentLayer {
+  static override readonly options: readonly string[] = [...RecurrentLayer.options, 'recurrentActivation'];
+  readonly recurrentActivation: RecurrentActivation;
+
+  constructor(config: LstmConfig | GruConfig, prefix: string) {
+    super(config, prefix);
+    this.recurrentActivation = activationArg(this.name, 'recurrentActivation', config.recurrentActivation ?? 'sigmoid');
+  }
+
+  protected override options(): Record<string, unknown> {
+    return { ...super.options(), recurrentActivation: this.recurrentActivation };
+  }
+
+  protected override cellOptions(_withCellState: boolean): GruOptions {
+    return { recurrentActivation: this.recurrentActivation };
   }
 }
 
 /** Long short-term memory (Hochreiter & Schmidhuber, 1997), Keras' formulation and weight layout. */
-export class LSTM extends RecurrentLayer {
+export class LSTM extends GatedLayer {
   readonly className = 'LSTM';
-  static override readonly options = [...RecurrentLayer.options, 'recurrentActivation', 'unitForgetBias'];
+  static override readonly options = [...GatedLayer.options, 'unitForgetBias'];
   protected readonly gates = 4;
-  readonly recurrentActivation: RecurrentActivation;
   readonly unitForgetBias: boolean;
 
   constructor(config: LstmConfig) {
     super(config, 'lstm');
-    this.recurrentActivation = activationArg(this.name, 'recurrentActivation', config.recurrentActivation ?? 'sigmoid');
     this.unitForgetBias = config.unitForgetBias === undefined || booleanOption(this.name, 'unitForgetBias', config.unitForgetBias);
   }
 
@@ -242,15 +269,15 @@ export class LSTM extends RecurrentLayer {
   }
 
   protected override options(): Record<string, unknown> {
-    return { ...super.options(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
+    return { ...super.options(), unitForgetBias: this.unitForgetBias };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
-    withCellState?: boolean, recurrentMask?: Tensor): Tensor {
-    return lstm(x, kernel!, recurrent!, bias ?? null, {
-      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences, goBackwards, inputMask, stepMask,
-      initialState, withCellState, recurrentMask,
-    });
+  protected override cellOptions(withCellState: boolean): GruOptions {
+    return { ...super.cellOptions(withCellState), withCellState };
+  }
+
+  protected cell(x: Tensor, kernel: Tensor, recurrent: Tensor, bias: Tensor | null, options: GruOptions): Tensor {
+    return lstm(x, kernel, recurrent, bias, options);
   }
 }
 
@@ -266,16 +293,14 @@ export interface GruConfig extends RecurrentLayerConfig {
 }
 
 /** Gated recurrent unit (Cho et al., 2014), Keras' formulation and weight layout (gates z, r, h). */
-export class GRU extends RecurrentLayer {
+export class GRU extends GatedLayer {
   readonly className = 'GRU';
-  static override readonly options = [...RecurrentLayer.options, 'recurrentActivation', 'resetAfter'];
+  static override readonly options = [...GatedLayer.options, 'resetAfter'];
   protected readonly gates = 3;
-  readonly recurrentActivation: RecurrentActivation;
   readonly resetAfter: boolean;
 
   constructor(config: GruConfig) {
     super(config, 'gru');
-    this.recurrentActivation = activationArg(this.name, 'recurrentActivation', config.recurrentActivation ?? 'sigmoid');
     this.resetAfter = config.resetAfter === undefined || booleanOption(this.name, 'resetAfter', config.resetAfter);
   }
 
@@ -284,15 +309,15 @@ export class GRU extends RecurrentLayer {
   }
 
   protected override options(): Record<string, unknown> {
-    return { ...super.options(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
+    return { ...super.options(), resetAfter: this.resetAfter };
   }
 
-  run(x: Tensor, [kernel, recurrent, bias]: readonly Tensor[], goBackwards: boolean, inputMask?: Tensor, stepMask?: Tensor, initialState?: Tensor[],
-    _withCellState?: boolean, recurrentMask?: Tensor): Tensor {
-    return gru(x, kernel!, recurrent!, bias ?? null, {
-      activation: this.activation, recurrentActivation: this.recurrentActivation, returnSequences: this.returnSequences,
-      goBackwards, resetAfter: this.resetAfter, inputMask, stepMask, initialState, recurrentMask,
-    });
+  protected override cellOptions(withCellState: boolean): GruOptions {
+    return { ...super.cellOptions(withCellState), resetAfter: this.resetAfter };
+  }
+
+  protected cell(x: Tensor, kernel: Tensor, recurrent: Tensor, bias: Tensor | null, options: GruOptions): Tensor {
+    return gru(x, kernel, recurrent, bias, options);
   }
 }
 

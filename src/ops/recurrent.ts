@@ -110,6 +110,20 @@ function copy(to: number, from: number, n: number): void {
   new Float32Array(heap().memory.buffer, to, n).set(new Float32Array(heap().memory.buffer, from, n));
 }
 
+// After backward through time: from dz (the gradient of every step's x·W + b, time-major), the
+// kernel's, the (input) bias' and x's gradients; dm is the dropout mask's copy (0: none).
+function inputGradients(x: Tensor, kernel: Tensor, bias: Tensor | null, xt: number, dz: number, dm: number, width: number, reverse: number, scratch: Buffers): void {
+  const k = wasm(), [batch, steps, features] = x.shape as [number, number, number], rows = batch * steps;
+  if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, width, rows, true); // dW += xᵀ·dz
+  if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, width, 1);                   // (the first row of a GRU's [2, 3u])
+  if (x.requiresGrad) {
+    const dxt = scratch.take(rows * features);
+    gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, width, false);                        // dx = (dz·Wᵀ)·mask
+    if (dm) k.mask_steps_f32(dxt, dm, steps, batch * features);
+    k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
+  }
+}
+
 // The pass's buffers serve only its backward pass: without one (no input needs a gradient) they go now.
 function keepFor(buffers: Buffers, out: Tensor): Tensor {
   if (!out.requiresGrad) buffers.free();
@@ -141,7 +155,7 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
     xt = buffers.take(rows * features); z = buffers.take(rows * width);
     hs = buffers.take((steps + 1) * stepH); cs = gates === 4 ? buffers.take((steps + 1) * stepH) : 0;
     mt = stepMask ? buffers.take(rows) : 0; dm = mask ? buffers.take(batch * features) : 0;
-    if (mask) new Float32Array(heap().memory.buffer, dm, batch * features).set(new Float32Array(heap().memory.buffer, mask.ptr, batch * features));
+    if (mask) copy(dm, mask.ptr, batch * features);
     // With recurrent dropout: the mask's copy, and each step's masked previous state (for dU).
     if (rmask) { rm = buffers.take(stepH); copy(rm, rmask.ptr, stepH); hms = buffers.take(rows * units); }
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
@@ -214,14 +228,7 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       if (dU) gemm(k.gemm_tn_f32, dU, rm ? hms : hs, dz, units, width, rows, true);
       if (h0?.requiresGrad) k.axpy_f32(h0.gradPtr(), dh, stepH, 1);
       if (c0?.requiresGrad) k.axpy_f32(c0.gradPtr(), dcIn, stepH, 1);
-      if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, width, rows, true); // dW += xᵀ·dz
-      if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, width, 1);
-      if (x.requiresGrad) {
-        const dxt = scratch.take(rows * features);
-        gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, width, false); // dx = (dz·Wᵀ)·mask
-        if (mask) k.mask_steps_f32(dxt, dm, steps, batch * features);
-        k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
-      }
+      inputGradients(x, kernel, bias, xt, dz, dm, width, reverse, scratch);
     } finally {
       scratch.free();
     }
@@ -289,7 +296,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     if (!resetAfter) { Uzr = buffers.take(u * 2 * u); Uh = buffers.take(u * u); zr = buffers.take(batch * 2 * u); hp = buffers.take(stepH); }
     // With recurrent dropout the GRU reads a masked previous state everywhere (Keras 3): each step's, kept.
     if (rmask) { rm = buffers.take(stepH); copy(rm, rmask.ptr, stepH); hms = buffers.take(rows * u); }
-    if (mask) new Float32Array(heap().memory.buffer, dm, batch * features).set(new Float32Array(heap().memory.buffer, mask.ptr, batch * features));
+    if (mask) copy(dm, mask.ptr, batch * features);
     k.to_time_major_f32(xt, x.ptr, batch, steps, features, reverse, 0);
     if (mask) k.mask_steps_f32(xt, dm, steps, batch * features);
     if (stepMask) k.to_time_major_f32(mt, stepMask.ptr, batch, steps, 1, reverse, 0);
@@ -318,7 +325,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
     }
     out = Tensor.empty(returnSequences ? [batch, steps, u] : [batch, u]);
     if (returnSequences) k.to_batch_major_f32(out.ptr, hs + stepH * 4, batch, steps, u, 0, 0);
-    else new Float32Array(heap().memory.buffer, out.ptr, stepH).set(new Float32Array(heap().memory.buffer, hs + steps * stepH * 4, stepH));
+    else copy(out.ptr, hs + steps * stepH * 4, stepH);
   } catch (e) {
     buffers.free();
     throw e;
@@ -337,7 +344,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       k.fill_f32(dhs, rows * u, 0);
       const dout = out.gradPtr();
       if (returnSequences) k.to_time_major_f32(dhs, dout, batch, steps, u, 0, 0);
-      else new Float32Array(heap().memory.buffer, dhs + (steps - 1) * stepH * 4, stepH).set(new Float32Array(heap().memory.buffer, dout, stepH));
+      else copy(dhs + (steps - 1) * stepH * 4, dout, stepH);
       k.fill_f32(dh, stepH, 0);
       const dU = recurrentKernel.requiresGrad ? recurrentKernel.gradPtr() : 0;
       const dRecBias = bias?.requiresGrad && resetAfter ? bias.gradPtr() + w * 4 : 0;
@@ -373,14 +380,7 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         k.put_cols_f32(dU, dUzr, u, w, 0, 2 * u, 1);
         k.put_cols_f32(dU, dUh, u, w, 2 * u, u, 1);
       }
-      if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, w, rows, true);
-      if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, w, 1);
-      if (x.requiresGrad) {
-        const dxt = scratch.take(rows * features);
-        gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, w, false);
-        if (mask) k.mask_steps_f32(dxt, dm, steps, batch * features);
-        k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
-      }
+      inputGradients(x, kernel, bias, xt, dz, dm, w, reverse, scratch);
     } finally {
       scratch.free();
     }
@@ -440,7 +440,7 @@ export function embeddingLookup(table: Tensor, indices: Tensor): Tensor {
   if (!table.requiresGrad) return out;
   // The backward pass reads the indices: a copy that lives as long as the output.
   const idx = heap().alloc(n * 4);
-  new Float32Array(heap().memory.buffer, idx, n).set(new Float32Array(heap().memory.buffer, indices.ptr, n));
+  copy(idx, indices.ptr, n);
   out.onDispose(() => heap().free(idx, n * 4));
   return out.recordBackward([table], () => k.embedding_backward_f32(table.gradPtr(), out.gradPtr(), idx, n, dim));
 }
