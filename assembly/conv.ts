@@ -8,7 +8,7 @@
 // the input positions they came from (the input gradient). A one-channel input at stride 1 skips
 // im2col: conv1_* below work on the image directly.
 
-import { load_part, store_row } from './gemm';
+import { load_part, madd, store_row } from './gemm';
 
 /** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
 export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
@@ -328,14 +328,14 @@ export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: u
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
       const x = v128.load(p + (<usize>kx << 2));
-      c0 = f32x4.add(c0, f32x4.mul(x, v128.load32_splat(wp)));
-      if (cols > 1) c1 = f32x4.add(c1, f32x4.mul(x, v128.load32_splat(wp, 4)));
-      if (cols > 2) c2 = f32x4.add(c2, f32x4.mul(x, v128.load32_splat(wp, 8)));
-      if (cols > 3) c3 = f32x4.add(c3, f32x4.mul(x, v128.load32_splat(wp, 12)));
-      if (cols > 4) c4 = f32x4.add(c4, f32x4.mul(x, v128.load32_splat(wp, 16)));
-      if (cols > 5) c5 = f32x4.add(c5, f32x4.mul(x, v128.load32_splat(wp, 20)));
-      if (cols > 6) c6 = f32x4.add(c6, f32x4.mul(x, v128.load32_splat(wp, 24)));
-      if (cols > 7) c7 = f32x4.add(c7, f32x4.mul(x, v128.load32_splat(wp, 28)));
+      c0 = madd(x, v128.load32_splat(wp), c0);
+      if (cols > 1) c1 = madd(x, v128.load32_splat(wp, 4), c1);
+      if (cols > 2) c2 = madd(x, v128.load32_splat(wp, 8), c2);
+      if (cols > 3) c3 = madd(x, v128.load32_splat(wp, 12), c3);
+      if (cols > 4) c4 = madd(x, v128.load32_splat(wp, 16), c4);
+      if (cols > 5) c5 = madd(x, v128.load32_splat(wp, 20), c5);
+      if (cols > 6) c6 = madd(x, v128.load32_splat(wp, 24), c6);
+      if (cols > 7) c7 = madd(x, v128.load32_splat(wp, 28), c7);
       wp += ws;
     }
     p += ps;
@@ -437,17 +437,17 @@ function conv1_gather(g: usize, dbias: usize, out: usize, dout: usize, relu: boo
     let q = p + ps * oy;
     for (let ox = 0; ox < ow; ox += 4) {
       const x = v128.load(q);
-      a0 = f32x4.add(a0, f32x4.mul(x, v128.load(g)));
-      a1 = f32x4.add(a1, f32x4.mul(x, v128.load(g, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(x, v128.load(g, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(x, v128.load(g, 48)));
+      a0 = madd(x, v128.load(g), a0);
+      a1 = madd(x, v128.load(g, 16), a1);
+      a2 = madd(x, v128.load(g, 32), a2);
+      a3 = madd(x, v128.load(g, 48), a3);
       if (cols > 4) {
-        a4 = f32x4.add(a4, f32x4.mul(x, v128.load(g, 64)));
-        a5 = f32x4.add(a5, f32x4.mul(x, v128.load(g, 80)));
+        a4 = madd(x, v128.load(g, 64), a4);
+        a5 = madd(x, v128.load(g, 80), a5);
       }
       if (cols > 6) {
-        a6 = f32x4.add(a6, f32x4.mul(x, v128.load(g, 96)));
-        a7 = f32x4.add(a7, f32x4.mul(x, v128.load(g, 112)));
+        a6 = madd(x, v128.load(g, 96), a6);
+        a7 = madd(x, v128.load(g, 112), a7);
       }
       q += 16;
       g += <usize>cols << 4;

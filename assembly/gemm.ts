@@ -23,6 +23,17 @@
 // gemm_workspace_bytes) holds the packed B block and the packed A block. Edge tiles (fewer than
 // MR rows or NR columns left) run the same micro-kernel and store only their part of the tile.
 
+// c + a·b, lane-wise: a multiply and an add in the baseline build; in the relaxed build
+// (asconfig target "relaxed", `--enable relaxed-simd`) f32x4.relaxed_madd, which the CPU runs as one
+// fused multiply-add where it has one (rounded once: results may differ in the last bit from the
+// baseline build, and between CPUs with and without FMA). Only the GEMM and direct-convolution inner
+// loops use it; every other kernel is the same code in both builds.
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // @ts-ignore: decorator
 @inline const MR = 4;
 // @ts-ignore: decorator
@@ -218,13 +229,13 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
       for (let q = 0; q < seg; q++) {
         const b0 = v128.load(pb), b1 = v128.load(pb, 16);
         let x = v128.load32_splat(a);
-        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
         x = v128.load32_splat(a + o1);
-        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
         x = v128.load32_splat(a + o2);
-        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
         x = v128.load32_splat(a + o3);
-        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
         a += 4;
         pb += NR << 2;
       }
@@ -236,18 +247,18 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
       const b0 = v128.load(pb);
       const b1 = half ? b0 : v128.load(pb, 16);
       let x = v128.load32_splat(a);
-      c00 = f32x4.add(c00, f32x4.mul(x, b0));
-      if (!half) c01 = f32x4.add(c01, f32x4.mul(x, b1));
+      c00 = madd(x, b0, c00);
+      if (!half) c01 = madd(x, b1, c01);
       // Packed strips (packed is a literal at each call site) use immediate offsets: no address adds.
       x = packed ? v128.load32_splat(a, 4) : v128.load32_splat(a + o1);
-      c10 = f32x4.add(c10, f32x4.mul(x, b0));
-      if (!half) c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      c10 = madd(x, b0, c10);
+      if (!half) c11 = madd(x, b1, c11);
       x = packed ? v128.load32_splat(a, 8) : v128.load32_splat(a + o2);
-      c20 = f32x4.add(c20, f32x4.mul(x, b0));
-      if (!half) c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      c20 = madd(x, b0, c20);
+      if (!half) c21 = madd(x, b1, c21);
       x = packed ? v128.load32_splat(a, 12) : v128.load32_splat(a + o3);
-      c30 = f32x4.add(c30, f32x4.mul(x, b0));
-      if (!half) c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      c30 = madd(x, b0, c30);
+      if (!half) c31 = madd(x, b1, c31);
       a += packed ? <usize>(MR << 2) : cs;
       pb += NR << 2;
     }
@@ -400,14 +411,14 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
   let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
     const x = v128.load(a);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load32_splat(b)));
-    if (cols > 1) c1 = f32x4.add(c1, f32x4.mul(x, v128.load32_splat(b, 4)));
-    if (cols > 2) c2 = f32x4.add(c2, f32x4.mul(x, v128.load32_splat(b, 8)));
-    if (cols > 3) c3 = f32x4.add(c3, f32x4.mul(x, v128.load32_splat(b, 12)));
-    if (cols > 4) c4 = f32x4.add(c4, f32x4.mul(x, v128.load32_splat(b, 16)));
-    if (cols > 5) c5 = f32x4.add(c5, f32x4.mul(x, v128.load32_splat(b, 20)));
-    if (cols > 6) c6 = f32x4.add(c6, f32x4.mul(x, v128.load32_splat(b, 24)));
-    if (cols > 7) c7 = f32x4.add(c7, f32x4.mul(x, v128.load32_splat(b, 28)));
+    c0 = madd(x, v128.load32_splat(b), c0);
+    if (cols > 1) c1 = madd(x, v128.load32_splat(b, 4), c1);
+    if (cols > 2) c2 = madd(x, v128.load32_splat(b, 8), c2);
+    if (cols > 3) c3 = madd(x, v128.load32_splat(b, 12), c3);
+    if (cols > 4) c4 = madd(x, v128.load32_splat(b, 16), c4);
+    if (cols > 5) c5 = madd(x, v128.load32_splat(b, 20), c5);
+    if (cols > 6) c6 = madd(x, v128.load32_splat(b, 24), c6);
+    if (cols > 7) c7 = madd(x, v128.load32_splat(b, 28), c7);
     a += cs;
     b += bs;
   }

@@ -1,6 +1,6 @@
 // The module's one export list. Every kernel takes byte addresses into this module's memory, which
 // the host owns and allocates from (see src/arena.ts); nothing here allocates.
-export { heap_base, fill_f32, gather_rows_f32, nonfinite_index_f32 } from "./memory";
+export { heap_base, relaxed_simd, fill_f32, gather_rows_f32, nonfinite_index_f32 } from "./memory";
 export { gemm_workspace_bytes, gemm_nn_f32, gemm_nt_f32, gemm_tn_f32, gemm_tt_f32,
   gemm_nn_bias_f32, gemm_conv_f32, bias_relu_backward_f32 } from "./gemm";
 export {

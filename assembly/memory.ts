@@ -6,6 +6,11 @@ export function heap_base(): usize {
   return __heap_base;
 }
 
+/** 1 in the relaxed-SIMD build (fused multiply-adds in GEMM and convolution), 0 in the baseline build. */
+export function relaxed_simd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
 /** out[0..n) = value */
 export function fill_f32(out: usize, n: i32, value: f32): void {
   const v = f32x4.splat(value);

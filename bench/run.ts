@@ -3,7 +3,7 @@
 // median and the min-max of the repetitions. Writes bench/RESULTS.md.
 //
 //   BENCH_REPS=7          repetitions per contender (default 7)
-//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, recurrent, startup)
+//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, recurrent, relaxed, startup)
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -93,7 +93,8 @@ const PEAK_ITERS = 100_000;
     '-O3', '--runtime', 'stub', '--enable', 'simd', '--use', 'abort=']);
   if (out.error) throw out.error;
   const peakModule = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(here, '../build/bench/peak.wasm'))), {});
-  const peak = peakModule.exports.peak_f32 as (iters: number) => number;
+  const peakKernel = peakModule.exports.peak_f32 as (iters: number, mul: number, add: number) => number;
+  const peak = (iters: number) => peakKernel(iters, 0.9999999, 1e-7);
   const ITERS = PEAK_ITERS;
   if (!Number.isFinite(peak(ITERS))) throw new Error('peak kernel gave a non-finite sum');
   for (let i = 0; i < 200; i++) peak(1000); // many short calls: V8 tiers a function up between calls
@@ -528,6 +529,24 @@ if (want('startup')) {
     '| case | ms | beyond `node -e 0` |', '|---|---:|---:|',
     ...cases.map(([name], i) => `| ${name} | ${fmt(med[i]!, 1)} | ${i === 0 ? '—' : fmt(beyond[i]!, 1)} |`),
   ]);
+}
+
+// ───────────────────────────────────────────── relaxed SIMD
+// bench/relaxed.ts in child processes: under Node 24 (relaxed SIMD on by default), and under this
+// Node with its flag when it is older than 22.
+if (want('relaxed')) {
+  const { NODE24 } = await import('../scripts/node24.mjs') as { NODE24: string | null };
+  const engines: [string, string, string[]][] = [];
+  if (NODE24) engines.push(['Node 24', NODE24, []]);
+  if (Number(process.versions.node.split('.')[0]) < 22) engines.push([`Node ${process.versions.node.split('.')[0]} with --experimental-wasm-relaxed-simd`, process.execPath, ['--experimental-wasm-relaxed-simd']]);
+  for (const [label, node, flags] of engines) {
+    console.log(`relaxed SIMD: bench/relaxed.ts under ${label}`);
+    const child = spawnSync(node, [...flags, '--expose-gc', '--import', 'tsx', path.join(here, 'relaxed.ts')],
+      { encoding: 'utf8', env: { ...process.env, BENCH_REPS: String(REPS) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const text = /<<<relaxed\n([\s\S]*?)\nrelaxed>>>/.exec(child.stdout ?? '')?.[1];
+    if (child.status !== 0 || !text) throw new Error(`bench/relaxed.ts under ${label} failed (exit ${child.status})`);
+    section(`Relaxed SIMD build against the baseline build, ${label}`, text.split('\n'));
+  }
 }
 
 // ───────────────────────────────────────────── summary and RESULTS.md

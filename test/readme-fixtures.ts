@@ -15,8 +15,11 @@ const ${labels} = __order.slice(0, 120).map((i) => __classes()[i]);
 ${test ? `const xTest = __order.slice(120).map((i) => __numbers()[i]);
 const yTest = __w.data.oneHot(__order.slice(120).map((i) => __classes()[i]), 3);` : ''}`;
 
-/** Per README block: code before it, code after it, and whether it only runs in Node and Deno. */
-export const README_FIXTURES: Record<string, { prelude?: string; epilogue?: string; nodeOnly?: boolean }> = {
+/**
+ * Per README block: code before it, code after it, whether it only runs in Node and Deno, and what
+ * 'wasmgrad' stands for in it (default src/index.ts, initialized by test/setup.ts).
+ */
+export const README_FIXTURES: Record<string, { prelude?: string; epilogue?: string; nodeOnly?: boolean; module?: string }> = {
   'Install and a first model': {
     // The values the block's comments show (training is bit-for-bit the same in every runtime).
     epilogue: `{
@@ -99,4 +102,13 @@ if (JSON.stringify(again.getWeights().map((w) => Array.from(w))) !== JSON.string
 for (const m of [same, again, copy, model]) m.dispose();`,
   },
   'Runtimes, workers, size': {},
+  'The relaxed-SIMD build (opt-in)': {
+    // A fresh copy of the built bundle: init() has not run in it, so simd can be chosen.
+    module: '/build/index.js?readme-relaxed',
+    epilogue: `{
+  const __s = simd(), __n = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  const __has = !__n || Number(__n.split('.')[0]) >= 22 || (globalThis as { Deno?: unknown }).Deno !== undefined;
+  if (__s.requested !== 'relaxed' || __s.build !== (__has ? 'relaxed' : 'baseline')) throw new Error('simd(): ' + JSON.stringify(__s));
+}`,
+  },
 };
