@@ -535,7 +535,7 @@ if (want('startup')) {
 // bench/relaxed.ts in child processes: under Node 24 (relaxed SIMD on by default), and under this
 // Node with its flag when it is older than 22.
 if (want('relaxed')) {
-  const { NODE24 } = await import('../scripts/node24.mjs') as { NODE24: string | null };
+  const { NODE24 } = await import('../scripts/node24.mjs' as string) as { NODE24: string | null };
   const engines: [string, string, string[]][] = [];
   if (NODE24) engines.push(['Node 24', NODE24, []]);
   if (Number(process.versions.node.split('.')[0]) < 22) engines.push([`Node ${process.versions.node.split('.')[0]} with --experimental-wasm-relaxed-simd`, process.execPath, ['--experimental-wasm-relaxed-simd']]);
