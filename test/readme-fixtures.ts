@@ -70,6 +70,16 @@ classifier.dispose();`,
     epilogue: `if (seq2seq.outputs[0].sampleShape.join() !== '15,8') throw new Error('seq2seq output ' + seq2seq.outputs[0].sampleShape);
 seq2seq.dispose();`,
   },
+  'Sequences: embeddings and recurrent layers #3': {
+    // 8 streams of a sine, each cut into 4 windows of 50 steps: windows[b·8 + i] is window b of stream i.
+    prelude: `const windows: number[][][] = [], nextValues: number[][] = [];
+for (let b = 0; b < 4; b++) for (let i = 0; i < 8; i++) {
+  windows.push(Array.from({ length: 50 }, (_, t) => [Math.sin(0.1 * (b * 50 + t) + i)]));
+  nextValues.push([Math.sin(0.1 * (b * 50 + 50) + i)]);
+}`,
+    epilogue: `if ((reader.layers[0] as unknown as { states: unknown }).states !== null) throw new Error('resetStates left states');
+reader.dispose();`,
+  },
   'Graph models: the functional API, shared layers, several inputs and outputs': {
     prelude: `${lib}
 const __n = 16;

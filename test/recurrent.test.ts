@@ -203,8 +203,101 @@ describe('recurrent layers', () => {
     const [p, q] = [seq2seq.predict([xs.slice(0, 3), starts.slice(0, 3)]) as Tensor, again.predict([xs.slice(0, 3), starts.slice(0, 3)]) as Tensor];
     expect(q.toArray()).toEqual(p.toArray());
     expect(() => layers.lstm({ units: 8 }).apply([target, h!])).toThrow(/LSTM takes \[x, h0, c0\] with states of shape \[8\], got \[\[5, 2\], \[8\]\]/);
-    expect(() => layers.bidirectional({ layer: layers.gru({ units: 2, returnState: true }) })).toThrow(/returnState is not supported yet/);
     for (const t of [p, q, seq2seq, again]) t.dispose();
+  });
+
+  test('stateful: each batch starts from the last states of the one before; resetStates starts from zeros', async () => {
+    const xs = tensor(Float32Array.from({ length: 2 * 6 * 3 }, (_, i) => Math.sin(0.7 * i)), [2, 6, 3]);
+    const halves = [0, 3].map((from) => tensor(Float32Array.from({ length: 2 * 3 * 3 }, (_, i) => xs.toArray()[Math.floor(i / 9) * 18 + from * 3 + (i % 9)]!), [2, 3, 3]));
+    for (const make of [layers.lstm, layers.gru, layers.simpleRNN]) {
+      const bytes = memory().bytes;
+      setSeed(9);
+      const whole = sequential([make({ units: 4, inputShape: [6, 3] })]);
+      const carried = sequential([make({ units: 4, inputShape: [3, 3], stateful: true })]);
+      carried.setWeights(whole.getWeights());
+      const full = whole.predict(xs) as Tensor;
+      const first = carried.predict(halves[0]!) as Tensor;
+      const second = carried.predict(halves[1]!) as Tensor;
+      // Six steps at once, or three and three more from the carried states: the same last output.
+      expectClose(second.toArray(), full.toArray(), 1e-6, 1e-7);
+      const rnn = carried.layers[0] as unknown as { states: Float32Array[] | null };
+      expect(rnn.states!.map((s) => s.length)).toEqual(make === layers.lstm ? [8, 8] : [8]);
+      expect(Array.from(rnn.states![0]!)).toEqual(Array.from(second.toArray()));
+      carried.resetStates();
+      expect(rnn.states).toBeNull();
+      const again = carried.predict(halves[0]!) as Tensor;
+      expect(again.toArray()).toEqual(first.toArray());
+      // A batch of another size is refused, naming both sizes; after resetStates it is taken.
+      const three = tensor(new Float32Array(3 * 3 * 3), [3, 3, 3]);
+      expect(() => carried.predict(three)).toThrow(/stateful .* carries states for batches of 2, got a batch of 3; .*resetStates\(\)/);
+      carried.resetStates();
+      (carried.predict(three) as Tensor).dispose();
+      for (const t of [full, first, second, again, three, whole, carried]) t.dispose();
+      expect(memory().bytes).toBe(bytes); // the carried states go with the model
+    }
+    for (const t of [xs, ...halves]) t.dispose();
+  });
+
+  test('stateful in fit: batches of one size (checked before training), no gradient across batches, saved and loaded', async () => {
+    setSeed(5);
+    const m = sequential([layers.lstm({ units: 5, inputShape: [4, 2], stateful: true }), layers.dense({ units: 1 })]);
+    m.compile({ optimizer: optimizers.adam(0.01), loss: 'meanSquaredError' });
+    const x = Array.from({ length: 12 }, (_, s) => Array.from({ length: 4 }, (_, t) => [Math.sin(s + t), Math.cos(s - t)]));
+    const y = x.map((seq) => [seq[0]![0]! + seq[3]![1]!]);
+    const before = m.getWeights();
+    await expect(m.fit(x, y, { batchSize: 5, verbose: 0 })).rejects.toThrow(/fit: lstm_\d+ is stateful, so every batch must hold the same number of samples, but 12 samples do not split into batches of 5; use a batchSize that divides 12/);
+    expect(m.getWeights()).toEqual(before);
+    const h = await m.fit(x, y, { batchSize: 4, epochs: 30, shuffle: false, verbose: 0 });
+    expect(h.history.loss!.at(-1)!).toBeLessThan(h.history.loss![0]!);
+    const bytes = memory().bytes;
+    await m.fit(x, y, { batchSize: 4, epochs: 2, shuffle: false, verbose: 0 });
+    expect(memory().bytes).toBe(bytes); // the carried states are reused, not reallocated
+    expect(() => m.evaluate(x.slice(0, 10), y.slice(0, 10), { batchSize: 4 })).toThrow(/evaluate: .* is stateful/);
+    const again = fromArtifacts(m.toArtifacts());
+    expect((again.layers[0] as unknown as { stateful: boolean }).stateful).toBe(true);
+    m.resetStates();
+    const [p, q] = [m.predict(x, { batchSize: 4 }) as Tensor, again.predict(x, { batchSize: 4 }) as Tensor];
+    expect(q.toArray()).toEqual(p.toArray());
+    const st = layers.lstm({ units: 2, stateful: true });
+    expect(() => st.apply([tensor(new Float32Array(6), [1, 3, 2]), tensor(new Float32Array(2), [1, 2]), tensor(new Float32Array(2), [1, 2])]))
+      .toThrow(/stateful LSTM starts from the states it carries; give it no initial states/);
+    expect(() => layers.bidirectional({ layer: layers.gru({ units: 2, stateful: true }) })).toThrow(/a stateful wrapped layer is not supported yet/);
+    for (const t of [p, q, m, again]) t.dispose();
+    st.dispose();
+  });
+
+  test("bidirectional returnState: [output, the forward layer's states, the backward layer's], saved and loaded", () => {
+    setSeed(4);
+    const x = input({ shape: [4, 3] });
+    const bi = layers.bidirectional({ layer: layers.lstm({ units: 2, returnState: true, returnSequences: true }), mergeMode: 'sum' });
+    const outs = bi.apply(x) as SymbolicTensor[];
+    expect(outs.map((t) => t.shape)).toEqual([[null, 4, 2], [null, 2], [null, 2], [null, 2], [null, 2]]);
+    const m = model({ inputs: x, outputs: outs });
+    const xs = tensor(Float32Array.from({ length: 2 * 4 * 3 }, (_, i) => Math.sin(i)), [2, 4, 3]);
+    const [seq, hf, cf, hb, cb] = m.predict(xs) as Tensor[];
+    // Each direction's states are those of the wrapped layer run alone with that direction's weights.
+    const w = m.getWeights();
+    const alone: Float32Array[] = [];
+    for (const [back, h, c] of [[false, hf, cf], [true, hb, cb]] as const) {
+      const xi = input({ shape: [4, 3] });
+      const one = model({ inputs: xi, outputs: layers.lstm({ units: 2, returnSequences: true, returnState: true, goBackwards: back }).apply(xi) as SymbolicTensor[] });
+      one.setWeights(back ? w.slice(3) : w.slice(0, 3));
+      const [s1, h1, c1] = one.predict(xs) as Tensor[];
+      expectClose(h!.toArray(), h1!.toArray(), 0, 0);
+      expectClose(c!.toArray(), c1!.toArray(), 0, 0);
+      alone.push(s1!.toArray());
+      one.dispose();
+    }
+    // The merged sequence ('sum') at time t: the forward output at t plus the backward layer's output
+    // for step t, which it computed (steps - 1 - t)-th; sample 0 shown.
+    const merged = seq!.toArray();
+    for (let t = 0; t < 4; t++) {
+      for (let j = 0; j < 2; j++) expect(merged[t * 2 + j]).toBeCloseTo(alone[0]![t * 2 + j]! + alone[1]![(3 - t) * 2 + j]!, 6);
+    }
+    const again = fromArtifacts(m.toArtifacts());
+    const loaded = again.predict(xs) as Tensor[];
+    expect(loaded.map((t) => Array.from(t.toArray()))).toEqual([seq, hf, cf, hb, cb].map((t) => Array.from(t!.toArray())));
+    for (const t of [xs, m, again]) t.dispose();
   });
 
   test('timeDistributed: the wrapped layer on every step with one set of weights, the same as running it on the steps as a batch', () => {
@@ -245,7 +338,7 @@ describe('recurrent layers', () => {
   });
 
   test('the options not implemented yet are refused, not ignored', () => {
-    for (const option of ['stateful', 'unroll']) {
+    for (const option of ['unroll']) {
       let caught: unknown;
       try { layers.lstm({ units: 2, [option]: true } as never); } catch (e) { caught = e; }
       expect((caught as WasmgradError).code, option).toBe('UNKNOWN_OPTION');

@@ -177,6 +177,20 @@ describe('the same graph in TF.js layers: loss and every weight gradient of a st
     return L.simpleRNN!({ units: 4, returnSequences: true, goBackwards: true, recurrentInitializer: 'glorotUniform', name: 'p_sst' }).apply([seq, h] as never);
   }, 'mse', 3);
 
+  // A bidirectional layer's returnState: [output, forward h, c, backward h, c], as Keras and TF.js.
+  check('bidirectional LSTM (sequences, returnState): its sequence read on, and its four states, joined → dense', [5, 3], [4], (x, L) => {
+    const [seq, hf, cf, hb, cb] = L.bidirectional!({ layer: L.lstm!({ units: 4, returnSequences: true, returnState: true, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }), name: 'p_bist' }).apply(x) as unknown[];
+    const a = L.lstm!({ units: 3, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', name: 'p_bist_on' }).apply(seq as never);
+    const j = L.concatenate!({ name: 'p_bist_cat' }).apply([a, hf, cf, hb, cb] as never);
+    return L.dense!({ units: 4, name: 'p_bist_out' }).apply(j);
+  }, 'mse', 3);
+
+  check('bidirectional GRU (last output, returnState, concat) → its states joined → dense', [4, 3], [3], (x, L) => {
+    const [y, hf, hb] = L.bidirectional!({ layer: L.gru!({ units: 3, returnState: true, resetAfter: false, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }), name: 'p_bigst' }).apply(x) as unknown[];
+    const j = L.concatenate!({ name: 'p_bigst_cat' }).apply([y, hf, hb] as never);
+    return L.dense!({ units: 3, name: 'p_bigst_out' }).apply(j);
+  }, 'mse', 3);
+
   // TF.js' wasm backend cannot train an embedding (no UnsortedSegmentSum kernel); its cpu backend can.
   check('embedding → LSTM → softmax', [6], [4], (x, L) => {
     const e = L.embedding!({ inputDim: 11, outputDim: 5, name: 'p_emb' }).apply(x);

@@ -594,8 +594,17 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     this.#stores = null;
     this.#disposed = true;
     for (const m of this.owned) m.dispose();
-    for (const l of this.leafLayers()) if (!l.store) l.dispose();
+    for (const l of this.leafLayers()) {
+      if (!l.store) l.dispose();
+      else l.resetStates(); // a stateful layer's carried states
+    }
     super.dispose();
+  }
+
+  /** Starts every stateful layer of the model from zeros again (Keras' reset_states). */
+  override resetStates(): void {
+    this.live('resetStates');
+    for (const l of this.leafLayers()) l.resetStates();
   }
 
   /** Whether dispose() was called. */

@@ -256,6 +256,15 @@ function evaluateSamples(model: Model, X: Samples[], Y: Samples[], batchSize: nu
   return logsOf(c, sums, n, metrics, accs);
 }
 
+/** A model with a stateful layer needs batches of one size: refuses sample counts its batchSize does not divide. */
+function checkStatefulBatches(model: Model, op: string, n: number, batchSize: number, what = 'samples'): void {
+  const layer = model.leafLayers().find((l) => (l as { stateful?: unknown }).stateful === true);
+  if (layer && n % batchSize !== 0 && n > batchSize) {
+    throw invalid(`${op}: ${layer.name} is stateful, so every batch must hold the same number of samples, but ${n} ${what} ` +
+      `do not split into batches of ${batchSize}; use a batchSize that divides ${n}`);
+  }
+}
+
 /** Trains the model on x and y. */
 export async function fit(model: Model, x: ModelData, y: ModelData, options?: FitArgs): Promise<History> {
   const args = checkOptions('fit', options, FIT_KEYS);
@@ -290,6 +299,8 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
       valX = X.map((S) => S.rows(nTrain, nVal));
       valY = Y.map((S) => S.rows(nTrain, nVal));
     }
+    checkStatefulBatches(model, 'fit', nTrain, batchSize);
+    if (valX) checkStatefulBatches(model, 'fit', valX[0]!.n, batchSize, 'validation samples');
     if (args.seed !== undefined) rng = new Rng(args.seed);
     const check = args.checkNumerics ?? checkNumericsEnabled();
     const step = prepare(model, 'fit', rng ?? globalRng());
@@ -382,6 +393,7 @@ export function evaluate(model: Model, x: ModelData, y: ModelData, options?: Eva
   const made: Tensor[] = [];
   try {
     const [X, Y] = checkData(model, 'evaluate', x, y, made);
+    checkStatefulBatches(model, 'evaluate', X[0]!.n, batchSize);
     model.buildWeights('evaluate');
     return evaluateSamples(model, X, Y, batchSize);
   } finally {
@@ -400,6 +412,7 @@ export function predict(model: Model, x: ModelData, options?: EvaluateArgs): Ten
     const g = model.graph!;
     model.buildWeights('predict');
     const n = X[0]!.n;
+    checkStatefulBatches(model, 'predict', n, batchSize);
     const outs = g.outputs.map((t) => Tensor.empty([n, ...t.sampleShape]));
     try {
       for (let start = 0; start < n; start += batchSize) {

@@ -361,8 +361,11 @@ function planModel(kind: 'Sequential' | 'Model', value: unknown, where: string, 
       return [node, output];
     });
     const nested = layers[li]!.nested, config = layers[li]!.config;
-    // A recurrent layer with returnState outputs its states too: h, and c for an LSTM.
-    const states = (config as { returnState?: unknown }).returnState === true ? (layers[li]!.type === LAYER_TYPES.LSTM ? 2 : 1) : 0;
+    // A recurrent layer with returnState outputs its states too: h, and c for an LSTM; a bidirectional
+    // layer whose wrapped layer has returnState, those of both directions.
+    const wrapped = layers[li]!.type === LAYER_TYPES.Bidirectional ? ((config as { layer: { className: string; config: Record<string, unknown> } }).layer) : null;
+    const rnn = wrapped ? wrapped.config : config, twice = wrapped ? 2 : 1;
+    const states = (rnn as { returnState?: unknown }).returnState === true ? twice * ((wrapped ? wrapped.className === 'LSTM' : layers[li]!.type === LAYER_TYPES.LSTM) ? 2 : 1) : 0;
     outputsOf.push(nested?.kind === 'Model' ? nested.outputs.length : 1 + states);
     applied.add(li);
     return { layer: li, inbound };

@@ -259,7 +259,10 @@ export abstract class Layer<S = SymbolicTensor, E = Tensor> {
     this.#ownStore = store;
   }
 
-  /** Frees what the layer holds besides weights a model owns (a store of its own, a generator). */
+  /** Starts a stateful layer from zeros again (recurrent layers with stateful: true); a no-op for others. */
+  resetStates(): void {}
+
+  /** Frees what the layer holds besides weights a model owns (a store of its own, a generator, carried states). */
   dispose(): void {
     this.#ownStore?.release();
     this.#ownStore = null;

@@ -4,7 +4,7 @@
 import { invalid, shapeError, fmtShape } from '../errors.js';
 import { getInitializer, type InitializerSpec } from '../initializers.js';
 import { booleanOption, describe, numberOption } from '../options.js';
-import { embeddingLookup, gru, lstm, reverseSteps, simpleRnn, sliceCols, type GruOptions, type RecurrentActivation } from '../ops/recurrent.js';
+import { copyValues, embeddingLookup, gru, lstm, reverseSteps, simpleRnn, sliceCols, type GruOptions, type RecurrentActivation } from '../ops/recurrent.js';
 import { add, mul, scale } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { reshape } from '../ops/conv.js';
@@ -46,6 +46,11 @@ export interface RecurrentLayerConfig extends LayerConfig {
   returnState?: boolean;
   /** Fraction of the previous state's units dropped in fit, one mask for every step (Keras' recurrentDropout; default 0). */
   recurrentDropout?: number;
+  /**
+   * Carry each sample's last state into the next batch as its initial state (Keras' stateful): every
+   * batch must have the same size; resetStates() starts again from zeros (default false).
+   */
+  stateful?: boolean;
 }
 
 /** Options of layers.lstm(). */
@@ -67,7 +72,8 @@ function activationArg(layer: string, name: string, value: unknown): RecurrentAc
 /** With returnState a recurrent layer outputs a list ([output, h] or [output, h, c]), so apply() may return one. */
 export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTensor[], Tensor | Tensor[]> {
   static override readonly options: readonly string[] = ['units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer',
-    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards', 'dropout', 'returnState', 'recurrentDropout'];
+    'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'returnSequences', 'goBackwards', 'dropout', 'returnState', 'recurrentDropout',
+    'stateful'];
   readonly units: number;
   readonly activation: RecurrentActivation;
   readonly useBias: boolean;
@@ -82,6 +88,9 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
   readonly dropout: number;
   readonly returnState: boolean;
   readonly recurrentDropout: number;
+  readonly stateful: boolean;
+  /** A stateful layer's carried states ([batch, units]: h, and c for an LSTM), or null: zeros. */
+  #carried: Tensor[] | null = null;
   /** Gate blocks in the weights: 1 (SimpleRNN) or 4 (LSTM). */
   protected abstract readonly gates: number;
 
@@ -102,6 +111,23 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
     this.dropout = numberOption(this.name, 'dropout', config.dropout ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
     this.returnState = booleanOption(this.name, 'returnState', config.returnState);
     this.recurrentDropout = numberOption(this.name, 'recurrentDropout', config.recurrentDropout ?? 0, 'in [0, 1)', (v) => v >= 0 && v < 1);
+    this.stateful = booleanOption(this.name, 'stateful', config.stateful);
+  }
+
+  /** A stateful layer's carried states (copies), or null when the next batch starts from zeros. */
+  get states(): Float32Array[] | null {
+    return this.#carried?.map((t) => t.toArray()) ?? null;
+  }
+
+  /** Starts a stateful layer's next batch from zeros again (Keras' reset_states); frees the carried states. */
+  override resetStates(): void {
+    for (const t of this.#carried ?? []) t.dispose();
+    this.#carried = null;
+  }
+
+  override dispose(): void {
+    this.resetStates();
+    super.dispose();
   }
 
   /** How many states the cell carries: h, and c for an LSTM. */
@@ -193,12 +219,35 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
 
   call(input: Tensor | Tensor[], context: CallContext): Tensor | Tensor[] {
     const [x, ...states] = Array.isArray(input) ? input : [input];
-    const initial = states.length > 0 ? states : undefined;
-    const withC = this.returnState && this.gates === 4;
+    const [batch, steps] = x!.shape as [number, number];
+    let initial = states.length > 0 ? states : undefined;
+    if (this.stateful) {
+      if (initial) throw invalid(`${this.name}: a stateful ${this.className} starts from the states it carries; give it no initial states (resetStates() starts it from zeros)`);
+      const carried = this.#carried?.[0]?.shape[0];
+      if (carried !== undefined && carried !== batch) {
+        throw invalid(`${this.name}: a stateful ${this.className} carries states for batches of ${carried}, got a batch of ${batch}; ` +
+          'give every batch the same size (a batchSize that divides the data), or call resetStates() first');
+      }
+      initial = this.#carried ?? undefined;
+    }
+    const withC = (this.returnState || this.stateful) && this.gates === 4;
     const y = this.run(x!, this.weights, this.goBackwards, this.dropoutMask(x!, context), maskOf(x!), initial, withC, this.recurrentDropoutMask(x!, context));
-    if (!this.returnState) return y;
-    // [output, h (the last step's output), c]: slices of the one output, so one backward pass gets every gradient.
-    const [batch, steps] = x!.shape as [number, number], u = this.units, cols = (this.returnSequences ? steps : 1) * u;
+    if (!this.returnState && !this.stateful) return y;
+    const parts = this.withStates(y, batch, steps);
+    if (this.stateful) {
+      // The last states become the next batch's initial states: values only, no gradient across batches (as Keras).
+      this.#carried ??= parts.slice(1).map((h) => keep(Tensor.empty(h.shape)));
+      parts.slice(1).forEach((h, i) => copyValues(this.#carried![i]!, h));
+    }
+    return this.returnState ? parts : parts[0]!;
+  }
+
+  /**
+   * [output, h (the last step's output), c] from run()'s output with withCellState for an LSTM:
+   * slices of the one output, so one backward pass gets every gradient. @internal
+   */
+  withStates(y: Tensor, batch: number, steps: number): Tensor[] {
+    const withC = this.gates === 4, u = this.units, cols = (this.returnSequences ? steps : 1) * u;
     const flat = this.returnSequences || withC ? y.reshape([batch, withC ? cols + u : cols]) : y;
     const out = withC ? sliceCols(flat, 0, cols) : y;
     const h = sliceCols(flat, cols - u, u);
@@ -213,7 +262,7 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
       ...(this.recurrentRegularizer ? { recurrentRegularizer: this.recurrentRegularizer } : {}),
       ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
       returnSequences, goBackwards, ...(this.dropout > 0 ? { dropout: this.dropout } : {}), ...(this.returnState ? { returnState: true } : {}),
-      ...(this.recurrentDropout > 0 ? { recurrentDropout: this.recurrentDropout } : {}),
+      ...(this.recurrentDropout > 0 ? { recurrentDropout: this.recurrentDropout } : {}), ...(this.stateful ? { stateful: true } : {}),
     };
   }
 }
@@ -394,7 +443,7 @@ export interface BidirectionalConfig extends LayerConfig {
  * Bidirectional. Its weights are the forward layer's then the backward layer's (Keras' and TF.js'
  * order); with returnSequences the backward outputs are put back in time order before joining.
  */
-export class Bidirectional extends Layer {
+export class Bidirectional extends Layer<SymbolicTensor | SymbolicTensor[], Tensor | Tensor[]> {
   readonly className = 'Bidirectional';
   static override readonly options = ['layer', 'mergeMode'];
   /** The wrapped layer: a template whose options both directions use. */
@@ -419,17 +468,19 @@ export class Bidirectional extends Layer {
     if (this.layer.goBackwards) throw invalid(`${this.name}: the wrapped layer runs both ways already; give it no goBackwards`);
     if (!this.layer.trainable) throw invalid(`${this.name}: freeze the bidirectional layer (trainable: false on it), not the layer it wraps`);
     if (this.layer.inputShape) throw invalid(`${this.name}: give inputShape to the bidirectional layer, not to the layer it wraps`);
-    if (this.layer.returnState) throw invalid(`${this.name}: a wrapped layer's returnState is not supported yet`);
+    if (this.layer.stateful) throw invalid(`${this.name}: a stateful wrapped layer is not supported yet`);
     this.mergeMode = config.mergeMode ?? 'concat';
     if (!['concat', 'sum', 'mul', 'ave'].includes(this.mergeMode)) throw invalid(`${this.name}: mergeMode must be 'concat', 'sum', 'mul' or 'ave', got ${describe(this.mergeMode)}`);
   }
 
-  build(inputShape: readonly number[]): { outputShape: number[]; weights: WeightSpec[] } {
+  build(inputShape: readonly number[]): { outputShape: Shapes; weights: WeightSpec[] } {
     const inner = this.layer.build(inputShape);
     const side = (prefix: string) => inner.weights.map((w) => ({ ...w, name: `${prefix}_${w.name}` }));
-    const out = (inner.outputShape as number[]).slice();
+    const [first, ...states] = (this.layer.returnState ? inner.outputShape : [inner.outputShape]) as number[][];
+    const out = first!.slice();
     if (this.mergeMode === 'concat') out[out.length - 1]! *= 2;
-    return { outputShape: out, weights: [...side('forward'), ...side('backward')] };
+    // With returnState: [output, the forward layer's states, the backward layer's states], as Keras.
+    return { outputShape: this.layer.returnState ? [out, ...states, ...states] : out, weights: [...side('forward'), ...side('backward')] };
   }
 
   override passesMask(): boolean {
@@ -441,19 +492,22 @@ export class Bidirectional extends Layer {
     return { layer: { className: this.layer.className, config }, mergeMode: this.mergeMode };
   }
 
-  call(x: Tensor, context: CallContext): Tensor {
+  call(input: Tensor | Tensor[], context: CallContext): Tensor | Tensor[] {
+    const x = Array.isArray(input) ? input[0]! : input; // apply() lets a list through only when it holds one input
     // Each direction draws its own dropout mask, as Keras' two copies of the layer do.
     const n = this.weights.length / 2;
-    const steps = maskOf(x);
-    const forward = this.layer.run(x, this.weights.slice(0, n), false, this.layer.dropoutMask(x, context), steps, undefined, false,
-      this.layer.recurrentDropoutMask(x, context));
-    let backward = this.layer.run(x, this.weights.slice(n), true, this.layer.dropoutMask(x, context), steps, undefined, false,
-      this.layer.recurrentDropoutMask(x, context));
-    if (this.layer.returnSequences) backward = reverseSteps(backward);
-    if (this.mergeMode === 'concat') return concat([forward, backward], -1);
-    if (this.mergeMode === 'sum') return add(forward, backward);
-    if (this.mergeMode === 'mul') return mul(forward, backward);
-    return scale(add(forward, backward), 0.5);
+    const steps = maskOf(x), wrapped = this.layer, withC = wrapped.returnState && wrapped.stateCount === 2;
+    const pass = (weights: Tensor[], goBackwards: boolean): Tensor[] => {
+      const y = wrapped.run(x, weights, goBackwards, wrapped.dropoutMask(x, context), steps, undefined, withC, wrapped.recurrentDropoutMask(x, context));
+      return wrapped.returnState ? wrapped.withStates(y, x.shape[0]!, x.shape[1]!) : [y];
+    };
+    const [forward, ...forwardStates] = pass(this.weights.slice(0, n), false);
+    let [backward, ...backwardStates] = pass(this.weights.slice(n), true);
+    if (wrapped.returnSequences) backward = reverseSteps(backward!);
+    const merged = this.mergeMode === 'concat' ? concat([forward!, backward!], -1)
+      : this.mergeMode === 'sum' ? add(forward!, backward!)
+        : this.mergeMode === 'mul' ? mul(forward!, backward!) : scale(add(forward!, backward!), 0.5);
+    return wrapped.returnState ? [merged, ...forwardStates, ...backwardStates] : merged;
   }
 }
 

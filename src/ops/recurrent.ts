@@ -110,6 +110,12 @@ function copy(to: number, from: number, n: number): void {
   new Float32Array(heap().memory.buffer, to, n).set(new Float32Array(heap().memory.buffer, from, n));
 }
 
+/** Writes `from`'s values over `to`'s (same size), recording no gradient: a stateful layer's carried state. @internal */
+export function copyValues(to: Tensor, from: Tensor): void {
+  if (to.size !== from.size) throw shapeError(`copyValues: ${fmtShape(from.shape)} into ${fmtShape(to.shape)}`);
+  copy(to.ptr, from.ptr, to.size);
+}
+
 // After backward through time: from dz (the gradient of every step's x·W + b, time-major), the
 // kernel's, the (input) bias' and x's gradients; dm is the dropout mask's copy (0: none).
 function inputGradients(x: Tensor, kernel: Tensor, bias: Tensor | null, xt: number, dz: number, dm: number, width: number, reverse: number, scratch: Buffers): void {
