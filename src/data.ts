@@ -4,6 +4,7 @@ import { tensor, type Tensor } from './tensor.js';
 import { readIdx } from './idx.js';
 import { loadMnist, toUnit } from './mnist.js';
 import { trainTestSplit } from './preprocessing.js';
+import { drawImageGrid, imageGrid } from './images.js';
 export type { DataInput } from './samples.js';
 
 /** One-hot rows: labels (integers in [0, depth)) → a [labels.length, depth] tensor. */
@@ -22,5 +23,5 @@ export function oneHot(labels: ArrayLike<number>, depth: number): Tensor {
   return tensor(out, [labels.length, depth]);
 }
 
-/** Data helpers: one-hot labels, IDX files, MNIST, bytes to [0, 1], train/test split. */
-export const data = { oneHot, readIdx, loadMnist, toUnit, trainTestSplit };
+/** Data helpers: one-hot labels, IDX files, MNIST, bytes to [0, 1], train/test split, image grids (PNG, canvas). */
+export const data = { oneHot, readIdx, loadMnist, toUnit, trainTestSplit, imageGrid, drawImageGrid };

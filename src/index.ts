@@ -26,6 +26,7 @@ export {
 } from './optimizers.js';
 export { setSeed } from './random.js';
 export { data, oneHot, type DataInput } from './data.js';
+export type { ImageGridOptions } from './images.js';
 export { preprocessing, trainTestSplit, Scaler, type ScalerState, type TrainTestSplit } from './preprocessing.js';
 export { readIdx, type IdxData } from './idx.js';
 export { loadMnist, toUnit, type MnistSplit } from './mnist.js';
