@@ -34,7 +34,8 @@ export {
   sgd_update_f32, sgd_momentum_update_f32, adam_update_f32, sgd_nesterov_update_f32, adamw_update_f32, rmsprop_update_f32,
   adagrad_update_f32, sumsq_f32, clip_f32, math_pow, math_cos,
 } from "./optimizers";
-export { rng_seed, rng_uniform_f32, rng_normal_f32, rng_truncated_normal_f32, rng_shuffle_i32, dropout_forward_f32 } from "./random";
+export { rng_seed, rng_uniform_f32, rng_normal_f32, rng_truncated_normal_f32, rng_shuffle_i32, dropout_forward_f32, rng_bernoulli_f32 } from "./random";
+export { rbm_update_f32, rbm_free_energy_f32 } from "./rbm";
 export {
   batchnorm_forward_f32, batchnorm_infer_f32, batchnorm_infer_backward_f32, batchnorm_backward_f32, layernorm_forward_f32, layernorm_backward_f32,
 } from "./normalization";

@@ -88,3 +88,11 @@ export function dropout_forward_f32(out: usize, mask: usize, inp: usize, state: 
     store<f32>(out + o, load<f32>(inp + o) * m);
   }
 }
+
+/** out[i] = 1 if a uniform draw in [0, 1) (rounded to f32) is below prob[i], else 0: Bernoulli samples. */
+export function rng_bernoulli_f32(out: usize, prob: usize, state: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, <f32>nextUnit(state) < load<f32>(prob + o) ? 1 : 0);
+  }
+}

@@ -36,6 +36,7 @@ export { metrics, confusionMatrix, type MetricName } from './metrics.js';
 export { initializers, type InitializerName, type InitializerConfig, type InitializerSpec } from './initializers.js';
 export { Model, model, input, InputLayer, type ModelConfig, type InputConfig } from './engine/model.js';
 export { Sequential, sequential } from './engine/sequential.js';
+export { RBM, rbm, models, type RbmConfig, type RbmFitOptions, type RbmSampleOptions } from './engine/rbm.js';
 export type { SymbolicTensor } from './engine/symbolic.js';
 export { variableGrads, type NamedGradients } from './engine/variables.js';
 export type { CompileArgs } from './engine/compile.js';

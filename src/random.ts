@@ -31,6 +31,11 @@ export class Rng {
     wasm().rng_truncated_normal_f32(t.ptr, this.#ptr(), t.size, mean, stddev);
   }
 
+  /** Fills out with 0 and 1 samples: 1 with probability prob (same shape), as Bernoulli units are sampled. */
+  bernoulli(out: Tensor, prob: Tensor): void {
+    wasm().rng_bernoulli_f32(out.ptr, prob.ptr, this.#ptr(), out.size);
+  }
+
   /** Writes a random permutation of 0 .. n-1 as i32 at byte address idx. */
   shuffle(idx: number, n: number): void {
     wasm().rng_shuffle_i32(idx, this.#ptr(), n);
