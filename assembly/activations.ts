@@ -246,3 +246,24 @@ export function softplus_backward_f32(dinp: usize, inp: usize, dout: usize, n: i
     store<f32>(dinp + o, load<f32>(dinp + o) + sigmoid(load<f32>(inp + o)) * load<f32>(dout + o));
   }
 }
+
+/** out = exp(inp) (AssemblyScript's own f32 exp; overflows to Infinity above ~88.7, as e^x does) */
+export function exp_forward_f32(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, Mathf.exp(load<f32>(inp + o)));
+  }
+}
+
+/** dinp += out · dout (the derivative of exp is itself) */
+export function exp_backward_f32(dinp: usize, out: usize, dout: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dinp + o, f32x4.add(v128.load(dinp + o), f32x4.mul(v128.load(out + o), v128.load(dout + o))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dinp + o, load<f32>(dinp + o) + load<f32>(out + o) * load<f32>(dout + o));
+  }
+}

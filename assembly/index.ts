@@ -16,7 +16,7 @@ export {
   relu_forward_f32, relu_backward_f32, leaky_relu_forward_f32, leaky_relu_backward_f32,
   sigmoid_forward_f32, sigmoid_backward_f32, tanh_forward_f32, tanh_backward_f32,
   softmax_forward_f32, softmax_backward_f32, elu_forward_f32, elu_backward_f32, gelu_forward_f32, gelu_backward_f32,
-  swish_forward_f32, swish_backward_f32, softplus_forward_f32, softplus_backward_f32,
+  swish_forward_f32, swish_backward_f32, softplus_forward_f32, softplus_backward_f32, exp_forward_f32, exp_backward_f32,
 } from "./activations";
 export {
   mse_forward_f32, mse_backward_f32, softmax_xent_forward_f32, softmax_xent_backward_f32,

@@ -7,7 +7,7 @@ export { add, sub, mul, sum, mean, scale, maximum, minimum } from './ops/element
 export { concat, zeroPad2d, upSample2d, argMax } from './ops/shape.js';
 export { simpleRnn, lstm, gru, embeddingLookup, type RecurrentOptions, type GruOptions, type RecurrentActivation } from './ops/recurrent.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
-export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus } from './ops/activations.js';
+export { relu, leakyRelu, sigmoid, tanh, softmax, elu, gelu, swish, softplus, exp } from './ops/activations.js';
 export {
   meanSquaredError, meanAbsoluteError, huber, hinge, categoricalCrossentropy, binaryCrossentropy, softmaxCrossEntropy,
   sigmoidCrossEntropy, sparseCategoricalCrossentropy, sparseSoftmaxCrossEntropy,

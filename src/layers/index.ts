@@ -8,6 +8,7 @@ import { Reshape, UpSampling2D, ZeroPadding2D, type ReshapeConfig, type UpSampli
 import { Activation, type ActivationConfig } from './activation.js';
 import { Dense, type DenseConfig } from './dense.js';
 import { Dropout, type DropoutConfig } from './dropout.js';
+import { GaussianNoise, Sampling, type GaussianNoiseConfig } from './noise.js';
 import type { LayerConfig } from './layer.js';
 import {
   Bidirectional, Embedding, GRU, LSTM, Masking, RepeatVector, SimpleRNN, TimeDistributed, registerLayerClasses, type BidirectionalConfig, type EmbeddingConfig,
@@ -21,6 +22,7 @@ export { Layer, type LayerConfig, type WeightSpec, type CallContext, type ApplyO
 export { Dense, type DenseConfig } from './dense.js';
 export { Activation, type ActivationConfig } from './activation.js';
 export { Dropout, type DropoutConfig } from './dropout.js';
+export { GaussianNoise, Sampling, type GaussianNoiseConfig } from './noise.js';
 export {
   BatchNormalization, LayerNormalization, type BatchNormalizationConfig, type LayerNormalizationConfig,
 } from './normalization.js';
@@ -39,7 +41,7 @@ export {
 export const LAYER_CLASSES = {
   Dense, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D,
   Dropout, Activation, BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking, TimeDistributed,
+  SimpleRNN, LSTM, GRU, Embedding, Bidirectional, RepeatVector, Masking, TimeDistributed, GaussianNoise, Sampling,
 };
 registerLayerClasses(LAYER_CLASSES as unknown as Record<string, new (config: never) => import('./layer.js').Layer>);
 
@@ -103,4 +105,8 @@ export const layers = {
   timeDistributed: (config: TimeDistributedConfig): TimeDistributed => new TimeDistributed(config),
   /** [features] → [n, features]: the input repeated n times. */
   repeatVector: (config: RepeatVectorConfig): RepeatVector => new RepeatVector(config),
+  /** Adds N(0, stddev²) noise in training (a denoising autoencoder's input corruption); the identity otherwise. */
+  gaussianNoise: (config: GaussianNoiseConfig): GaussianNoise => new GaussianNoise(config),
+  /** [mean, logVar] → mean + e^(logVar / 2)·ε, ε ~ N(0, 1): a VAE's reparameterized code. */
+  sampling: (config: LayerConfig = {}): Sampling => new Sampling(config),
 };

@@ -1,4 +1,4 @@
-// Activation ops: relu, leakyRelu, sigmoid, tanh (elementwise) and softmax (over the last axis).
+// Activation ops: relu, leakyRelu, sigmoid, tanh, exp, … (elementwise) and softmax (over the last axis).
 import { shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { wasm } from '../wasm.js';
@@ -34,6 +34,14 @@ export function tanh(x: Tensor): Tensor {
   const out = Tensor.empty(x.shape);
   k.tanh_forward_f32(out.ptr, x.ptr, x.size);
   return out.recordBackward([x], () => k.tanh_backward_f32(x.gradPtr(), out.ptr, out.gradPtr(), x.size));
+}
+
+/** e^x, elementwise (a VAE's variance from its log-variance, say). */
+export function exp(x: Tensor): Tensor {
+  const k = wasm();
+  const out = Tensor.empty(x.shape);
+  k.exp_forward_f32(out.ptr, x.ptr, x.size);
+  return out.recordBackward([x], () => k.exp_backward_f32(x.gradPtr(), out.ptr, out.gradPtr(), x.size));
 }
 
 /** x for x > 0, alpha·(exp(x) - 1) otherwise (alpha defaults to 1, as in Keras). */

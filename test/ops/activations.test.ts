@@ -1,11 +1,12 @@
 import { describe, test } from 'vitest';
-import { elu, gelu, leakyRelu, relu, sigmoid, softmax, softplus, swish, tanh, tensor, tidy } from '../../src/index.js';
+import { elu, exp, gelu, leakyRelu, relu, sigmoid, softmax, softplus, swish, tanh, tensor, tidy } from '../../src/index.js';
 import { SIZES, expectClose, gradcheck, randArray } from '../helpers.js';
 import * as ref from '../ref.js';
 
 const elementwise = {
   relu: [relu, ref.relu], leakyRelu: [leakyRelu, ref.leakyRelu], sigmoid: [sigmoid, ref.sigmoid], tanh: [tanh, ref.tanh],
   elu: [elu, ref.elu], gelu: [gelu, ref.gelu], swish: [swish, ref.swish], softplus: [softplus, ref.softplus],
+  exp: [exp, (x: Float64Array) => x.map(Math.exp)],
 } as const;
 
 for (const [name, [op, reference]] of Object.entries(elementwise)) {
