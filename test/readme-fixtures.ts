@@ -80,6 +80,14 @@ for (let b = 0; b < 4; b++) for (let i = 0; i < 8; i++) {
     epilogue: `if ((reader.layers[0] as unknown as { states: unknown }).states !== null) throw new Error('resetStates left states');
 reader.dispose();`,
   },
+  'Generative models: pictures, autoencoders, a VAE, a GAN, a Boltzmann machine': {
+    prelude: `import { tensor as __tensor } from '/src/index.ts';
+const digits = __tensor(Float32Array.from({ length: 20 * 784 }, (_, i) => ((i * 7) % 784) / 784), [20, 28, 28]);
+const binaryDigits = __tensor(Float32Array.from({ length: 64 * 784 }, (_, i) => (((i * 31) % 97) < 40 ? 1 : 0)), [64, 784]);`,
+    epilogue: `if (png[1] !== 80 || features.shape.join() !== '64,256' || fantasies.shape.join() !== '16,784' || energies.shape.join() !== '64') throw new Error('generative block');
+for (const t of [digits, binaryDigits, features, fantasies, energies]) t.dispose();
+rbm.dispose(); corrupt.dispose(); sample.dispose();`,
+  },
   'Graph models: the functional API, shared layers, several inputs and outputs': {
     prelude: `${lib}
 const __n = 16;
