@@ -89,10 +89,10 @@ export function dropout_forward_f32(out: usize, mask: usize, inp: usize, state: 
   }
 }
 
-/** out[i] = 1 if a uniform draw in [0, 1) (rounded to f32) is below prob[i], else 0: Bernoulli samples. */
+/** out[i] = 1 if a uniform draw in [0, 1) is below prob[i], else 0: Bernoulli samples (compared in f64, so p = 1 always gives 1). */
 export function rng_bernoulli_f32(out: usize, prob: usize, state: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, <f32>nextUnit(state) < load<f32>(prob + o) ? 1 : 0);
+    store<f32>(out + o, nextUnit(state) < <f64>load<f32>(prob + o) ? 1 : 0);
   }
 }

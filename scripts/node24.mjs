@@ -5,8 +5,10 @@
 // Node 24 by its path (NODE24).
 import { existsSync, lstatSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const here = fileURLToPath(import.meta.url);
+const root = path.resolve(path.dirname(here), '..');
 
 /** The Node 24 binary npm installed, or null on a platform the package does not cover. */
 export const NODE24 = (() => {
@@ -24,4 +26,4 @@ export function unshadow() {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) unshadow();
+if (process.argv[1] && path.resolve(process.argv[1]) === here) unshadow();

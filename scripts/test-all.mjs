@@ -26,7 +26,7 @@ const runs = [
   { name: 'node', cmd: machineNode, args: [vitest, 'run', '--project', 'node'], node: major(machineNode) },
   { name: 'node24', cmd: NODE24, args: [vitest, 'run', '--project', 'node'], node: '24' },
   { name: 'deno', cmd: deno, args: ['run', '-A', vitest, 'run', '--project', 'node'] },
-  { name: 'chromium', cmd: process.execPath, args: [vitest, 'run', '--project', 'chromium'] },
+  { name: 'chromium', cmd: machineNode, args: [vitest, 'run', '--project', 'chromium'] },
 ];
 
 if (NODE24 === null) {
@@ -63,7 +63,7 @@ function count(name, passed, failed) {
 }
 // A check script counts as one test: it passes when it exits 0.
 function script(name, file) {
-  const ok = spawnSync(process.execPath, [file], { stdio: 'inherit' }).status === 0;
+  const ok = spawnSync(machineNode, [file], { stdio: 'inherit' }).status === 0;
   count(name, ok ? 1 : 0, ok ? 0 : 1);
 }
 for (const run of runs) {

@@ -88,7 +88,7 @@ export function simd(): SimdInfo {
   return { ...simdInfo };
 }
 
-/** True when this engine validates relaxed SIMD (a 38-byte module using f32x4.relaxed_madd). */
+/** True when this engine validates relaxed SIMD (a 37-byte module using f32x4.relaxed_madd). */
 export function relaxedSimdSupported(): boolean {
   try {
     return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123,

@@ -140,13 +140,25 @@ describe('restricted Boltzmann machine', () => {
     await expect(r.fit(x, { epochs: 1, k: 0 })).rejects.toThrow(/rbm.fit: k must be an integer >= 1, got 0/);
     await expect(r.fit(x, { epoch: 1 } as never)).rejects.toThrow(/unknown option "epoch" \(did you mean "epochs"\?\)/);
     expect(() => models.rbm({ visible: 0, hidden: 2 })).toThrow(/rbm: visible must be a positive integer, got 0/);
-    // An epoch allocates only what it frees (PCD's chains stay, once).
+    // An epoch allocates only what it frees (PCD's chains stay, once, until resetChains).
     const big = tensor(Float32Array.from({ length: 64 * V }, (_, i) => (i % 3 ? 1 : 0)), [64, V]);
+    const start = memory().bytes;
+    await r.fit(big, { epochs: 1, batchSize: 8, persistent: true, seed: 1 });
+    r.resetChains();
+    expect(memory().bytes).toBe(start);
     await r.fit(big, { epochs: 1, batchSize: 8, persistent: true, seed: 1 });
     const bytes = memory().bytes;
     await r.fit(big, { epochs: 3, batchSize: 8, persistent: true, seed: 2 });
     expect(memory().bytes).toBe(bytes);
+    // epochs: 0 changes nothing; a second fit while one runs is refused; dispose() mid-fit stops it.
+    const w = r.weights.toArray();
+    await r.fit(big, { epochs: 0 });
+    expect(r.weights.toArray()).toEqual(w);
+    const running = r.fit(big, { epochs: 3, batchSize: 8, seed: 3 });
+    await expect(r.fit(big, { epochs: 1 })).rejects.toThrow(/rbm.fit: this RBM is already training/);
+    expect(() => r.resetChains()).toThrow(/rbm.resetChains: this RBM is training/);
     r.dispose();
+    await expect(running).rejects.toThrow(/rbm.fit: the RBM was disposed/);
     expect(() => r.transform(x)).toThrow(WasmgradError);
     expect(() => r.transform(x)).toThrow(/rbm.transform: the RBM was disposed/);
     big.dispose(); s.dispose();

@@ -229,7 +229,8 @@ describe('recurrent layers', () => {
       expect(again.toArray()).toEqual(first.toArray());
       // A batch of another size is refused, naming both sizes; after resetStates it is taken.
       const three = tensor(new Float32Array(3 * 3 * 3), [3, 3, 3]);
-      expect(() => carried.predict(three)).toThrow(/stateful .* carries states for batches of 2, got a batch of 3; .*resetStates\(\)/);
+      expect(() => carried.predict(three)).toThrow(/predict: \w+ is stateful and carries states for batches of 2, but the samples make batches of 3; .*resetStates\(\)/);
+      expect(() => carried.layers[0]!.apply(three)).toThrow(/stateful \w+ carries states for batches of 2, got a batch of 3; .*resetStates\(\)/);
       carried.resetStates();
       (carried.predict(three) as Tensor).dispose();
       for (const t of [full, first, second, again, three, whole, carried]) t.dispose();
@@ -253,6 +254,12 @@ describe('recurrent layers', () => {
     await m.fit(x, y, { batchSize: 4, epochs: 2, shuffle: false, verbose: 0 });
     expect(memory().bytes).toBe(bytes); // the carried states are reused, not reallocated
     expect(() => m.evaluate(x.slice(0, 10), y.slice(0, 10), { batchSize: 4 })).toThrow(/evaluate: .* is stateful/);
+    // Batches of another size than the carried states', or validation batches unlike the training ones: refused before anything runs.
+    expect(() => m.predict(x.slice(0, 3))).toThrow(/predict: lstm_\d+ is stateful and carries states for batches of 4, but the samples make batches of 3; use batches of that size, or call resetStates\(\) first/);
+    const w = m.getWeights();
+    await expect(m.fit(x.slice(0, 8), y.slice(0, 8), { batchSize: 4, validationData: [x.slice(8, 11), y.slice(8, 11)], verbose: 0 }))
+      .rejects.toThrow(/fit: lstm_\d+ is stateful and trains on batches of 4, but the validation samples make batches of 3/);
+    expect(m.getWeights()).toEqual(w);
     const again = fromArtifacts(m.toArtifacts());
     expect((again.layers[0] as unknown as { stateful: boolean }).stateful).toBe(true);
     m.resetStates();

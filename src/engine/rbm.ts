@@ -64,6 +64,7 @@ export class RBM {
   #velocity: Tensor[];
   #chain: Tensor | null = null;
   #fitted = false;
+  #fitting = false;
   #disposed = false;
 
   constructor(config: RbmConfig) {
@@ -81,7 +82,11 @@ export class RBM {
     this.#velocity = [this.weights, this.visibleBias, this.hiddenBias].map((t) => keep(Tensor.filled(t.shape, 0)));
   }
 
-  /** Trains by CD-k (or PCD); returns the mean squared reconstruction error per epoch. */
+  /**
+   * Trains by CD-k (or PCD); returns the mean squared error of one pass up and down from the data per
+   * epoch. Each epoch runs n / batchSize whole batches: the last n mod batchSize samples of its
+   * (shuffled) order sit that epoch out.
+   */
   async fit(x: Tensor | TensorLike, options?: RbmFitOptions): Promise<History> {
     this.#live('fit');
     const o = checkOptions('rbm.fit', options, ['epochs', 'batchSize', 'k', 'learningRate', 'momentum', 'weightDecay', 'persistent', 'shuffle', 'seed', 'verbose']);
@@ -93,22 +98,34 @@ export class RBM {
     const decay = num('weightDecay', o.weightDecay, 2e-4, '>= 0', (n) => n >= 0);
     const persistent = booleanOption('rbm.fit', 'persistent', o.persistent), shuffle = o.shuffle === undefined || booleanOption('rbm.fit', 'shuffle', o.shuffle);
     if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1) throw invalid(`rbm.fit: verbose must be 0 or 1, got ${describe(o.verbose)}`);
+    const seed = o.seed === undefined ? undefined : numberOption('rbm.fit', 'seed', o.seed, 'a safe integer', Number.isSafeInteger);
+    if (this.#fitting) throw invalid('rbm.fit: this RBM is already training; await the running fit() before starting another');
+    const history: History = { epoch: [], history: { reconstructionError: [] } };
+    if (epochs === 0) return history;
     const data = this.#data('fit', x);
     const n = data.shape[0]!, V = this.visible, H = this.hidden, kw = wasm();
-    const rng = o.seed === undefined ? null : new Rng(numberOption('rbm.fit', 'seed', o.seed, 'a safe integer', Number.isSafeInteger));
+    const rng = seed === undefined ? null : new Rng(seed);
     const gen = rng ?? globalRng();
-    const history: History = { epoch: [], history: { reconstructionError: [] } };
-    const take = (shape: number[]) => keep(Tensor.empty(shape));
     const B = Math.min(batchSize, n);
-    const v0 = take([B, V]), ph0 = take([B, H]), h = take([B, H]), pv = take([B, V]), v = take([B, V]), ph = take([B, H]);
-    const pos = take([V, H]), neg = take([V, H]), posB = take([V]), negB = take([V]), posC = take([H]), negC = take([H]);
-    const idxBytes = n * 4, idx = heap().alloc(idxBytes);
+    const made: Tensor[] = [];
+    const take = (shape: number[]) => { const t = keep(Tensor.empty(shape)); made.push(t); return t; };
+    const idxBytes = n * 4;
+    let idx = 0;
+    this.#fitting = true;
     try {
+      const v0 = take([B, V]), ph0 = take([B, H]), h = take([B, H]), pv = take([B, V]), v = take([B, V]), ph = take([B, H]);
+      const pos = take([V, H]), neg = take([V, H]), posB = take([V]), negB = take([V]), posC = take([H]), negC = take([H]);
+      // The reported error is one pass up and down from the data: CD-1's own reconstruction, or (PCD,
+      // k > 1) the mean-field one, p(v | p(h | v0)), computed for the figure only.
+      const rec = persistent || k > 1 ? take([B, V]) : pv;
+      idx = heap().alloc(idxBytes);
       if (!this.#fitted) this.#initVisibleBias(data);
       if (persistent && this.#chain && this.#chain.shape[0] !== B) this.resetChains();
       if (persistent && !this.#chain) {
         this.#chain = keep(Tensor.empty([B, V]));
-        gen.bernoulli(this.#chain, this.#chainStart(B));
+        const start = this.#chainStart(B);
+        gen.bernoulli(this.#chain, start);
+        start.dispose();
       }
       new Int32Array(heap().memory.buffer, idx, n).forEach((_, i, a) => { a[i] = i; });
       for (let epoch = 0; epoch < epochs; epoch++) {
@@ -138,7 +155,8 @@ export class RBM {
           kw.rbm_update_f32(this.weights.ptr, dw.ptr, pos.ptr, neg.ptr, V * H, 1 / B, lr, momentum, decay);
           kw.rbm_update_f32(this.visibleBias.ptr, db.ptr, posB.ptr, negB.ptr, V, 1 / B, lr, momentum, 0);
           kw.rbm_update_f32(this.hiddenBias.ptr, dc.ptr, posC.ptr, negC.ptr, H, 1 / B, lr, momentum, 0);
-          errorSum += kw.error_sum_f32(pv.ptr, v0.ptr, B * V, 2);
+          if (rec !== pv) this.#down(rec, ph0, B);
+          errorSum += kw.error_sum_f32(rec.ptr, v0.ptr, B * V, 2);
           count += B * V;
         }
         this.#fitted = true;
@@ -148,10 +166,12 @@ export class RBM {
         history.history.reconstructionError!.push(err);
         if (o.verbose === 1) console.log(`Epoch ${epoch + 1}/${epochs} - ${((performance.now() - t0) / 1000).toFixed(1)}s - reconstruction error ${err.toFixed(5)}`);
         await new Promise((r) => setTimeout(r, 0)); // let the event loop breathe between epochs
+        this.#live('fit'); // disposed while it waited
       }
     } finally {
-      heap().free(idx, idxBytes);
-      for (const t of [v0, ph0, h, pv, v, ph, pos, neg, posB, negB, posC, negC]) t.dispose();
+      this.#fitting = false;
+      if (idx) heap().free(idx, idxBytes);
+      for (const t of made) t.dispose();
       if (data !== x) data.dispose();
       rng?.dispose();
     }
@@ -201,6 +221,7 @@ export class RBM {
     const rng = o.seed === undefined ? null : new Rng(numberOption('rbm.sample', 'seed', o.seed, 'a safe integer', Number.isSafeInteger));
     const gen = rng ?? globalRng();
     const v = Tensor.empty([n, this.visible]), ph = Tensor.empty([n, this.hidden]), h = Tensor.empty([n, this.hidden]), pv = Tensor.empty([n, this.visible]);
+    let ok = false;
     try {
       const start = this.#chainStart(n);
       gen.bernoulli(v, start);
@@ -211,8 +232,10 @@ export class RBM {
         this.#down(pv, h, n);
         if (s < steps - 1) gen.bernoulli(v, pv);
       }
+      ok = true;
     } finally {
       for (const t of [v, ph, h]) t.dispose();
+      if (!ok) pv.dispose();
       rng?.dispose();
     }
     return pv;
@@ -220,16 +243,18 @@ export class RBM {
 
   /** Starts the persistent chains again (the next PCD fit draws them anew). */
   resetChains(): void {
+    if (this.#fitting) throw invalid('rbm.resetChains: this RBM is training; call it after fit() resolves');
     this.#chain?.dispose();
     this.#chain = null;
   }
 
-  /** Frees the weights, velocities and chains. */
+  /** Frees the weights, velocities and chains (a fit() running stops at its next epoch, throwing DISPOSED). */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const t of [this.weights, this.visibleBias, this.hiddenBias, ...this.#velocity]) t.dispose();
-    this.resetChains();
+    this.#chain?.dispose();
+    this.#chain = null;
   }
 
   /** Whether dispose() was called. */

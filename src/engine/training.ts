@@ -256,13 +256,26 @@ function evaluateSamples(model: Model, X: Samples[], Y: Samples[], batchSize: nu
   return logsOf(c, sums, n, metrics, accs);
 }
 
-/** A model with a stateful layer needs batches of one size: refuses sample counts its batchSize does not divide. */
-function checkStatefulBatches(model: Model, op: string, n: number, batchSize: number, what = 'samples'): void {
+/**
+ * A model with a stateful layer needs batches of one size, the size of the states it carries (or of
+ * `expected`: the training batches, for validation data): refused before anything runs. Returns
+ * that size (undefined without a stateful layer).
+ */
+function checkStatefulBatches(model: Model, op: string, n: number, batchSize: number, what = 'samples', expected?: number): number | undefined {
   const layer = model.leafLayers().find((l) => (l as { stateful?: unknown }).stateful === true);
-  if (layer && n % batchSize !== 0 && n > batchSize) {
+  if (!layer) return undefined;
+  const b = Math.min(n, batchSize);
+  if (n % b !== 0) {
     throw invalid(`${op}: ${layer.name} is stateful, so every batch must hold the same number of samples, but ${n} ${what} ` +
       `do not split into batches of ${batchSize}; use a batchSize that divides ${n}`);
   }
+  const carried = (layer as { carriedBatch?: number | null }).carriedBatch ?? null;
+  const want = expected ?? carried;
+  if (want !== null && b !== want) {
+    throw invalid(`${op}: ${layer.name} is stateful and ${expected !== undefined ? `trains on batches of ${want}` : `carries states for batches of ${want}`}, ` +
+      `but the ${what} make batches of ${b}; ${expected !== undefined ? 'give validation data that split into batches of that size' : 'use batches of that size, or call resetStates() first'}`);
+  }
+  return b;
 }
 
 /** Trains the model on x and y. */
@@ -299,8 +312,8 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
       valX = X.map((S) => S.rows(nTrain, nVal));
       valY = Y.map((S) => S.rows(nTrain, nVal));
     }
-    checkStatefulBatches(model, 'fit', nTrain, batchSize);
-    if (valX) checkStatefulBatches(model, 'fit', valX[0]!.n, batchSize, 'validation samples');
+    const statefulBatch = checkStatefulBatches(model, 'fit', nTrain, batchSize);
+    if (valX) checkStatefulBatches(model, 'fit', valX[0]!.n, batchSize, 'validation samples', statefulBatch);
     if (args.seed !== undefined) rng = new Rng(args.seed);
     const check = args.checkNumerics ?? checkNumericsEnabled();
     const step = prepare(model, 'fit', rng ?? globalRng());

@@ -114,6 +114,11 @@ export abstract class RecurrentLayer extends Layer<SymbolicTensor | SymbolicTens
     this.stateful = booleanOption(this.name, 'stateful', config.stateful);
   }
 
+  /** The batch size a stateful layer's carried states have, or null (none carried). @internal */
+  get carriedBatch(): number | null {
+    return this.#carried?.[0]?.shape[0] ?? null;
+  }
+
   /** A stateful layer's carried states (copies), or null when the next batch starts from zeros. */
   get states(): Float32Array[] | null {
     return this.#carried?.map((t) => t.toArray()) ?? null;
