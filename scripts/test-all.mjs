@@ -20,7 +20,8 @@ const deno = 'node_modules/.bin/deno';
 // link left by an install that skipped postinstall); then the Node npm itself runs on.
 const machineNode = NODE24 && realpathSync(process.execPath) === realpathSync(NODE24) && process.env.npm_node_execpath
   ? process.env.npm_node_execpath : process.execPath;
-const major = (cmd) => spawnSync(cmd, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout?.trim();
+const major = (cmd) => cmd === process.execPath ? process.versions.node.split('.')[0]
+  : spawnSync(cmd, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout?.trim();
 
 const runs = [
   { name: 'node', cmd: machineNode, args: [vitest, 'run', '--project', 'node'], node: major(machineNode) },

@@ -113,12 +113,30 @@ export function deflate(data: Uint8Array): Uint8Array {
 }
 
 // Fixed literal/length codes: 0-143 8 bits from 0x30, 144-255 9 bits from 0x190, 256-279 7 bits from
-// 0, 280-287 8 bits from 0xC0 (Huffman codes go most significant bit first).
+// 0, 280-287 8 bits from 0xC0; distance codes 5 bits. Huffman codes go most significant bit first,
+// so each is stored bit-reversed once, ready for the least-significant-first writer.
+let literalCodes: Uint16Array | null = null, literalBits: Uint8Array | null = null, distanceCodes: Uint16Array | null = null;
+
+function reversed(code: number, count: number): number {
+  let r = 0;
+  for (let k = 0; k < count; k++) r |= ((code >>> k) & 1) << (count - 1 - k);
+  return r;
+}
+
+function fixedCodes(): void {
+  literalCodes = new Uint16Array(288);
+  literalBits = new Uint8Array(288);
+  for (let v = 0; v < 288; v++) {
+    const [code, count] = v < 144 ? [0x30 + v, 8] : v < 256 ? [0x190 + v - 144, 9] : v < 280 ? [v - 256, 7] : [0xc0 + v - 280, 8];
+    literalCodes[v] = reversed(code, count);
+    literalBits[v] = count;
+  }
+  distanceCodes = Uint16Array.from({ length: 30 }, (_, c) => reversed(c, 5));
+}
+
 function writeLiteral(bits: BitWriter, v: number): void {
-  if (v < 144) bits.writeCode(0x30 + v, 8);
-  else if (v < 256) bits.writeCode(0x190 + v - 144, 9);
-  else if (v < 280) bits.writeCode(v - 256, 7);
-  else bits.writeCode(0xc0 + v - 280, 8);
+  if (!literalCodes) fixedCodes();
+  bits.write(literalCodes![v]!, literalBits![v]!);
 }
 
 function writeLength(bits: BitWriter, len: number): void {
@@ -131,7 +149,7 @@ function writeLength(bits: BitWriter, len: number): void {
 function writeDistance(bits: BitWriter, dist: number): void {
   let c = DIST_BASE.length - 1;
   while (DIST_BASE[c]! > dist) c--;
-  bits.writeCode(c, 5);
+  bits.write(distanceCodes![c]!, 5);
   if (DIST_EXTRA[c]) bits.write(dist - DIST_BASE[c]!, DIST_EXTRA[c]!);
 }
 
@@ -144,17 +162,11 @@ class BitWriter {
   constructor(size: number) {
     this.#buf = new Uint8Array(Math.max(64, Math.ceil(size)));
   }
-  /** The low `count` bits of v, least significant first (extra bits, header fields). */
+  /** The low `count` bits of v, least significant first (extra bits, header fields, bit-reversed codes). */
   write(v: number, count: number): void {
     this.#acc |= v << this.#n;
     this.#n += count;
     while (this.#n >= 8) this.#byte();
-  }
-  /** A Huffman code of `count` bits, most significant first. */
-  writeCode(code: number, count: number): void {
-    let r = 0;
-    for (let k = 0; k < count; k++) r |= ((code >>> k) & 1) << (count - 1 - k);
-    this.write(r, count);
   }
   finish(): Uint8Array {
     if (this.#n > 0) this.#byte();

@@ -173,7 +173,7 @@ async function load(source: InitSource): Promise<WebAssembly.Instance> {
     return instantiateBytes(bytes);
   }
   if (typeof source !== 'string' && !(source instanceof URL)) return instantiateBytes(await source.arrayBuffer());
-  const url = source instanceof URL ? source : new URL(source, globalThis.location?.href ?? import.meta.url);
+  const url = toUrl(source);
   if (url.protocol === 'file:') {
     // Node's fetch cannot read file: URLs; Node and Deno both have node:fs (browsers never get here).
     return instantiateBytes(await (await fsPromises()).readFile(url));
