@@ -1,6 +1,9 @@
 // Bundles the host (compiled by tsc to build/tsc, with source maps) into build/index.js and
 // build/index.js.map, and its typings into build/index.d.ts. The .wasm is built by asc beside them.
+// The subpath export wasmgrad/onnx is build/onnx.js (+ .d.ts): it imports the core from ./index.js,
+// so the core bundle does not carry it and the two share one module state.
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { dts } from 'rollup-plugin-dts';
 
 // Rollup reads a module's own source map only when a plugin hands it over: tsc's maps (with the
@@ -13,6 +16,12 @@ const tscSourceMaps = {
   },
 };
 
+// The core, as the subpath bundles import it: the package's own entry beside them.
+const core = (dir) => ({
+  external: (id, importer) => importer !== undefined && id.startsWith('.') && path.resolve(path.dirname(importer), id) === path.resolve(dir, 'index.js'),
+  paths: (id) => (path.resolve(id) === path.resolve(dir, 'index.js') ? './index.js' : id),
+});
+
 export default [
   {
     input: 'build/tsc/index.js',
@@ -23,5 +32,17 @@ export default [
     input: 'src/index.ts',
     plugins: [dts({ tsconfig: './tsconfig.json', compilerOptions: { stripInternal: true } })],
     output: { file: 'build/index.d.ts', format: 'es' },
+  },
+  {
+    input: 'build/tsc/onnx.js',
+    plugins: [tscSourceMaps],
+    external: core('build/tsc').external,
+    output: { file: 'build/onnx.js', format: 'es', sourcemap: true, paths: core('build/tsc').paths },
+  },
+  {
+    input: 'src/onnx.ts',
+    plugins: [dts({ tsconfig: './tsconfig.json', compilerOptions: { stripInternal: true } })],
+    external: core('src').external,
+    output: { file: 'build/onnx.d.ts', format: 'es', paths: core('src').paths },
   },
 ];

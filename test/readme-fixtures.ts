@@ -119,6 +119,22 @@ await model.fit([[1, 2, 3, 4]], [[0, 1, 0]], { verbose: 0 });`,
 if (JSON.stringify(again.getWeights().map((w) => Array.from(w))) !== JSON.stringify(model.getWeights().map((w) => Array.from(w)))) throw new Error('loaded weights differ');
 for (const m of [same, again, copy, model]) m.dispose();`,
   },
+  'Export to ONNX': {
+    nodeOnly: true, // onnxruntime-node is a native addon (Node and Deno)
+    prelude: `${lib}
+const model = __w.sequential([
+  __w.layers.conv2d({ filters: 4, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }), __w.layers.maxPooling2d({ poolSize: 2 }),
+  __w.layers.flatten(), __w.layers.dense({ units: 10, activation: 'softmax' }),
+]);
+const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 256) / 255);`,
+    epilogue: `{
+  if (name !== 'conv2d_1_input' && !/^conv2d_\\d+_input$/.test(name)) throw new Error('input name: ' + name);
+  const __ours = model.predict(__w.tensor(pixels, [1, 28, 28, 1])).toArray(), __theirs = out[session.outputNames[0]].data;
+  if (!__ours.every((v, i) => Math.abs(v - __theirs[i]) <= 1e-5)) throw new Error('ONNX Runtime differs: ' + __theirs.join(', ') + ' vs ' + __ours.join(', '));
+  await session.release();
+  model.dispose();
+}`,
+  },
   'Runtimes, workers, size': {},
   'The relaxed-SIMD build (opt-in)': {
     // A fresh copy of the built bundle: init() has not run in it, so simd can be chosen.
