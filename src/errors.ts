@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'TOPOLOGY_TOO_LARGE' | 'TOPOLOGY_NOT_JSON' | 'BAD_TOPOLOGY' | 'UNKNOWN_FORMAT' | 'UNKNOWN_LAYER'
   | 'UNKNOWN_OPTION' | 'BAD_LAYER_CONFIG' | 'BAD_TRAINING_CONFIG' | 'WEIGHT_MISSING' | 'UNEXPECTED_WEIGHT'
   | 'WEIGHT_SHAPE_MISMATCH' | 'BAD_OPTIMIZER_STATE' | 'DANGLING_REFERENCE' | 'FORWARD_REFERENCE' | 'TOO_MANY_NODES'
-  | 'FAN_IN_TOO_LARGE' | 'NESTING_TOO_DEEP' | 'TFJS_FORMAT' | 'FETCH_FAILED';
+  | 'FAN_IN_TOO_LARGE' | 'NESTING_TOO_DEEP' | 'TFJS_FORMAT' | 'FETCH_FAILED'
+  // Importing TF.js models (see io/tfjs.ts).
+  | 'BAD_MANIFEST' | 'UNSAFE_PATH';
 
 /** The error wasmgrad throws for bad input; `code` says which kind, the message names the argument. */
 export class WasmgradError extends Error {

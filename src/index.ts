@@ -43,7 +43,7 @@ export type { CompileArgs } from './engine/compile.js';
 export type { FitArgs, History, Logs, Callbacks, EvaluateArgs, ModelData } from './engine/training.js';
 export { memory } from './memory.js';
 export { setCheckNumerics } from './numerics.js';
-export { loadModel, fromArtifacts } from './io/loader.js';
+export { loadModel, fromArtifacts, type TfjsArtifacts } from './io/loader.js';
 export type { ModelArtifacts } from './io/writer.js';
 export { readSafetensors, writeSafetensors, type NamedTensor } from './io/safetensors.js';
 export { callbacks, earlyStopping, type EarlyStoppingConfig, type ModelCallback } from './callbacks.js';

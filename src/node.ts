@@ -13,6 +13,7 @@ export const fsPromises = () => builtin<{
   readFile(p: string | URL, encoding: 'utf8'): Promise<string>;
   writeFile(p: string | URL, d: string | Uint8Array): Promise<void>;
   mkdir(p: string | URL, o: { recursive: boolean }): Promise<unknown>;
+  stat(p: string | URL): Promise<{ size: number }>;
 }>('fs/promises');
 
 /** True in a page or a Web Worker (neither Node nor Deno). */
@@ -42,9 +43,29 @@ export function fileIn(folder: URL, name: string): URL {
 }
 
 /** The bytes at a URL: read from disk for file: URLs (Node, Deno), fetched otherwise; `op` names the caller in errors. */
-export async function readUrl(op: string, url: URL): Promise<Uint8Array> {
-  if (url.protocol === 'file:' && !inBrowser()) return new Uint8Array(await (await fsPromises()).readFile(url));
+export async function readUrl(op: string, url: URL, maxBytes = Infinity): Promise<Uint8Array> {
+  const tooLarge = () => new WasmgradError('SIZE_MISMATCH', `${op}: ${url.href} holds more than the ${maxBytes} bytes expected`);
+  if (url.protocol === 'file:' && !inBrowser()) {
+    const fs = await fsPromises();
+    if (Number.isFinite(maxBytes) && (await fs.stat(url)).size > maxBytes) throw tooLarge();
+    return new Uint8Array(await fs.readFile(url));
+  }
   const response = await fetch(url);
   if (!response.ok) throw new WasmgradError('FETCH_FAILED', `${op}: fetching ${url.href} failed: ${response.status} ${response.statusText}`);
-  return new Uint8Array(await response.arrayBuffer());
+  if (!Number.isFinite(maxBytes) || !response.body) return new Uint8Array(await response.arrayBuffer());
+  // A bounded read: stop as soon as the body passes maxBytes (a declared length is checked first).
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) { await response.body.cancel(); throw tooLarge(); }
+  const reader = response.body.getReader(), chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) { await reader.cancel(); throw tooLarge(); }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
 }

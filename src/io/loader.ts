@@ -31,7 +31,8 @@ import { InputLayer, Model, inputOf } from '../engine/model.js';
 import { Sequential } from '../engine/sequential.js';
 import type { SymbolicTensor } from '../engine/symbolic.js';
 import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing.js';
-import { readSafetensors } from './safetensors.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { convertTopology, isTfjs, namedTensors, readManifest, readWeightSpecs, readWeights, type AxisCheck, type TfjsWeightSpec } from './tfjs.js';
 import { FORMAT_VERSION, GRAPH_FORMAT, SEQUENTIAL_FORMAT, type ModelArtifacts } from './writer.js';
 import { fileIn, folderUrl, readUrl } from '../node.js';
 
@@ -58,11 +59,23 @@ const badLayer = (message: string) => fail('BAD_LAYER_CONFIG', message);
 const badTraining = (message: string) => fail('BAD_TRAINING_CONFIG', message);
 const badState = (message: string) => fail('BAD_OPTIMIZER_STATE', message);
 
+/** TF.js' in-memory artifacts (tf.io.ModelArtifacts of a layers model, as tf.io.withSaveHandler gets them). */
+export interface TfjsArtifacts {
+  /** The Keras topology: { class_name, config } (or Keras' { model_config }). */
+  modelTopology: object;
+  /** The weights, in the order of weightData. */
+  weightSpecs: { name: string; shape: number[]; dtype: string }[];
+  /** The weights' float32 bytes, one buffer or several to concatenate. */
+  weightData: ArrayBuffer | ArrayBuffer[] | ArrayBufferView;
+}
+
 /**
- * A compiled, ready model from artifacts, or from where model.save() wrote one: a folder (a path, a
- * file: URL, or an http(s): URL that is fetched) or the topology .json file in it.
+ * A model from artifacts, or from where model.save() wrote one: a folder (a path, a file: URL, or an
+ * http(s): URL that is fetched) or the topology .json file in it. A TensorFlow.js layers model (a
+ * model.json with its weightsManifest and .bin shards, or TF.js' artifacts) loads too: its layers and
+ * weights, uncompiled (compile() to train it). Ours load compiled, ready to fit on.
  */
-export async function loadModel(source: ModelArtifacts | string | URL): Promise<Model> {
+export async function loadModel(source: ModelArtifacts | TfjsArtifacts | string | URL): Promise<Model> {
   if (typeof source !== 'string' && !(source instanceof URL)) return fromArtifacts(source);
   let folder = await folderUrl(source), json: URL;
   if (folder.pathname.endsWith('.json/')) {
@@ -72,51 +85,133 @@ export async function loadModel(source: ModelArtifacts | string | URL): Promise<
   } else {
     json = fileIn(folder, 'model.json');
   }
-  // The topology is checked (size, JSON, not TF.js') before the weights are read: a TF.js folder has
-  // a model.json too, but no safetensors file.
-  const topology = parseTopology(new TextDecoder().decode(await readUrl('loadModel', json)));
-  return fromDocument(topology, await readUrl('loadModel', fileIn(folder, 'weights.safetensors')));
-}
-
-/** A model from artifacts, checking everything before it allocates. */
-export function fromArtifacts(artifacts: ModelArtifacts): Model {
-  if (artifacts === null || typeof artifacts !== 'object' || typeof artifacts.topology !== 'string' || !(artifacts.weights instanceof Uint8Array)) {
-    throw badTopology('expected { topology: string, weights: Uint8Array }');
+  // The topology is checked (size, JSON, which format) before any weight is read.
+  const doc = parseJson(new TextDecoder().decode(await readUrl('loadModel', json)));
+  if (isTfjs(doc)) {
+    // Manifest, topology and the converted model's structure are checked before any shard is read;
+    // shards are then read one at a time, each no larger than what is left of its group's bytes.
+    const groups = readManifest(doc);
+    const { topology, axes } = convertTopology(doc.modelTopology);
+    planDocument(topology);
+    const parts: { weights: TfjsWeightSpec[]; bytes: Uint8Array }[] = [];
+    for (const [gi, g] of groups.entries()) {
+      const shards: Uint8Array[] = [];
+      let left = g.bytes;
+      for (const p of g.paths) {
+        const shard = await readUrl('loadModel', shardUrl(folder, p), left).catch((e: unknown) => {
+          if (e instanceof WasmgradError && e.code === 'SIZE_MISMATCH') throw fail('SIZE_MISMATCH', `weightsManifest[${gi}] lists ${g.bytes} bytes of weights; its shards (${g.paths.join(', ')}) hold more`);
+          throw e;
+        });
+        left -= shard.length;
+        shards.push(shard);
+      }
+      parts.push({ weights: g.weights, bytes: concatBytes(shards) });
+    }
+    return checkAxes(fromDocument(topology, writeSafetensors(namedTensors(readWeights(parts)))), axes);
   }
-  return fromDocument(parseTopology(artifacts.topology), artifacts.weights);
+  return fromDocument(doc, await readUrl('loadModel', fileIn(folder, 'weights.safetensors')));
 }
 
-// The topology's JSON document, within the size limit, refusing TF.js' format by name.
-function parseTopology(text: string): unknown {
+// A shard of a TF.js manifest: a file in the model's folder, never outside it (nor on another host).
+function shardUrl(folder: URL, path: string): URL {
+  const url = fileIn(folder, path);
+  if (url.protocol !== folder.protocol || url.host !== folder.host || !url.pathname.startsWith(folder.pathname)) {
+    throw fail('UNSAFE_PATH', `weightsManifest path ${JSON.stringify(path)} resolves to ${url.href}, outside the model's folder ${folder.href}`);
+  }
+  return url;
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** A model from artifacts (ours, or TF.js'), checking everything before it allocates. */
+export function fromArtifacts(artifacts: ModelArtifacts | TfjsArtifacts): Model {
+  if (isTfjs(artifacts)) return fromTfjsArtifacts(artifacts as unknown as Record<string, unknown>);
+  const ours = artifacts as ModelArtifacts;
+  if (ours === null || typeof ours !== 'object' || typeof ours.topology !== 'string' || !(ours.weights instanceof Uint8Array)) {
+    throw badTopology('expected { topology: string, weights: Uint8Array } (or TF.js\' { modelTopology, weightSpecs, weightData })');
+  }
+  const doc = parseJson(ours.topology);
+  // TF.js' model.json (tf.loadLayersModel's format) has modelTopology and weightsManifest.
+  if (isTfjs(doc)) {
+    throw fail('TFJS_FORMAT', 'this is a TensorFlow.js model.json (modelTopology, weightsManifest) given as a wasmgrad topology; ' +
+      'load the folder or URL of the model.json with loadModel (it reads the .bin shards the manifest names), or pass TF.js\' ' +
+      'artifacts { modelTopology, weightSpecs, weightData } to fromArtifacts');
+  }
+  return fromDocument(doc, ours.weights);
+}
+
+function fromTfjsArtifacts(a: Record<string, unknown>): Model {
+  const topology = a.modelTopology;
+  if (topology === null || typeof topology !== 'object' || topology instanceof ArrayBuffer || ArrayBuffer.isView(topology)) {
+    throw badTopology('TF.js artifacts: modelTopology must be a layers model\'s JSON object (a graph model\'s GraphDef is not a layers model)');
+  }
+  if (JSON.stringify(topology).length > MAX_TOPOLOGY_BYTES) throw fail('TOPOLOGY_TOO_LARGE', `modelTopology is over the limit of ${MAX_TOPOLOGY_BYTES} characters`);
+  const weights = readWeightSpecs(a.weightSpecs ?? [], 'weightSpecs');
+  const data = a.weightData, buffers = Array.isArray(data) ? data : [data];
+  const { topology: converted, axes } = convertTopology(topology);
+  if (data === undefined && weights.length === 0) return checkAxes(fromDocument(converted, writeSafetensors([])), axes);
+  if (!buffers.every((b) => b instanceof ArrayBuffer || ArrayBuffer.isView(b))) throw fail('BAD_MANIFEST', 'TF.js artifacts: weightData must be an ArrayBuffer, a list of them, or a typed array');
+  const bytes = concatBytes(buffers.map((b) => (b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array((b as ArrayBufferView).buffer, (b as ArrayBufferView).byteOffset, (b as ArrayBufferView).byteLength))));
+  return checkAxes(fromDocument(converted, writeSafetensors(namedTensors(readWeights([{ weights, bytes }])))), axes);
+}
+
+// A normalization axis a TF.js file gave by index must be the last axis of the layer's input; the
+// model is disposed (its arena returned) if one is not.
+function checkAxes(model: Model, axes: readonly AxisCheck[]): Model {
+  const find = (m: Model, name: string): Layer | undefined => {
+    for (const l of m.layers) {
+      if (l.name === name) return l as Layer;
+      if (l instanceof Model) { const inner = find(l, name); if (inner) return inner; }
+    }
+    return undefined;
+  };
+  for (const { layer, axis, at } of axes) {
+    const input = find(model, layer)?.built?.input as number[] | undefined;
+    if (!input || axis !== input.length) {
+      model.dispose();
+      throw badLayer(input
+        ? `${at}: axis ${axis} is not the last axis of its [batch, ${input.join(', ')}] input; wasmgrad normalizes the last axis only`
+        : `${at}: axis ${axis} could not be checked against the layer's input; give axis -1`);
+    }
+  }
+  return model;
+}
+
+// A topology's JSON document, within the size limit.
+function parseJson(text: string): unknown {
   if (text.length > MAX_TOPOLOGY_BYTES) throw fail('TOPOLOGY_TOO_LARGE', `topology is ${text.length} characters, over the limit of ${MAX_TOPOLOGY_BYTES}`);
-  let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw fail('TOPOLOGY_NOT_JSON', `topology is not JSON (${(e as Error).message})`);
   }
-  // TF.js' model.json (tf.loadLayersModel's format) has modelTopology and weightsManifest.
-  if (doc !== null && typeof doc === 'object' && ('modelTopology' in doc || 'weightsManifest' in doc)) {
-    throw fail('TFJS_FORMAT', 'this is a TensorFlow.js model.json (modelTopology, weightsManifest), not a wasmgrad model ' +
-      '(model.json + weights.safetensors, as model.save() writes). wasmgrad does not import TF.js models yet: build the same ' +
-      'layers with wasmgrad and copy the weights with model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync()))');
-  }
-  return doc;
 }
 
 // The model a parsed topology and its safetensors bytes describe.
-function fromDocument(topology: unknown, weightBytes: Uint8Array): Model {
+// A topology's structure checked (keys, format, every layer's config, the graph's references, its
+// size), before any layer is made or any weight read.
+function planDocument(topology: unknown): { top: Record<string, unknown>; plan: Plan } {
   checkKeys(topology, 'topology');
   const top = object(topology, 'topology', ['format', 'formatVersion', 'name', 'layers', 'nodes', 'inputs', 'outputs', 'training', 'optimizerState', 'scalers']);
   if ((top.format !== SEQUENTIAL_FORMAT && top.format !== GRAPH_FORMAT) || top.formatVersion !== FORMAT_VERSION) {
     throw fail('UNKNOWN_FORMAT', `format must be "${SEQUENTIAL_FORMAT}" or "${GRAPH_FORMAT}" version ${FORMAT_VERSION}, got ${JSON.stringify(top.format)} version ${JSON.stringify(top.formatVersion)}`);
   }
   const { training: _t, optimizerState: _o, scalers: _s, format: _f, formatVersion: _v, ...structure } = top;
-  // Every layer's config and the graph's references, checked before any layer is made.
   const plan = planModel(top.format === SEQUENTIAL_FORMAT ? 'Sequential' : 'Model', structure, 'topology', 0, new Set());
   // Layer calls one pass runs, nested models expanded: a small file must not describe a huge graph.
   const calls = cost(plan);
   if (calls > MAX_NODES) throw fail('TOO_MANY_NODES', `the model runs more than ${MAX_NODES} layers in one pass (nested models expanded), over the limit`);
+  return { top, plan };
+}
+
+function fromDocument(topology: unknown, weightBytes: Uint8Array): Model {
+  const { top, plan } = planDocument(topology);
   let training: { loss: LossSpec | LossSpec[]; metrics: string[] | string[][]; lossWeights?: number[]; optimizer: { className: string; config: Record<string, number> } } | null = null;
   if (top.training !== null && top.training !== undefined) {
     const t = object(top.training, 'training', ['loss', 'metrics', 'lossWeights', 'optimizer']);
