@@ -1,7 +1,7 @@
 // Bundles the host (compiled by tsc to build/tsc, with source maps) into build/index.js and
 // build/index.js.map, and its typings into build/index.d.ts. The .wasm is built by asc beside them.
-// The subpath export wasmgrad/onnx is build/onnx.js (+ .d.ts): it imports the core from ./index.js,
-// so the core bundle does not carry it and the two share one module state.
+// The subpath exports wasmgrad/onnx and wasmgrad/pytorch are build/onnx.js and build/pytorch.js (+ .d.ts):
+// they import the core from ./index.js, so the core bundle does not carry them and all share one module state.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dts } from 'rollup-plugin-dts';
@@ -33,16 +33,18 @@ export default [
     plugins: [dts({ tsconfig: './tsconfig.json', compilerOptions: { stripInternal: true } })],
     output: { file: 'build/index.d.ts', format: 'es' },
   },
-  {
-    input: 'build/tsc/onnx.js',
-    plugins: [tscSourceMaps],
-    external: core('build/tsc').external,
-    output: { file: 'build/onnx.js', format: 'es', sourcemap: true, paths: core('build/tsc').paths },
-  },
-  {
-    input: 'src/onnx.ts',
-    plugins: [dts({ tsconfig: './tsconfig.json', compilerOptions: { stripInternal: true } })],
-    external: core('src').external,
-    output: { file: 'build/onnx.d.ts', format: 'es', paths: core('src').paths },
-  },
+  ...['onnx', 'pytorch'].flatMap((name) => [
+    {
+      input: `build/tsc/${name}.js`,
+      plugins: [tscSourceMaps],
+      external: core('build/tsc').external,
+      output: { file: `build/${name}.js`, format: 'es', sourcemap: true, paths: core('build/tsc').paths },
+    },
+    {
+      input: `src/${name}.ts`,
+      plugins: [dts({ tsconfig: './tsconfig.json', compilerOptions: { stripInternal: true } })],
+      external: core('src').external,
+      output: { file: `build/${name}.d.ts`, format: 'es', paths: core('src').paths },
+    },
+  ]),
 ];

@@ -21,7 +21,7 @@ try {
   step('npm pack');
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }));
   const files = packed[0].files.map((f) => f.path).sort();
-  for (const want of ['LICENSE', 'README.md', 'build/index.d.ts', 'build/index.js', 'build/index.js.map', 'build/onnx.js', 'build/onnx.d.ts', 'build/wasmgrad.wasm', 'build/wasmgrad-relaxed.wasm', 'package.json']) {
+  for (const want of ['LICENSE', 'README.md', 'build/index.d.ts', 'build/index.js', 'build/index.js.map', 'build/onnx.js', 'build/onnx.d.ts', 'build/pytorch.js', 'build/pytorch.d.ts', 'build/wasmgrad.wasm', 'build/wasmgrad-relaxed.wasm', 'package.json']) {
     if (!files.includes(want)) fail(`the tarball lacks ${want} (it has ${files.join(', ')})`);
   }
   console.log(`  ${packed[0].filename}: ${files.length} files, ${packed[0].size} bytes`);
@@ -43,14 +43,17 @@ try {
     const model = sequential([layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
     model.compile({ optimizer: optimizers.adam({ learningRate: 0.05 }), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     const h = await model.fit([[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]], { epochs: 300, batchSize: 4, seed: 1, verbose: 0 });
-    const { toOnnx } = await import('wasmgrad/onnx'); // the subpath export, on the same module state
-    const result = { first: h.history.loss[0], last: h.history.loss.at(-1), accuracy: h.history.accuracy.at(-1), onnxBytes: toOnnx(model).length };`;
+    const { toOnnx } = await import('wasmgrad/onnx'); // the subpath exports, on the same module state
+    const { toPyTorch } = await import('wasmgrad/pytorch');
+    const result = { first: h.history.loss[0], last: h.history.loss.at(-1), accuracy: h.history.accuracy.at(-1), onnxBytes: toOnnx(model).length,
+      pythonLines: toPyTorch(model).split('\n').length };`;
   writeFileSync(path.join(dir, 'consumer.mjs'), `import { init, layers, optimizers, sequential } from 'wasmgrad';\n${train}\nconsole.log(JSON.stringify(result));\n`);
   const check = (who, out) => {
     const r = JSON.parse(out.trim().split('\n').at(-1));
     if (!(r.last < r.first / 2)) fail(`${who}: loss ${r.first} → ${r.last} did not fall`);
     if (!(r.onnxBytes > 100)) fail(`${who}: wasmgrad/onnx wrote ${r.onnxBytes} bytes`);
-    console.log(`  ${who}: loss ${r.first.toFixed(4)} → ${r.last.toFixed(4)}, accuracy ${r.accuracy}, ONNX ${r.onnxBytes} bytes`);
+    if (!(r.pythonLines > 50)) fail(`${who}: wasmgrad/pytorch wrote ${r.pythonLines} lines`);
+    console.log(`  ${who}: loss ${r.first.toFixed(4)} → ${r.last.toFixed(4)}, accuracy ${r.accuracy}, ONNX ${r.onnxBytes} bytes, PyTorch module ${r.pythonLines} lines`);
   };
 
   step("Node: import 'wasmgrad'");
@@ -93,7 +96,7 @@ try {
 
   step('Chromium: a page with an import map (no bundler), and the Vite build');
   writeFileSync(path.join(dir, 'index.html'), `<!doctype html><title>start</title>
-<script type="importmap">{ "imports": { "wasmgrad": "./node_modules/wasmgrad/build/index.js", "wasmgrad/onnx": "./node_modules/wasmgrad/build/onnx.js" } }</script>
+<script type="importmap">{ "imports": { "wasmgrad": "./node_modules/wasmgrad/build/index.js", "wasmgrad/onnx": "./node_modules/wasmgrad/build/onnx.js", "wasmgrad/pytorch": "./node_modules/wasmgrad/build/pytorch.js" } }</script>
 <script type="module">import { init, layers, optimizers, sequential } from 'wasmgrad';\n${train}\ndocument.title = 'done ' + JSON.stringify(result);</script>`);
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
   const serve = (base) => new Promise((resolve) => {

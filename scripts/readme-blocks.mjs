@@ -44,7 +44,7 @@ export function readmeBlocks(root, fixtures) {
       if (!block) throw new Error(`no README block for ${id}`);
       const f = fixtures[block.key] ?? {};
       const code = block.code.replace(/from 'wasmgrad'/g, `from '${f.module ?? '/src/index.ts'}'`)
-        .replace(/from 'wasmgrad\/onnx'/g, `from '${f.module ? f.module.replace('/index.js', '/onnx.js') : '/src/onnx.ts'}'`);
+        .replace(/from 'wasmgrad\/(onnx|pytorch)'/g, (_, sub) => `from '${f.module ? f.module.replace('/index.js', `/${sub}.js`) : `/src/${sub}.ts`}'`);
       // The block keeps its own lines (line numbers in errors point into it, offset by the prelude).
       return `${f.prelude ?? ''}\n${code}\n${f.epilogue ?? ''}\nexport {};\n`;
     },

@@ -33,7 +33,7 @@ const randomInput = (spec: InputSpec, r: () => number): Float32Array =>
   Float32Array.from({ length: spec.shape.reduce((a, b) => a * b, 1) }, () => (spec.ints ? Math.floor(r() * spec.ints) : r() * 2 - 1));
 
 // Runs the model in ORT and in wasmgrad on the same inputs; returns the largest error over all outputs.
-async function compare(label: string, m: Model, specs: InputSpec[], options: { opset?: number; outputs?: number[]; seed?: number } = {}): Promise<number> {
+async function compare(label: string, m: Model, specs: InputSpec[], options: { opset?: number; outputs?: number[]; seed?: number; dispose?: boolean } = {}): Promise<number> {
   randomize(m, options.seed ?? 7);
   const r = rng(11);
   const xs = specs.map((s) => randomInput(s, r));
@@ -56,6 +56,7 @@ async function compare(label: string, m: Model, specs: InputSpec[], options: { o
   }
   for (const t of [...inputs, ...ours]) t.dispose();
   await session.release();
+  if (options.dispose !== false) m.dispose();
   report.push(`${label}: ${worst.toExponential(2)}`);
   expect(worst, label).toBeLessThan(TOLERANCE);
   return worst;
@@ -192,18 +193,19 @@ describe.skipIf(RUNTIME === 'chromium')('toOnnx: ONNX Runtime gives what predict
     const a = input({ shape: [4], name: 'left' }), b = input({ shape: [4], name: 'right' });
     const sa = shared.apply(a) as S, sb = shared.apply(b) as S;
     const m = model({ inputs: [a, b], outputs: [inner.apply(sa) as S, L.add().apply([sa, sb]) as S] });
-    for (const opset of [17, 18, 19, 20, 21]) await compare(`nested, shared, 2 in / 2 out, opset ${opset}`, m, [{ shape: [2, 4] }, { shape: [2, 4] }], { opset });
+    for (const opset of [17, 18, 19, 20, 21]) await compare(`nested, shared, 2 in / 2 out, opset ${opset}`, m, [{ shape: [2, 4] }, { shape: [2, 4] }], { opset, dispose: false });
     const session = await ort.InferenceSession.create(toOnnx(m));
     expect(session.inputNames).toEqual(['left', 'right']);
     expect(session.outputNames).toEqual([inner.name, m.outputs[1]!.node.layer.name]);
     await session.release();
+    m.dispose();
   });
 
   test('sampling: ONNX draws its own noise; z = mean + e^(logVar/2)·ε with ε ~ N(0, 1)', async () => {
     const x = input({ shape: [6] });
     const mean = L.dense({ units: 8 }).apply(x) as S, logVar = L.dense({ units: 8 }).apply(x) as S;
     const m = model({ inputs: x, outputs: [mean, logVar, L.sampling().apply([mean, logVar]) as S] });
-    await compare('sampling: mean and logVar', m, [{ shape: [4, 6] }], { outputs: [0, 1] });
+    await compare('sampling: mean and logVar', m, [{ shape: [4, 6] }], { outputs: [0, 1], dispose: false });
     const session = await ort.InferenceSession.create(toOnnx(m));
     const n = 500, r = rng(5);
     const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', randomInput({ shape: [n, 6] }, r), [n, 6]) });
@@ -213,6 +215,7 @@ describe.skipIf(RUNTIME === 'chromium')('toOnnx: ONNX Runtime gives what predict
     expect(Math.abs(avg)).toBeLessThan(0.05); // 4,000 draws: the mean's standard error is 0.016
     expect(Math.abs(sd - 1)).toBeLessThan(0.05);
     await session.release();
+    m.dispose();
   });
 
   test('the example models', async () => {

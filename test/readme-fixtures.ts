@@ -135,6 +135,53 @@ const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 256) / 2
   model.dispose();
 }`,
   },
+  'Models from TensorFlow.js (and Keras through tensorflowjs_converter)': {
+    nodeOnly: true, // the folder is written with node:fs
+    prelude: `${lib}
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+await tf.setBackend('cpu');
+const tfModel = tfl.sequential({ layers: [tfl.layers.dense({ units: 8, activation: 'relu', inputShape: [4] }), tfl.layers.dense({ units: 3, activation: 'softmax' })] });
+{
+  let __a;
+  await tfModel.save(tf.io.withSaveHandler(async (a) => { __a = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  const __fs = await import(/* @vite-ignore */ 'node:fs/promises');
+  await __fs.mkdir('./tfjs-model', { recursive: true });
+  await __fs.writeFile('./tfjs-model/model.json', JSON.stringify({ modelTopology: __a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: __a.weightSpecs }] }));
+  await __fs.writeFile('./tfjs-model/weights.bin', new Uint8Array(__a.weightData));
+}`,
+    epilogue: `await (await import(/* @vite-ignore */ 'node:fs/promises')).rm('./tfjs-model', { recursive: true });
+{
+  const __x = [[0.1, -0.2, 0.3, 0.4], [1, 0, -1, 0.5]];
+  const __want = tfModel.predict(tf.tensor(__x)).dataSync();
+  for (const __m of [imported, copy]) {
+    const __got = __m.predict(__w.tensor(__x)).toArray();
+    if (!__got.every((v, i) => Math.abs(v - __want[i]) < 1e-6)) throw new Error('imported predictions differ: ' + __got.join(', ') + ' vs ' + Array.from(__want).join(', '));
+    __m.dispose();
+  }
+}`,
+  },
+  'When one machine is not enough: on to PyTorch, and back': {
+    nodeOnly: true, // files on disk (test/pytorch.test.ts runs the module in PyTorch itself)
+    prelude: `${lib}
+const model = __w.sequential([__w.layers.dense({ units: 8, activation: 'relu', inputShape: [4] }), __w.layers.dense({ units: 3, activation: 'softmax' })]);
+model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+// What PyTorch would save: here, the weights unchanged.
+{
+  const __fs = await import(/* @vite-ignore */ 'node:fs/promises');
+  await __fs.mkdir('./export', { recursive: true });
+  await __fs.writeFile('./export/trained.safetensors', model.toArtifacts().weights);
+}`,
+    epilogue: `{
+  const __fs = await import(/* @vite-ignore */ 'node:fs/promises');
+  const __py = await __fs.readFile('./export/model.py', 'utf8');
+  await __fs.rm('./export', { recursive: true });
+  if (!__py.includes('class Model(nn.Module)') || !__py.includes('"dense_') ) throw new Error('model.py is not the module');
+  if (JSON.stringify(trained.getWeights().map((w) => Array.from(w))) !== JSON.stringify(model.getWeights().map((w) => Array.from(w)))) throw new Error('fromPyTorch weights differ');
+  trained.dispose(); model.dispose();
+}`,
+  },
   'Runtimes, workers, size': {},
   'The relaxed-SIMD build (opt-in)': {
     // A fresh copy of the built bundle: init() has not run in it, so simd can be chosen.

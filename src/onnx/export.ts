@@ -21,6 +21,7 @@
 import { WasmgradError, type Model, type SymbolicTensor } from '../index.js';
 import type { Node } from '../engine/symbolic.js';
 import type { AnyLayer } from '../layers/layer.js';
+import { NCHW_AXIS, checkExportArgs, isModel, pair, samePads, transposeGeometry } from '../export/common.js';
 import { modelProto, nodeProto, tensorProto, valueInfo, type AttributeValue } from './proto.js';
 
 /** Options of toOnnx(). */
@@ -89,6 +90,14 @@ class OnnxGraph {
     return name;
   }
 
+  /** A value in the other layout, transposed once however many layers read it. */
+  converted(name: string, layout: Layout, make: () => string): string {
+    const key = `${layout}:${name}`;
+    let out = this.#cached.get(key);
+    if (out === undefined) { out = make(); this.#cached.set(key, out); }
+    return out;
+  }
+
   /** A float scalar constant. */
   scalar(value: number): string {
     return this.floats(`const_${value}`, [], () => Float32Array.of(value));
@@ -113,13 +122,13 @@ const isImage = (v: Value): boolean => v.shape.length === 3;
 
 function toNhwc(g: OnnxGraph, v: Value): Value {
   if (v.layout === 'nhwc') return v;
-  return { name: g.op('Transpose', [v.name], { perm: [0, 2, 3, 1] }, `${v.name}_nhwc`)[0]!, layout: 'nhwc', shape: v.shape };
+  return { name: g.converted(v.name, 'nhwc', () => g.op('Transpose', [v.name], { perm: [0, 2, 3, 1] }, `${v.name}_nhwc`)[0]!), layout: 'nhwc', shape: v.shape };
 }
 
 function toNchw(g: OnnxGraph, v: Value, layer: string): Value {
   if (v.layout === 'nchw') return v;
   if (!isImage(v)) throw unsupported(`${layer} needs [height, width, channels] samples, got [${v.shape.join(', ')}]`);
-  return { name: g.op('Transpose', [v.name], { perm: [0, 3, 1, 2] }, `${v.name}_nchw`)[0]!, layout: 'nchw', shape: v.shape };
+  return { name: g.converted(v.name, 'nchw', () => g.op('Transpose', [v.name], { perm: [0, 3, 1, 2] }, `${v.name}_nchw`)[0]!), layout: 'nchw', shape: v.shape };
 }
 
 // ---- weights -------------------------------------------------------------------------------------
@@ -184,15 +193,6 @@ function activate(g: OnnxGraph, v: Value, activation: unknown, layer: string): V
 
 // ---- layers --------------------------------------------------------------------------------------
 
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
-
-// TensorFlow's 'same' padding: out = ceil(in / stride), the odd pixel at the end.
-function samePads(h: number, w: number, kh: number, kw: number, sh: number, sw: number): [number, number, number, number] {
-  const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
-  const ph = Math.max((oh - 1) * sh + kh - h, 0), pw = Math.max((ow - 1) * sw + kw - w, 0);
-  return [Math.floor(ph / 2), Math.floor(pw / 2), ph - Math.floor(ph / 2), pw - Math.floor(pw / 2)];
-}
-
 function dense(g: OnnxGraph, l: LayerView, [input]: Value[]): Value[] {
   const x = toNhwc(g, input!);
   let y = g.op('MatMul', [x.name, weightInit(g, l, 'kernel')], {}, `${l.name}_matmul`)[0]!;
@@ -215,12 +215,8 @@ function conv(g: OnnxGraph, l: LayerView, [input]: Value[], transpose: boolean):
     const pads = l.config.padding === 'same' ? samePads(h, w, kh, kw, sh, sw) : [0, 0, 0, 0];
     attrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads };
   } else {
-    // The gradient of a convolution from [oh, ow]: its full output (in - 1)·stride + kernel, cropped by
-    // the forward convolution's padding at the start, cut or zero-extended (output_padding) at the end.
-    const [pt, pl] = l.config.padding === 'same' ? samePads(oh, ow, kh, kw, sh, sw) : [0, 0];
-    const fullH = (h - 1) * sh + kh, fullW = (w - 1) * sw + kw;
-    const pb = Math.max(fullH - pt - oh, 0), pr = Math.max(fullW - pl - ow, 0);
-    attrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr], output_padding: [Math.max(oh - (fullH - pt), 0), Math.max(ow - (fullW - pl), 0)] };
+    const { pt, pl, pb, pr, eh, ew } = transposeGeometry(h, w, oh, ow, kh, kw, sh, sw, l.config.padding);
+    attrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr], output_padding: [eh, ew] };
   }
   const y = g.op(transpose ? 'ConvTranspose' : 'Conv', inputs, attrs, l.name)[0]!;
   return [activate(g, { name: y, layout: 'nchw', shape: l.outShapes[0]! }, l.config.activation, l.name)];
@@ -267,7 +263,7 @@ function merge(g: OnnxGraph, l: LayerView, inputs: Value[]): Value[] {
       const rank = inputs[0]!.shape.length + 1;
       let axis = (l.config.axis as number | undefined) ?? -1;
       if (axis < 0) axis += rank;
-      if (keep) axis = [0, 2, 3, 1][axis]!; // the NHWC axis in NCHW
+      if (keep) axis = NCHW_AXIS[axis as 0 | 1 | 2 | 3]; // the NHWC axis in NCHW
       return out(g.op('Concat', names, { axis }, l.name)[0]!);
     }
   }
@@ -463,8 +459,6 @@ function convertLayer(g: OnnxGraph, l: LayerView, inputs: Value[]): Value[] {
 
 // ---- the graph -----------------------------------------------------------------------------------
 
-const isModel = (l: AnyLayer): l is Model => l.className === 'Model' || l.className === 'Sequential';
-
 function viewOf(layer: AnyLayer, node: Node): LayerView {
   const built = layer.built;
   const specs = built?.specs ?? [];
@@ -500,18 +494,11 @@ function convertModel(g: OnnxGraph, model: Model, inputs: readonly Value[]): Val
  * layer: masking (ONNX's recurrent operators take no per-step mask) and stateful recurrent layers.
  */
 export function toOnnx(model: Model, options: OnnxOptions = {}): Uint8Array {
-  if (model === null || typeof model !== 'object' || !isModel(model as AnyLayer)) {
-    throw unsupported(`model must be a wasmgrad model (sequential() or model()), got ${model === null ? 'null' : typeof model}`);
-  }
-  if (options === null || typeof options !== 'object') throw unsupported(`options must be an object, got ${JSON.stringify(options)}`);
-  for (const k of Object.keys(options)) if (k !== 'opset') throw new WasmgradError('UNKNOWN_OPTION', `toOnnx: unknown option ${JSON.stringify(k)}; toOnnx takes opset`);
+  const graph = checkExportArgs('toOnnx', model, options, ['opset']);
   const opset = options.opset ?? MIN_OPSET;
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
     throw unsupported(`opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${JSON.stringify(opset)}`);
   }
-  const graph = model.graph;
-  if (!graph) throw unsupported(`model ${model.name} is not built: give its first layer an inputShape, or call fit or predict first`);
-  model.namedWeights(); // throws DISPOSED for a disposed model
   const g = new OnnxGraph();
   const inputs = graph.inputs.map((t) => ({ name: g.fresh(t.node.layer.name), layout: 'nhwc' as Layout, shape: t.sampleShape }));
   // The outputs' names are taken before any node is written, so that they are the layers' own.
