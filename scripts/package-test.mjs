@@ -46,7 +46,7 @@ try {
     const { toOnnx } = await import('wasmgrad/onnx'); // the subpath exports, on the same module state
     const { toPyTorch } = await import('wasmgrad/pytorch');
     const result = { first: h.history.loss[0], last: h.history.loss.at(-1), accuracy: h.history.accuracy.at(-1), onnxBytes: toOnnx(model).length,
-      pythonLines: toPyTorch(model).split('\n').length };`;
+      pythonLines: toPyTorch(model).split(String.fromCharCode(10)).length };`;
   writeFileSync(path.join(dir, 'consumer.mjs'), `import { init, layers, optimizers, sequential } from 'wasmgrad';\n${train}\nconsole.log(JSON.stringify(result));\n`);
   const check = (who, out) => {
     const r = JSON.parse(out.trim().split('\n').at(-1));
