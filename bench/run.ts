@@ -3,7 +3,7 @@
 // median and the min-max of the repetitions. Writes bench/RESULTS.md.
 //
 //   BENCH_REPS=7          repetitions per contender (default 7)
-//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, recurrent, relaxed, startup)
+//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, recurrent, playground, relaxed, startup)
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -503,6 +503,23 @@ if (want('recurrent')) {
 }
 
 // ───────────────────────────────────────────── start-up
+if (want('playground')) {
+  const { playgroundCase, playgroundWarmUp } = await import('./playground.js');
+  playgroundWarmUp();
+  const rows = [[4, 2], [8, 8], [8, 8, 8, 8, 8, 8]].map((hidden) => playgroundCase(hidden));
+  const secs = (s: number | null, min: number) => (s === null ? `not within 3,000 epochs (lowest ${fmt(min, 3)})` : `${fmt(s, 2)} s`);
+  section('The playground\'s networks against a plain-JS network of the TensorFlow Playground\'s kind', [
+    'examples/playground\'s spiral (500 points, half for test, noise 0), features x₁ and x₂, tanh hidden layers, a sigmoid output, ' +
+    'binary cross-entropy, SGD 0.03, batch 10 (the TensorFlow Playground\'s optimizer and its defaults), the same initial weights and ' +
+    'batch order in both: the two follow the same path. The plain network is one object per neuron and per link, as the ' +
+    'TensorFlow Playground\'s nn.ts (written in bench/playground.ts). Steps are batches; training time only (test-loss checks every 10 epochs excluded). ' +
+    'The plain network computes in float64, wasmgrad in float32: deep networks\' paths drift apart over thousands of steps.', '',
+    '| hidden layers | plain JS steps/s | wasmgrad steps/s | ratio | plain JS: test loss < 0.1 after | wasmgrad: after |', '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.hidden.join('-')} | ${fmt(r.plainStepsPerSecond, 0)} | ${fmt(r.oursStepsPerSecond, 0)} | **${fmt(r.oursStepsPerSecond / r.plainStepsPerSecond, 2)}×** | ` +
+      `${secs(r.plainSeconds, r.minLoss[0])} | ${secs(r.oursSeconds, r.minLoss[1])}${r.epochs ? ` (epoch ${fmt(r.epochs, 0)})` : ''} |`),
+  ]);
+}
+
 if (want('startup')) {
   const runs = 31;
   const cases: [string, string[]][] = [

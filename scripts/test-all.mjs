@@ -1,5 +1,5 @@
 // npm test: the one vitest suite in Node, in Deno and in headless Chromium, then the package
-// consumer check and (with Chromium) the browser example and the playground. Prints each runtime's counts and ends with
+// consumer check and (with Chromium) the browser example, the playground and the digits page. Prints each runtime's counts and ends with
 // the total as "N passed, N failed".
 //   WASMGRAD_SKIP_BROWSER=1   run without Chromium (and say so)
 //   extra arguments are passed to vitest (e.g. a test file filter)
@@ -94,6 +94,8 @@ if (extra.length === 0) {
     script('browser example', 'scripts/example-test.mjs');
     console.log('\n━━ playground ━━');
     script('playground', 'scripts/playground-test.mjs');
+    console.log('\n━━ digits page ━━');
+    script('digits page', 'scripts/digits-test.mjs');
   }
 }
 
