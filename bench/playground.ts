@@ -7,9 +7,9 @@
 import * as wg from '../src/index.js';
 import { rng } from './lib.js';
 
-// ---- the playground's spiral (examples/playground/playground.js, noise 0, 500 points, 50% test)
+// ---- the playground's spiral (examples/playground/playground.js: its defaults, noise 0, 1,000 points, 50% test)
 function spiral(seed: number): { train: number[][]; test: number[][] } {
-  const r = rng(seed), u = (a: number, b: number) => a + (b - a) * r(), n = 500, out: number[][] = [];
+  const r = rng(seed), u = (a: number, b: number) => a + (b - a) * r(), n = 1000, out: number[][] = [];
   for (const [delta, label] of [[0, 1], [Math.PI, 0]] as const) {
     for (let i = 0; i < n / 2; i++) {
       const rad = (i / (n / 2)) * 5, t = (1.75 * i / (n / 2)) * 2 * Math.PI + delta;
@@ -17,7 +17,7 @@ function spiral(seed: number): { train: number[][]; test: number[][] } {
     }
   }
   for (let i = out.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [out[i], out[j]] = [out[j]!, out[i]!]; }
-  return { test: out.slice(0, 250), train: out.slice(250) };
+  return { test: out.slice(0, n / 2), train: out.slice(n / 2) };
 }
 
 // ---- a plain-JS network of the TensorFlow Playground's kind -------------------------------------

@@ -509,7 +509,7 @@ if (want('playground')) {
   const rows = [[4, 2], [8, 8], [8, 8, 8, 8, 8, 8]].map((hidden) => playgroundCase(hidden));
   const secs = (s: number | null, min: number) => (s === null ? `not within 3,000 epochs (lowest ${fmt(min, 3)})` : `${fmt(s, 2)} s`);
   section('The playground\'s networks against a plain-JS network of the TensorFlow Playground\'s kind', [
-    'examples/playground\'s spiral (500 points, half for test, noise 0), features x₁ and x₂, tanh hidden layers, a sigmoid output, ' +
+    'examples/playground\'s spiral (1,000 points, half for test, noise 0), features x₁ and x₂, tanh hidden layers, a sigmoid output, ' +
     'binary cross-entropy, SGD 0.03, batch 10 (the TensorFlow Playground\'s optimizer and its defaults), the same initial weights and ' +
     'batch order in both: the two follow the same path. The plain network is one object per neuron and per link, as the ' +
     'TensorFlow Playground\'s nn.ts (written in bench/playground.ts). Steps are batches; training time only (test-loss checks every 10 epochs excluded). ' +

@@ -15,7 +15,7 @@ const FEATURES = [
 ];
 const DATASETS = { classification: ['circle', 'xor', 'gauss', 'spiral'], regression: ['plane', 'gaussians'] };
 const DEFAULTS = {
-  problem: 'classification', dataset: 'circle', ratio: 50, noise: 0, points: 500, seed: 1,
+  problem: 'classification', dataset: 'circle', ratio: 50, noise: 0, points: 1000, seed: 1,
   optimizer: 'adam', learningRate: 0.01, activation: 'tanh', batchSize: 10, regularization: 'none', regularizationRate: 0,
   dropout: 0, batchNorm: false, layers: [4, 2], features: ['x1', 'x2'], showTest: false,
 };
