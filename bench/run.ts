@@ -502,24 +502,35 @@ if (want('recurrent')) {
   await tf.setBackend('wasm');
 }
 
-// ───────────────────────────────────────────── start-up
+// ───────────────────────────────────────────── playground
 if (want('playground')) {
   const { playgroundCase, playgroundWarmUp } = await import('./playground.js');
   playgroundWarmUp();
-  const rows = [[4, 2], [8, 8], [8, 8, 8, 8, 8, 8]].map((hidden) => playgroundCase(hidden));
-  const secs = (s: number | null, min: number) => (s === null ? `not within 3,000 epochs (lowest ${fmt(min, 3)})` : `${fmt(s, 2)} s`);
+  const reps = Math.min(REPS, 5);
+  // Each network trained `reps` times, the runs of the three interleaved; medians and min-max.
+  const nets = [[4, 2], [8, 8], [8, 8, 8, 8, 8, 8]];
+  const runs = nets.map(() => [] as ReturnType<typeof playgroundCase>[]);
+  for (let r = 0; r < reps; r++) nets.forEach((hidden, i) => runs[i]!.push(playgroundCase(hidden)));
+  const med = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const range = (xs: number[]) => `${fmt(med(xs), 0)} (${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)})`;
+  const secs = (xs: (number | null)[], min: number) => (xs.some((x) => x === null) ? `not within 3,000 epochs (lowest ${fmt(min, 3)})` : `${fmt(med(xs as number[]), 2)} s`);
   section('The playground\'s networks against a plain-JS network of the TensorFlow Playground\'s kind', [
     'examples/playground\'s spiral (1,000 points, half for test, noise 0), features x₁ and x₂, tanh hidden layers, a sigmoid output, ' +
-    'binary cross-entropy, SGD 0.03, batch 10 (the TensorFlow Playground\'s optimizer and its defaults), the same initial weights and ' +
+    'binary cross-entropy, SGD 0.03, batch 10 (the TensorFlow Playground\'s optimizer and its defaults; the page\'s own default is Adam 0.01), the same initial weights and ' +
     'batch order in both: the two follow the same path. The plain network is one object per neuron and per link, as the ' +
     'TensorFlow Playground\'s nn.ts (written in bench/playground.ts). Steps are batches; training time only (test-loss checks every 10 epochs excluded). ' +
+    `Median of ${reps} runs (min–max), the networks interleaved. ` +
     'The plain network computes in float64, wasmgrad in float32: deep networks\' paths drift apart over thousands of steps.', '',
     '| hidden layers | plain JS steps/s | wasmgrad steps/s | ratio | plain JS: test loss < 0.1 after | wasmgrad: after |', '|---|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.hidden.join('-')} | ${fmt(r.plainStepsPerSecond, 0)} | ${fmt(r.oursStepsPerSecond, 0)} | **${fmt(r.oursStepsPerSecond / r.plainStepsPerSecond, 2)}×** | ` +
-      `${secs(r.plainSeconds, r.minLoss[0])} | ${secs(r.oursSeconds, r.minLoss[1])}${r.epochs ? ` (epoch ${fmt(r.epochs, 0)})` : ''} |`),
+    ...runs.map((rs, i) => {
+      const ratio = med(rs.map((r) => r.oursStepsPerSecond / r.plainStepsPerSecond));
+      return `| ${nets[i]!.join('-')} | ${range(rs.map((r) => r.plainStepsPerSecond))} | ${range(rs.map((r) => r.oursStepsPerSecond))} | **${fmt(ratio, 2)}×** | ` +
+        `${secs(rs.map((r) => r.plainSeconds), rs[0]!.minLoss[0])} | ${secs(rs.map((r) => r.oursSeconds), rs[0]!.minLoss[1])}${rs[0]!.epochs ? ` (epoch ${fmt(rs[0]!.epochs, 0)})` : ''} |`;
+    }),
   ]);
 }
 
+// ───────────────────────────────────────────── start-up
 if (want('startup')) {
   const runs = 31;
   const cases: [string, string[]][] = [

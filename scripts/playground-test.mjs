@@ -35,6 +35,8 @@ try {
   await page.waitForTimeout(1500);
   const during = await pixels();
   await page.evaluate(() => { window.__gaps.max = 0; }); // measured from here, with training under way
+  const framesAt = async () => Number(await page.getAttribute('html', 'data-frames'));
+  const firstFrames = await framesAt(), windowStart = Date.now();
   let loss = Infinity, seconds = 0;
   while (Date.now() - started < 20_000) {
     const now = Number(await page.evaluate(() => document.getElementById('testLoss').dataset.value));
@@ -47,6 +49,7 @@ try {
   if (rest > 0) await page.waitForTimeout(rest);
   const after = await pixels();
   const gaps = await page.evaluate(() => window.__gaps);
+  const redraws = (await framesAt() - firstFrames) / ((Date.now() - windowStart) / 1000);
   const stats = await page.evaluate(() => ({ epoch: document.getElementById('epoch').textContent, speed: document.getElementById('speed').textContent }));
   mkdirSync('test/__screenshots__', { recursive: true });
   await page.screenshot({ path: 'test/__screenshots__/playground.png' });
@@ -56,6 +59,7 @@ try {
   check(loss < 0.1, `test loss under 0.1 within 20 s (${loss.toFixed(4)} at ${seconds.toFixed(1)} s)`);
   check(before !== during && during !== after, 'the heat map changes while training');
   check(gaps.max < 100 && gaps.frames > 20, `the main thread never blocked over 100 ms (largest gap ${gaps.max.toFixed(0)} ms)`);
+  check(redraws >= 10, `the heat maps are redrawn at least 10 times a second while training (${redraws.toFixed(1)})`);
 
   // Every control set away from its default, through the page's own controls; the hash carries them all.
   await page.selectOption('#problem', 'regression');
@@ -83,6 +87,7 @@ try {
   const hash = await page.evaluate(() => location.hash);
   const again = await browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone's width
   again.on('pageerror', (e) => errors.push(e.message));
+  again.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await again.goto(`${base}${hash}`);
   await again.waitForSelector('html[data-ready="1"]', { timeout: 30_000 });
   const restored = await again.evaluate(() => {

@@ -57,9 +57,13 @@ onmessage = async ({ data: m }) => {
       postMessage({ type: 'trained', seconds });
     } else if (m.type === 'predict' && model) {
       const x = tensor(m.pixels, [1, 28, 28, 1]);
-      const p = model.predict(x);
-      postMessage({ type: 'probabilities', id: m.id, probabilities: p.toArray() });
-      x.dispose(); p.dispose();
+      try {
+        const p = model.predict(x);
+        postMessage({ type: 'probabilities', id: m.id, probabilities: p.toArray() });
+        p.dispose();
+      } finally {
+        x.dispose();
+      }
     }
   } catch (e) {
     postMessage({ type: m.type === 'load' ? 'noModel' : 'error', message: e.message });

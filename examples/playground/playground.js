@@ -22,18 +22,30 @@ const DEFAULTS = {
 const SELECTS = ['problem', 'optimizer', 'learningRate', 'activation', 'batchSize', 'regularization', 'regularizationRate', 'dropout', 'points'];
 const NUMBERS = ['learningRate', 'batchSize', 'regularizationRate', 'dropout', 'points', 'ratio', 'noise', 'seed'];
 
+// The values each control offers: a hash may hold anything, and only these get through.
+const CHOICES = {
+  learningRate: [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], batchSize: [1, 10, 32, 64, 128],
+  regularizationRate: [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1], dropout: [0, 0.1, 0.2, 0.3, 0.5], points: [200, 500, 1000],
+  ratio: [10, 20, 30, 40, 50, 60, 70, 80, 90], noise: [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50],
+  problem: ['classification', 'regression'], optimizer: ['sgd', 'momentum', 'adam'], activation: ['relu', 'tanh', 'sigmoid', 'linear', 'gelu'],
+  regularization: ['none', 'L1', 'L2'],
+};
+
 function fromHash() {
   const cfg = structuredClone(DEFAULTS);
   const p = new URLSearchParams(location.hash.slice(1));
   for (const [k, v] of p) {
-    if (!(k in cfg)) continue;
-    if (k === 'layers') cfg.layers = v === '' ? [] : v.split(',').map(Number).filter((n) => n >= 1 && n <= 8).slice(0, 6);
-    else if (k === 'features') cfg.features = v.split(',').filter((f) => FEATURES.some((x) => x.key === f));
+    if (!Object.hasOwn(cfg, k)) continue;
+    if (k === 'layers') cfg.layers = v === '' ? [] : v.split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 8).slice(0, 6);
+    else if (k === 'features') cfg.features = FEATURES.map((f) => f.key).filter((key) => v.split(',').includes(key)); // the page's order, once each
     else if (k === 'batchNorm' || k === 'showTest') cfg[k] = v === '1';
-    else if (NUMBERS.includes(k)) { if (Number.isFinite(Number(v))) cfg[k] = Number(v); }
-    else cfg[k] = v;
+    else if (k === 'seed') { const n = Number(v); if (Number.isInteger(n) && n >= 1 && n <= 99999) cfg.seed = n; }
+    else if (k === 'dataset') cfg.dataset = v;
+    else if (Object.hasOwn(CHOICES, k)) {
+      const value = NUMBERS.includes(k) ? Number(v) : v;
+      if (CHOICES[k].includes(value)) cfg[k] = value;
+    }
   }
-  if (!DATASETS[cfg.problem]) cfg.problem = DEFAULTS.problem;
   if (!DATASETS[cfg.problem].includes(cfg.dataset)) cfg.dataset = DATASETS[cfg.problem][0];
   if (cfg.features.length === 0) cfg.features = ['x1', 'x2'];
   return cfg;
@@ -262,20 +274,21 @@ function drawLosses(history) {
   }
 }
 
-let latest = null, drawn = null;
+let latest = null, drawn = null, generation = 0, framesDrawn = 0;
 function draw() {
   requestAnimationFrame(draw);
   if (!latest || latest === drawn) return;
   const f = latest;
   drawn = f;
+  document.documentElement.dataset.frames = String(++framesDrawn);
   $('epoch').textContent = f.epoch.toLocaleString('en');
   for (const [id, v] of [['trainLoss', f.trainLoss], ['testLoss', f.testLoss]]) { $(id).textContent = Number.isFinite(v) ? v.toFixed(3) : '–'; $(id).dataset.value = String(v); }
   $('speed').textContent = Math.round(f.stepsPerSecond).toLocaleString('en');
   drawBoundary(f);
   drawLosses(f.history);
   f.hidden.forEach((values, li) => {
-    const units = cfg.layers[li], g = f.grid, cells = columns[li + 1];
-    if (!cells) return;
+    const g = f.grid, units = values.length / (g * g), cells = columns[li + 1];
+    if (!cells || cells.length !== units) return;
     for (let u = 0; u < units; u++) {
       const one = new Float32Array(g * g);
       for (let i = 0; i < g * g; i++) one[i] = values[i * units + u];
@@ -299,8 +312,8 @@ const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'modu
 let ready = false, playing = false;
 worker.onerror = (e) => { $('error').textContent = `The worker failed: ${e.message}`; document.title = 'error'; };
 worker.onmessage = ({ data: m }) => {
-  if (m.type === 'ready') { ready = true; reset(); document.documentElement.dataset.ready = '1'; }
-  else if (m.type === 'frame') latest = m;
+  if (m.type === 'ready') { ready = true; for (const id of ['play', 'step', 'reset']) $(id).disabled = false; reset(); document.documentElement.dataset.ready = '1'; }
+  else if (m.type === 'frame') { if (m.generation === generation) latest = m; } // a frame of an older network is dropped
   else if (m.type === 'error') { $('error').textContent = m.message; setPlaying(false); }
 };
 
@@ -317,7 +330,9 @@ function reset() {
   if (playing) setPlaying(false);
   data = generate(cfg);
   $('error').textContent = '';
-  worker.postMessage({ type: 'setup', cfg: { ...cfg, layers: cfg.layers.slice(), features: cfg.features.slice() }, data: { train: asArrays(data.train), test: asArrays(data.test) } });
+  latest = null;
+  generation++;
+  worker.postMessage({ type: 'setup', cfg: { ...cfg, generation, layers: cfg.layers.slice(), features: cfg.features.slice() }, data: { train: asArrays(data.train), test: asArrays(data.test) } });
   if (wasPlaying) setPlaying(true);
 }
 
@@ -362,11 +377,14 @@ $('showTest').onchange = () => { cfg.showTest = $('showTest').checked; changed({
 $('regenerate').onclick = () => { cfg.seed += 1; changed(); };
 $('addLayer').onclick = () => { if (cfg.layers.length < 6) { cfg.layers.push(2); changed(); } };
 $('removeLayer').onclick = () => { if (cfg.layers.length > 0) { cfg.layers.pop(); changed(); } };
+for (const id of ['play', 'step', 'reset']) $(id).disabled = true; // until the worker has loaded wasmgrad
 $('play').onclick = () => setPlaying(!playing);
 $('step').onclick = () => { if (playing) setPlaying(false); worker.postMessage({ type: 'step' }); };
 $('reset').onclick = () => reset();
 addEventListener('keydown', (e) => {
-  if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.ctrlKey || e.metaKey || e.altKey) return;
+  // Not while a control has the focus: Space and Enter belong to it (a focused button is pressed by them).
+  const t = e.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLButtonElement || e.ctrlKey || e.metaKey || e.altKey || !ready) return;
   if (e.key === ' ') { e.preventDefault(); setPlaying(!playing); }
   else if (e.key === 's') $('step').click();
   else if (e.key === 'r') reset();

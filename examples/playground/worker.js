@@ -1,5 +1,5 @@
 // The playground's trainer, in a module Web Worker: it builds the network the page describes with
-// wasmgrad, trains it in slices of ~60 ms, and after each slice posts a frame: losses, the output
+// wasmgrad, trains it in slices of ~40 ms, and after each slice posts a frame: losses, the output
 // and every hidden unit over a grid of the input plane, the weights, and each layer's gradient norm.
 // In your app import from 'wasmgrad' (with a bundler) or from '/node_modules/wasmgrad/build/index.js'
 // (without one: a worker does not see the page's import map). Here: the repository's own build.
@@ -8,7 +8,7 @@ import {
 } from '../../build/index.js';
 
 const GRID = 48; // the heat maps' resolution: GRID × GRID points of [-6, 6]²
-const SLICE_MS = 60;
+const SLICE_MS = 40;
 
 await init();
 
@@ -51,8 +51,8 @@ function build(cfg) {
 }
 
 function setup(cfg, data) {
-  if (state) { state.model.dispose(); state.grid.dispose(); }
-  const { model, viz } = build(cfg);
+  const { model, viz } = build(cfg); // first: a configuration that fails to build leaves the last one running
+  if (state) { state.viz.dispose(); state.model.dispose(); state.grid.dispose(); }
   const f = cfg.features.length;
   // The grid's points as features, for the heat maps.
   const gridX = new Float32Array(GRID * GRID * f);
@@ -63,7 +63,7 @@ function setup(cfg, data) {
     }
   }
   state = {
-    cfg, model, viz, epoch: 0, steps: 0, trainSeconds: 0, history: [],
+    cfg, model, viz, generation: cfg.generation, epoch: 0, steps: 0, trainSeconds: 0, history: [],
     train: { x: Float32Array.from(data.train.x), y: Float32Array.from(data.train.y), n: data.train.y.length },
     test: { x: Float32Array.from(data.test.x), y: Float32Array.from(data.test.y), n: data.test.y.length },
     grid: tensor(gridX, [GRID * GRID, f]), order: rng(cfg.seed),
@@ -76,7 +76,8 @@ function featuresOf(names, x1, x2) {
 
 // One epoch: the training set in a fresh seeded order, one step per batch.
 function trainEpoch() {
-  const { train, cfg, model } = state, f = cfg.features.length, b = Math.min(cfg.batchSize, train.n);
+  const { train, cfg, model } = state, f = cfg.features.length, b = Math.max(1, Math.min(cfg.batchSize, train.n));
+  if (train.n === 0) throw new Error('no training points: lower the test share');
   const idx = Array.from({ length: train.n }, (_, i) => i);
   for (let i = idx.length - 1; i > 0; i--) { const j = Math.floor(state.order() * (i + 1)); [idx[i], idx[j]] = [idx[j], idx[i]]; }
   const xs = new Float32Array(b * f), ys = new Float32Array(b);
@@ -100,11 +101,12 @@ function frame() {
   const outs = viz.predict(state.grid);
   const maps = (Array.isArray(outs) ? outs : [outs]).map((t) => { const a = t.toArray(); t.dispose(); return a; });
   const output = maps.pop();
-  // Each layer's gradient norm (of the data loss) on a batch of the training set, without a step.
-  const b = Math.min(Math.max(cfg.batchSize, 32), train.n);
+  // Each layer's gradient norm (of the data loss) on a batch of the training set, without a step. In
+  // inference mode: the probe must not move batch norm's statistics or draw dropout masks.
+  const b = Math.max(1, Math.min(Math.max(cfg.batchSize, 32), train.n));
   const xb = tensor(train.x.subarray(0, b * f), [b, f]), yb = tensor(train.y.subarray(0, b), [b, 1]);
   const lossFn = cfg.problem === 'classification' ? binaryCrossentropy : meanSquaredError;
-  const { value, grads } = variableGrads(() => lossFn(model.apply(xb, { training: true }), yb), model.trainableWeights);
+  const { value, grads } = variableGrads(() => lossFn(model.apply(xb), yb), model.trainableWeights);
   const gradNorms = [];
   const weights = [];
   for (const { name, tensor: w } of model.namedWeights()) {
@@ -116,7 +118,7 @@ function frame() {
   value.dispose(); xb.dispose(); yb.dispose();
   for (const g of Object.values(grads)) g.dispose();
   return {
-    type: 'frame', epoch: state.epoch, steps: state.steps, trainLoss, testLoss, grid: GRID, output, hidden: maps, weights, gradNorms,
+    type: 'frame', generation: state.generation, epoch: state.epoch, steps: state.steps, trainLoss, testLoss, grid: GRID, output, hidden: maps, weights, gradNorms,
     stepsPerSecond: state.trainSeconds > 0 ? state.steps / state.trainSeconds : 0, history: state.history.slice(-400),
   };
 }
@@ -125,14 +127,20 @@ function frame() {
 async function run() {
   if (running) return;
   running = true;
-  while (playing && state) {
-    const start = performance.now();
-    do trainEpoch(); while (performance.now() - start < SLICE_MS);
-    state.trainSeconds += (performance.now() - start) / 1000;
-    postMessage(frame());
-    await new Promise((r) => setTimeout(r, 0));
+  try {
+    while (playing && state) {
+      const start = performance.now();
+      do trainEpoch(); while (performance.now() - start < SLICE_MS);
+      state.trainSeconds += (performance.now() - start) / 1000;
+      postMessage(frame());
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } catch (e) {
+    playing = false;
+    postMessage({ type: 'error', message: e.message });
+  } finally {
+    running = false;
   }
-  running = false;
 }
 
 onmessage = ({ data: m }) => {
