@@ -137,3 +137,15 @@ export function playgroundCase(hidden: number[], { lr = 0.03, batch = 10, maxEpo
   ours.dispose();
   return { hidden, plainStepsPerSecond: plainSteps / (plainTime / 1000), oursStepsPerSecond: oursSteps / (oursTime / 1000), plainSeconds: plainDone, oursSeconds: oursDone, epochs, minLoss };
 }
+
+// Run as a script (bench/run.ts spawns it, so that the networks train in a process of their own, as a
+// page's worker does, not beside TF.js and the other sections' heaps): prints the runs as JSON.
+if (process.argv[1]?.endsWith('playground.ts')) {
+  await wg.init(new URL('../build/wasmgrad.wasm', import.meta.url));
+  const reps = Number(process.argv[2] ?? 5);
+  const nets = [[4, 2], [8, 8], [8, 8, 8, 8, 8, 8]];
+  playgroundWarmUp();
+  const runs = nets.map(() => [] as PlaygroundRow[]);
+  for (let r = 0; r < reps; r++) nets.forEach((hidden, i) => runs[i]!.push(playgroundCase(hidden)));
+  console.log(JSON.stringify({ nets, runs }));
+}

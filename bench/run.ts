@@ -504,13 +504,12 @@ if (want('recurrent')) {
 
 // ───────────────────────────────────────────── playground
 if (want('playground')) {
-  const { playgroundCase, playgroundWarmUp } = await import('./playground.js');
-  playgroundWarmUp();
+  // Each network trained `reps` times, the runs of the three interleaved, in a child process of its own
+  // (as a page's worker trains, with nothing else in its heap); medians and min-max.
   const reps = Math.min(REPS, 5);
-  // Each network trained `reps` times, the runs of the three interleaved; medians and min-max.
-  const nets = [[4, 2], [8, 8], [8, 8, 8, 8, 8, 8]];
-  const runs = nets.map(() => [] as ReturnType<typeof playgroundCase>[]);
-  for (let r = 0; r < reps; r++) nets.forEach((hidden, i) => runs[i]!.push(playgroundCase(hidden)));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'playground.ts'), String(reps)], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`bench/playground.ts failed:\n${child.stderr}`);
+  const { nets, runs } = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { nets: number[][]; runs: import('./playground.js').PlaygroundRow[][] };
   const med = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const range = (xs: number[]) => `${fmt(med(xs), 0)} (${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)})`;
   const secs = (xs: (number | null)[], min: number) => (xs.some((x) => x === null) ? `not within 3,000 epochs (lowest ${fmt(min, 3)})` : `${fmt(med(xs as number[]), 2)} s`);
@@ -519,7 +518,7 @@ if (want('playground')) {
     'binary cross-entropy, SGD 0.03, batch 10 (the TensorFlow Playground\'s optimizer and its defaults; the page\'s own default is Adam 0.01), the same initial weights and ' +
     'batch order in both: the two follow the same path. The plain network is one object per neuron and per link, as the ' +
     'TensorFlow Playground\'s nn.ts (written in bench/playground.ts). Steps are batches; training time only (test-loss checks every 10 epochs excluded). ' +
-    `Median of ${reps} runs (min–max), the networks interleaved. ` +
+    `Median of ${reps} runs (min–max), the networks interleaved, in a process of their own. ` +
     'The plain network computes in float64, wasmgrad in float32: deep networks\' paths drift apart over thousands of steps.', '',
     '| hidden layers | plain JS steps/s | wasmgrad steps/s | ratio | plain JS: test loss < 0.1 after | wasmgrad: after |', '|---|---:|---:|---:|---:|---:|',
     ...runs.map((rs, i) => {

@@ -63,8 +63,7 @@ export class Arena {
         this.#freePtr[i] = ptr + size;
         this.#freeSize[i] = rest;
       } else {
-        this.#freePtr.splice(i, 1);
-        this.#freeSize.splice(i, 1);
+        this.#removeAt(i);
       }
     } else {
       ptr = this.#top;
@@ -94,21 +93,33 @@ export class Arena {
     let start = ptr, end = ptr + size, at = lo;
     if (at < this.#freePtr.length && this.#freePtr[at] === end) {
       end += this.#freeSize[at]!;
-      this.#freePtr.splice(at, 1);
-      this.#freeSize.splice(at, 1);
+      this.#removeAt(at);
     }
     if (at > 0 && this.#freePtr[at - 1]! + this.#freeSize[at - 1]! === start) {
       at--;
       start = this.#freePtr[at]!;
-      this.#freePtr.splice(at, 1);
-      this.#freeSize.splice(at, 1);
+      this.#removeAt(at);
     }
     if (end === this.#top) {
       this.#top = start; // the block was the last one: give it back to the untouched region
       return;
     }
-    this.#freePtr.splice(at, 0, start);
-    this.#freeSize.splice(at, 0, end - start);
+    this.#insertAt(at, start, end - start);
+  }
+
+  // The free list is edited in place: splice() would allocate an array per call, a step's worth of
+  // garbage for every tensor freed.
+  #removeAt(i: number): void {
+    const p = this.#freePtr, s = this.#freeSize;
+    for (let k = i + 1; k < p.length; k++) { p[k - 1] = p[k]!; s[k - 1] = s[k]!; }
+    p.pop(); s.pop();
+  }
+
+  #insertAt(i: number, ptr: number, size: number): void {
+    const p = this.#freePtr, s = this.#freeSize;
+    p.push(0); s.push(0);
+    for (let k = p.length - 1; k > i; k--) { p[k] = p[k - 1]!; s[k] = s[k - 1]!; }
+    p[i] = ptr; s[i] = size;
   }
 
   /** Counts for memory(). */

@@ -41,8 +41,9 @@ export class Tensor {
 
   private constructor(ptr: number, shape: readonly number[], owned: boolean) {
     this.#_ptr = ptr;
-    this.shape = Object.freeze(shape.slice());
-    this.size = shape.reduce((a, b) => a * b, 1);
+    // A frozen shape (another tensor's) is shared: it cannot change, and freezing costs more than the rest of this constructor.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
+    this.size = sizeOf(shape);
     this.#owned = owned;
     this.id = nextId++;
     heap().liveTensors++;
@@ -52,8 +53,7 @@ export class Tensor {
   /** A new tensor of this shape with uninitialized contents. */
   static empty(shape: readonly number[]): Tensor {
     checkShape(shape);
-    const size = shape.reduce((a, b) => a * b, 1);
-    return new Tensor(heap().alloc(size * 4), shape, true);
+    return new Tensor(heap().alloc(sizeOf(shape) * 4), shape, true);
   }
 
   /** A new tensor of this shape filled with `value`. */
@@ -278,26 +278,38 @@ function untracked<T>(make: () => T): T {
   }
 }
 
-// Post-order over the graph without recursion, so deep graphs do not overflow the JS stack.
+// Post-order over the graph without recursion, so deep graphs do not overflow the JS stack (two
+// parallel stacks: no tuple per node).
 function topologicalOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>([root]);
-  const stack: [Tensor, number][] = [[root, 0]];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const parents = (top[0] as unknown as { parents: readonly Tensor[] | null }).parents ?? [];
-    if (top[1] < parents.length) {
-      const p = parents[top[1]++]!;
+  const nodes: Tensor[] = [root], next: number[] = [0];
+  while (nodes.length > 0) {
+    const top = nodes.length - 1, t = nodes[top]!;
+    const parents = (t as unknown as { parents: readonly Tensor[] | null }).parents;
+    const i = next[top]!;
+    if (parents !== null && i < parents.length) {
+      next[top] = i + 1;
+      const p = parents[i]!;
       if (p.requiresGrad && !seen.has(p)) {
         seen.add(p);
-        stack.push([p, 0]);
+        nodes.push(p);
+        next.push(0);
       }
     } else {
-      order.push(top[0]);
-      stack.pop();
+      order.push(t);
+      nodes.pop();
+      next.pop();
     }
   }
   return order;
+}
+
+// The element count of a shape (a loop: reduce() with a closure is slower on this hot path).
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
 }
 
 function checkShape(shape: readonly number[]): void {

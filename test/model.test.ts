@@ -279,3 +279,24 @@ describe('bad input: a clear error, and weights and arena as they were', () => {
     model.dispose();
   });
 });
+
+test('trainOnBatch follows a new compile() at once: its optimizer and its frozen layers (the prepared step is not reused across compiles)', () => {
+  const first = layers.dense({ units: 3, activation: 'tanh', inputShape: [2] }), second = layers.dense({ units: 1 });
+  const m = sequential([first, second]);
+  const x = tensor([[0.5, -1], [1, 2]]), y = tensor([[1], [0]]);
+  m.compile({ optimizer: optimizers.sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
+  m.trainOnBatch(x, y);
+  // A learning rate of 1e-30: in float32 nothing moves (with the first compile's 0.1, everything would).
+  m.compile({ optimizer: optimizers.sgd({ learningRate: 1e-30 }), loss: 'meanSquaredError' });
+  const before = m.getWeights();
+  m.trainOnBatch(x, y);
+  expect(m.getWeights()).toEqual(before);
+  // The first layer frozen: only the second moves.
+  first.trainable = false;
+  m.compile({ optimizer: optimizers.sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
+  m.trainOnBatch(x, y);
+  const after = m.getWeights();
+  expect(after.slice(0, 2)).toEqual(before.slice(0, 2));
+  expect(after[2]).not.toEqual(before[2]);
+  x.dispose(); y.dispose(); m.dispose();
+});

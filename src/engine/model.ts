@@ -436,8 +436,10 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   warnIfTrainableChanged(): void {
     const c = this.#compiled;
     if (!c || this.#warned) return;
+    let any = false; // checked without allocating: this runs on every trainOnBatch
+    for (const [l, was] of c.flags) if (l.trainable !== was) { any = true; break; }
+    if (!any) return;
     const changed = [...c.flags].filter(([l, was]) => l.trainable !== was).map(([l]) => l.name);
-    if (changed.length === 0) return;
     this.#warned = true;
     console.warn(`wasmgrad: ${this.name}: trainable changed on ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''} after compile(); ` +
       'as in Keras, it takes effect at the next compile(), and this model trains with the flags compile() saw');

@@ -212,11 +212,20 @@ interface Step {
   metrics: Metric[][];
 }
 
+// The last Step made for each model, reused while its compile() result, parameter stores and graph
+// are the same objects (trainOnBatch prepares on every call; a new compile, new weights or a new
+// graph makes a new Step).
+const prepared = new WeakMap<Model, { c: Compiled; stores: readonly unknown[]; graph: unknown; step: Step }>();
+
 function prepare(model: Model, op: string, rng: Rng): Step {
-  model.buildWeights(op, rng);
+  const stores = model.buildWeights(op, rng);
   const c = model.compiled(op);
   model.warnIfTrainableChanged();
-  return { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op) };
+  const last = prepared.get(model);
+  if (last && last.c === c && last.stores === stores && last.graph === model.graph) return last.step;
+  const step = { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op) };
+  prepared.set(model, { c, stores, graph: model.graph, step });
+  return step;
 }
 
 // One step on a batch already in the arena (inside the caller's tidy); returns the loss sums' terms.
