@@ -1,5 +1,6 @@
 // The playground page: controls, data, and drawing. Training runs in worker.js (wasmgrad in a Web
 // Worker), so this thread only draws the frames the worker posts and never stalls.
+import { rng } from './rng.js';
 const $ = (id) => document.getElementById(id);
 
 // ---- the configuration, its defaults and the URL hash ------------------------------------------
@@ -60,17 +61,6 @@ function toHash(cfg) {
 let cfg = fromHash();
 
 // ---- data: the TensorFlow Playground's data sets, seeded ---------------------------------------
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate({ dataset, points: n, noise, seed }) {
   const r = rng(seed), u = (a, b) => a + (b - a) * r();

@@ -6,6 +6,7 @@
 import {
   binaryCrossentropy, init, input, layers, meanSquaredError, model as makeModel, optimizers, regularizers, tensor, variableGrads,
 } from '../../build/index.js';
+import { rng } from './rng.js';
 
 const GRID = 48; // the heat maps' resolution: GRID × GRID points of [-6, 6]²
 const SLICE_MS = 40;
@@ -15,18 +16,6 @@ await init();
 let state = null; // { model, viz, train, test, grid, cfg, epoch, step, ... }
 let playing = false;
 let running = false;
-
-// A seeded generator (mulberry32) for the batch order.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function build(cfg) {
   const reg = cfg.regularization === 'L1' ? () => regularizers.l1(cfg.regularizationRate)

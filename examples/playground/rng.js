@@ -1,0 +1,12 @@
+// A seeded generator (mulberry32), shared by the page (its data sets) and the worker (its batch order).
+/** Numbers in [0, 1) from a 32-bit seed. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
