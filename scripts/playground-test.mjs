@@ -11,6 +11,16 @@ const server = await serve(0);
 const base = `http://127.0.0.1:${server.address().port}/examples/playground/`;
 const browser = await launchChromium();
 const failures = [];
+// Every control's value, read in the page (the same reader for the page set by hand and the page opened from its hash).
+const readControls = () => {
+  const v = (id) => { const el = document.getElementById(id); return el.type === 'checkbox' ? el.checked : el.value; };
+  return JSON.stringify({
+    ...Object.fromEntries(['problem', 'optimizer', 'learningRate', 'activation', 'batchSize', 'regularization', 'regularizationRate', 'dropout', 'points', 'ratio', 'noise', 'seed', 'batchNorm', 'showTest'].map((id) => [id, v(id)])),
+    dataset: document.querySelector('#datasets [aria-pressed=true]')?.textContent,
+    layers: Array.from(document.querySelectorAll('.column')).slice(1, -1).map((c) => c.querySelectorAll('canvas.unit').length),
+    features: Array.from(document.querySelectorAll('button.feature[aria-pressed=true]')).map((b) => b.getAttribute('aria-label')),
+  });
+};
 const check = (ok, what) => { console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`); if (!ok) failures.push(what); };
 
 try {
@@ -74,31 +84,14 @@ try {
   await page.click('.column:nth-child(2) button[aria-label^="Remove a unit"]');
   await page.click('button[aria-label="Feature x₁²"]');
   await page.click('button[aria-label="Feature sin x₂"]');
-  const controls = () => page.evaluate(() => {
-    const v = (id) => { const el = document.getElementById(id); return el.type === 'checkbox' ? el.checked : el.value; };
-    return JSON.stringify({
-      ...Object.fromEntries(['problem', 'optimizer', 'learningRate', 'activation', 'batchSize', 'regularization', 'regularizationRate', 'dropout', 'points', 'ratio', 'noise', 'seed', 'batchNorm', 'showTest'].map((id) => [id, v(id)])),
-      dataset: document.querySelector('#datasets [aria-pressed=true]')?.textContent,
-      layers: Array.from(document.querySelectorAll('.column')).slice(1, -1).map((c) => c.querySelectorAll('canvas.unit').length),
-      features: Array.from(document.querySelectorAll('button.feature[aria-pressed=true]')).map((b) => b.getAttribute('aria-label')),
-    });
-  });
-  const set = await controls();
+  const set = await page.evaluate(readControls);
   const hash = await page.evaluate(() => location.hash);
   const again = await browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone's width
   again.on('pageerror', (e) => errors.push(e.message));
   again.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await again.goto(`${base}${hash}`);
   await again.waitForSelector('html[data-ready="1"]', { timeout: 30_000 });
-  const restored = await again.evaluate(() => {
-    const v = (id) => { const el = document.getElementById(id); return el.type === 'checkbox' ? el.checked : el.value; };
-    return JSON.stringify({
-      ...Object.fromEntries(['problem', 'optimizer', 'learningRate', 'activation', 'batchSize', 'regularization', 'regularizationRate', 'dropout', 'points', 'ratio', 'noise', 'seed', 'batchNorm', 'showTest'].map((id) => [id, v(id)])),
-      dataset: document.querySelector('#datasets [aria-pressed=true]')?.textContent,
-      layers: Array.from(document.querySelectorAll('.column')).slice(1, -1).map((c) => c.querySelectorAll('canvas.unit').length),
-      features: Array.from(document.querySelectorAll('button.feature[aria-pressed=true]')).map((b) => b.getAttribute('aria-label')),
-    });
-  });
+  const restored = await again.evaluate(readControls);
   console.log(`  controls set: ${set}`);
   const defaults = JSON.parse(set);
   check(defaults.problem === 'regression' && defaults.optimizer === 'momentum' && defaults.batchNorm === true && defaults.layers.length === 3, 'every control was moved off its default');

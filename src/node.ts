@@ -64,8 +64,14 @@ export async function readUrl(op: string, url: URL, maxBytes = Infinity): Promis
     if (total > maxBytes) { await reader.cancel(); throw tooLarge(); }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
+  return concatBytes(chunks);
+}
+
+/** The parts joined into one array (the part itself when there is one). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
+  for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }

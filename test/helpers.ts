@@ -90,3 +90,17 @@ export async function readBytes(url: URL): Promise<Uint8Array> {
   if (!response.ok) throw new Error(`fetch ${url}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
+
+/**
+ * Every weight of a model random (seeded), for comparisons with other engines: kernels with variance
+ * 1/rows (glorot-like, so that deep models do not saturate and every weight matters), vectors in ±0.5,
+ * moving variances positive.
+ */
+export function randomizeWeights(m: { namedWeights(): { name: string; tensor: { shape: readonly number[]; size: number } }[]; setWeights(a: Float32Array[]): void }, seed: number): void {
+  const r = rng(seed);
+  m.setWeights(m.namedWeights().map(({ name, tensor: t }) => {
+    const rows = t.shape.length > 1 ? t.size / t.shape[t.shape.length - 1]! : 0;
+    const scale = rows ? 2 * Math.sqrt(3 / rows) : 1;
+    return Float32Array.from({ length: t.size }, () => (name.endsWith('moving_variance') ? 0.5 + r() : (r() - 0.5) * scale));
+  }));
+}

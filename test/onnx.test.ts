@@ -7,7 +7,7 @@ import {
   Tensor, WasmgradError, input, layers, model, sequential, setSeed, tensor, type Model, type SymbolicTensor,
 } from '../src/index.js';
 import { toOnnx } from '../src/onnx.js';
-import { RUNTIME, rng } from './helpers.js';
+import { RUNTIME, randomizeWeights as randomize, rng } from './helpers.js';
 
 type Ort = typeof import('onnxruntime-node');
 let ort: Ort;
@@ -17,16 +17,6 @@ const TOLERANCE = 1e-5;
 type S = SymbolicTensor;
 const L = layers;
 
-// Every weight random (seeded): kernels with variance 1/rows (glorot-like, so that deep models do not
-// saturate and every weight matters), vectors in ±0.5, variances positive.
-function randomize(m: Model, seed: number): void {
-  const r = rng(seed);
-  m.setWeights(m.namedWeights().map(({ name, tensor: t }) => {
-    const rows = t.shape.length > 1 ? t.size / t.shape[t.shape.length - 1]! : 0;
-    const scale = rows ? 2 * Math.sqrt(3 / rows) : 1;
-    return Float32Array.from({ length: t.size }, () => (name.endsWith('moving_variance') ? 0.5 + r() : (r() - 0.5) * scale));
-  }));
-}
 
 interface InputSpec { shape: number[]; ints?: number }
 const randomInput = (spec: InputSpec, r: () => number): Float32Array =>

@@ -10,7 +10,7 @@ import {
   tensor, variableGrads, writeSafetensors, type Model, type SymbolicTensor,
 } from '../src/index.js';
 import { fromPyTorch, toPyTorch } from '../src/pytorch.js';
-import { RUNTIME, rng } from './helpers.js';
+import { RUNTIME, randomizeWeights as randomize, rng } from './helpers.js';
 
 type S = SymbolicTensor;
 const L = layers;
@@ -30,14 +30,6 @@ interface Case {
 const LR = 0.1;
 const cases: Case[] = [];
 
-function randomize(m: Model, seed: number): void {
-  const r = rng(seed);
-  m.setWeights(m.namedWeights().map(({ name, tensor: t }) => {
-    const rows = t.shape.length > 1 ? t.size / t.shape[t.shape.length - 1]! : 0;
-    const scale = rows ? 2 * Math.sqrt(3 / rows) : 1;
-    return Float32Array.from({ length: t.size }, () => (name.endsWith('moving_variance') ? 0.5 + r() : (r() - 0.5) * scale));
-  }));
-}
 
 function add(name: string, m: Model, inputs: Case['inputs'], loss?: Case['loss']): void {
   randomize(m, 3 + cases.length);

@@ -36,8 +36,8 @@ export function transposeGeometry(h: number, w: number, oh: number, ow: number, 
   };
 }
 
-/** Checks an exporter's arguments: a built, live model and known options; returns the model's graph. */
-export function checkExportArgs<O extends object>(op: string, model: Model, options: O, known: readonly string[]): NonNullable<Model['graph']> {
+/** Checks an exporter's arguments: a built, live model and known options; returns the model's graph and weight names. */
+export function checkExportArgs<O extends object>(op: string, model: Model, options: O, known: readonly string[]): { graph: NonNullable<Model['graph']>; names: string[] } {
   const refuse = (message: string) => new WasmgradError('INVALID_ARGUMENT', `${op}: ${message}`);
   if (model === null || typeof model !== 'object' || !isModel(model as AnyLayer)) {
     throw refuse(`model must be a wasmgrad model (sequential() or model()), got ${model === null ? 'null' : typeof model}`);
@@ -48,6 +48,6 @@ export function checkExportArgs<O extends object>(op: string, model: Model, opti
   }
   const graph = model.graph;
   if (!graph) throw refuse(`model ${model.name} is not built: give its first layer an inputShape, or call fit or predict first`);
-  model.namedWeights(); // throws DISPOSED for a disposed model
-  return graph;
+  const names = model.namedWeights().map((w) => w.name); // throws DISPOSED for a disposed model
+  return { graph, names };
 }

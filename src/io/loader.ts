@@ -34,7 +34,7 @@ import { scalerFromState, type Scaler, type ScalerState } from '../preprocessing
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { convertTopology, isTfjs, namedTensors, readManifest, readWeightSpecs, readWeights, type AxisCheck, type TfjsWeightSpec } from './tfjs.js';
 import { FORMAT_VERSION, GRAPH_FORMAT, SEQUENTIAL_FORMAT, type ModelArtifacts } from './writer.js';
-import { fileIn, folderUrl, readUrl } from '../node.js';
+import { concatBytes, fileIn, folderUrl, readUrl } from '../node.js';
 
 const MAX_TOPOLOGY_BYTES = 1024 * 1024;
 const MAX_LAYERS = 1000;
@@ -119,14 +119,6 @@ function shardUrl(folder: URL, path: string): URL {
     throw fail('UNSAFE_PATH', `weightsManifest path ${JSON.stringify(path)} resolves to ${url.href}, outside the model's folder ${folder.href}`);
   }
   return url;
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
 }
 
 /** A model from artifacts (ours, or TF.js'), checking everything before it allocates. */

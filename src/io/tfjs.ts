@@ -31,6 +31,8 @@ const badTopology = (message: string) => fail('BAD_TOPOLOGY', message);
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+// A nested model's entry (Keras 3 names the functional class Functional).
+const isModelEntry = (l: unknown): l is Json & { class_name: string } => isObject(l) && (l.class_name === 'Sequential' || l.class_name === 'Model' || l.class_name === 'Functional');
 
 /** Whether a parsed model.json (or artifacts object) is TF.js' format. */
 export function isTfjs(doc: unknown): doc is Json {
@@ -222,7 +224,7 @@ function modelTopology(className: unknown, config: unknown, at: string, depth: n
   if (depth > MAX_DEPTH) throw fail('NESTING_TOO_DEEP', `${at} nests models more than ${MAX_DEPTH} deep`);
   const layerOf = (l: unknown, where: string): Json => {
     if (!isObject(l) || typeof l.class_name !== 'string') throw badTopology(`${where} must be { class_name, config }`);
-    if (l.class_name === 'Sequential' || l.class_name === 'Model' || l.class_name === 'Functional') {
+    if (isModelEntry(l)) {
       return { className: l.class_name === 'Sequential' ? 'Sequential' : 'Model', config: modelTopology(l.class_name, l.config, `${where}.config`, depth + 1, axes) };
     }
     return { className: l.class_name, config: layerConfig(l.class_name, l.config, where, 0, axes) };
@@ -263,7 +265,6 @@ function modelTopology(className: unknown, config: unknown, at: string, depth: n
   const nodeOf = new Map<string, number>();
   // A nested model's own first node (its input) is node 0 to Keras and TF.js, so the references number
   // its applications from 1 (tfjs-layers' buildNodeConversionMap, Keras' _should_skip_first_node).
-  const isModelEntry = (l: unknown): boolean => isObject(l) && (l.class_name === 'Sequential' || l.class_name === 'Model' || l.class_name === 'Functional');
   entries.forEach((l, li) => {
     const offset = isModelEntry(l) ? 1 : 0;
     const inbound = (l as Json).inbound_nodes;

@@ -494,7 +494,7 @@ function convertModel(g: OnnxGraph, model: Model, inputs: readonly Value[]): Val
  * layer: masking (ONNX's recurrent operators take no per-step mask) and stateful recurrent layers.
  */
 export function toOnnx(model: Model, options: OnnxOptions = {}): Uint8Array {
-  const graph = checkExportArgs('toOnnx', model, options, ['opset']);
+  const { graph } = checkExportArgs('toOnnx', model, options, ['opset']);
   const opset = options.opset ?? MIN_OPSET;
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
     throw unsupported(`opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${JSON.stringify(opset)}`);

@@ -427,10 +427,9 @@ export interface PyTorchOptions {
  * compute as given (masking, stateful or non-default recurrent activations, GRU resetAfter false).
  */
 export function toPyTorch(model: Model, options: PyTorchOptions = {}): string {
-  const graph = checkExportArgs('toPyTorch', model, options, ['className']);
+  const { graph, names } = checkExportArgs('toPyTorch', model, options, ['className']);
   const className = options.className ?? 'Model';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(className) || RESERVED.has(className)) throw unsupported(`className must be a Python identifier, got ${JSON.stringify(className)}`);
-  const names = model.namedWeights().map((w) => w.name);
   const g = new PyGraph();
   const args = graph.inputs.map((t) => g.arg(t.node.layer.name));
   const outputs = convertModel(g, model, args.map((v, i) => ({ v, layout: 'nhwc' as Layout, shape: graph.inputs[i]!.sampleShape })), new Map());
