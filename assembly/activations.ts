@@ -1,5 +1,6 @@
 // Activations, forward and backward. Pointers are byte addresses, n, rows and cols are elements.
 // Backward kernels accumulate into dinp and read whichever of inp or out makes the derivative cheap.
+import { ssigmoid, stanh, vsigmoid, vtanh } from "./math";
 
 /** out = max(inp, 0) */
 export function relu_forward_f32(out: usize, inp: usize, n: i32): void {
@@ -67,18 +68,20 @@ export function leaky_relu_backward_f32(dinp: usize, inp: usize, dout: usize, n:
 
 /** out = 1 / (1 + exp(-inp)) */
 export function sigmoid_forward_f32(out: usize, inp: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    store<f32>(out + o, sigmoid(load<f32>(inp + o)));
+    v128.store(out + o, vsigmoid(v128.load(inp + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, ssigmoid(load<f32>(inp + o)));
   }
 }
 
 // @ts-ignore: decorator
 @inline export function sigmoid(x: f32): f32 {
-  // Both branches keep exp's argument ≤ 0, so it never overflows.
-  if (x >= 0) return 1 / (1 + Mathf.exp(-x));
-  const e = Mathf.exp(x);
-  return e / (1 + e);
+  return ssigmoid(x);
 }
 
 /** dinp += out * (1 - out) * dout */
@@ -100,9 +103,14 @@ export function sigmoid_backward_f32(dinp: usize, out: usize, dout: usize, n: i3
 
 /** out = tanh(inp) */
 export function tanh_forward_f32(out: usize, inp: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    store<f32>(out + o, Mathf.tanh(load<f32>(inp + o)));
+    v128.store(out + o, vtanh(v128.load(inp + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, stanh(load<f32>(inp + o)));
   }
 }
 

@@ -5,42 +5,7 @@
 // (TF.js' clip(0.2·x + 0.5, 0, 1)). The step kernels write their outputs (scratch buffers the host
 // reuses every step); the embedding's backward accumulates, as every op's backward does.
 import { add_into } from "./shape";
-
-// exp in f32x4 lanes and one lane at a time, the same arithmetic in both (Cephes' expf: x = n·ln2 + r,
-// a degree-6 polynomial in r, times 2^n built in the exponent bits; about 1 ulp). wasm's f32 ops
-// round the same on every engine, so these give the same bits everywhere, faster than Mathf.exp.
-const LOG2E: f32 = 1.44269504088896341, LN2_HI: f32 = 0.693359375, LN2_LO: f32 = -2.12194440e-4;
-const P0: f32 = 1.9875691500e-4, P1: f32 = 1.3981999507e-3, P2: f32 = 8.3334519073e-3, P3: f32 = 4.1665795894e-2;
-const P4: f32 = 1.6666665459e-1, P5: f32 = 5.0000001201e-1, EXP_HI: f32 = 88.3762626647949, EXP_LO: f32 = -87.3365447504;
-
-// @ts-ignore: decorator
-@inline function vexp(v: v128): v128 {
-  const x0 = f32x4.min(f32x4.max(v, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const n = f32x4.nearest(f32x4.mul(x0, f32x4.splat(LOG2E)));
-  const x = f32x4.sub(f32x4.sub(x0, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let y = f32x4.add(f32x4.mul(f32x4.splat(P0), x), f32x4.splat(P1));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P2));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P3));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P4));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(P5));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(x, x)), x), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(y, scale);
-}
-
-// @ts-ignore: decorator
-@inline function sexp(v: f32): f32 {
-  const x0 = Mathf.min(Mathf.max(v, EXP_LO), EXP_HI);
-  const n = nearest<f32>(x0 * LOG2E);
-  const x = (x0 - n * LN2_HI) - n * LN2_LO;
-  let y = P0 * x + P1;
-  y = y * x + P2;
-  y = y * x + P3;
-  y = y * x + P4;
-  y = y * x + P5;
-  y = (y * (x * x) + x) + <f32>1;
-  return y * reinterpret<f32>((<i32>n + 127) << 23);
-}
+import { sexp, vexp } from "./math";
 
 // Activations by kind (see the top of the file), lane-wise and scalar, the same arithmetic.
 // tanh(x) = sign(x)·(1 - e^(-2|x|)) / (1 + e^(-2|x|)); sigmoid(x) = 1 / (1 + e^(-x)).

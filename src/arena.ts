@@ -27,7 +27,9 @@ export interface MemoryInfo {
 }
 
 export class Arena {
-  readonly memory: WebAssembly.Memory;
+  readonly #memory: WebAssembly.Memory;
+  /** Called on every use of the kernels or the memory while set (src/trace.ts: reaching them outside a recorded op). @internal */
+  watch: (() => void) | null = null;
   readonly #base: number;
   #top: number;
   private limit: number;
@@ -39,10 +41,16 @@ export class Arena {
   liveTensors = 0;
 
   constructor(memory: WebAssembly.Memory, heapBase: number, limit: number) {
-    this.memory = memory;
+    this.#memory = memory;
     this.#base = align(heapBase);
     this.#top = this.#base;
     this.limit = limit;
+  }
+
+  /** The module's memory (make views of it fresh at each use: growing detaches them). */
+  get memory(): WebAssembly.Memory {
+    if (this.watch !== null) this.watch();
+    return this.#memory;
   }
 
   /** Sets the most bytes the module's memory may grow to. */
@@ -124,7 +132,7 @@ export class Arena {
 
   /** Counts for memory(). */
   info(): MemoryInfo {
-    return { tensors: this.liveTensors, bytes: this.liveBytes, peakBytes: this.peakBytes, arenaBytes: this.memory.buffer.byteLength };
+    return { tensors: this.liveTensors, bytes: this.liveBytes, peakBytes: this.peakBytes, arenaBytes: this.#memory.buffer.byteLength };
   }
 
   #bestFit(size: number): number {
@@ -142,13 +150,13 @@ export class Arena {
   }
 
   #ensure(end: number): void {
-    const have = this.memory.buffer.byteLength;
+    const have = this.#memory.buffer.byteLength;
     if (end <= have) return;
     const needPages = Math.ceil((end - have) / PAGE);
     // Grow by at least a quarter of what there is, so a growing workload does not grow page by page.
     const maxPages = Math.floor(this.limit / PAGE) - have / PAGE;
     const pages = Math.min(Math.max(needPages, Math.ceil(have / PAGE / 4)), Math.max(needPages, maxPages));
-    this.memory.grow(pages);
+    this.#memory.grow(pages);
   }
 }
 

@@ -10,6 +10,8 @@ export type DataInput = Tensor | NestedArray | NumericArray | { data: NumericArr
 
 // Host data is checked and fed in chunks of at most this many bytes.
 const CHUNK_BYTES = 1 << 20;
+// Host data of at most this many values is checked in place rather than copied into the arena.
+const SMALL = 1024;
 
 /**
  * Samples fit, evaluate and predict read: a tensor in the arena, or `{ data, shape }` left in host
@@ -53,14 +55,36 @@ export class Samples {
     shape = t ? t.shape.slice() : shape!;
     const s = new Samples(shape[0] ?? 0, shape.slice(1), t, host, 0);
     if (s.n === 0 || s.cols === 0) throw new WasmgradError('EMPTY_INPUT', `${op}: ${name} has no samples (shape ${fmtShape(shape)})`);
-    s.scan((c, row) => {
-      const bad = wasm().nonfinite_index_f32(c.ptr, c.size);
-      if (bad >= 0) {
-        const at = row * s.cols + bad;
-        throw new WasmgradError('NON_FINITE', `${op}: ${name} holds ${c.toArray()[bad]} at sample ${Math.floor(at / s.cols)}, element ${at % s.cols}; every value must be finite`);
-      }
-    });
+    const at = s.#firstNonFinite();
+    if (at >= 0) {
+      const value = t ? new Float32Array(heap().memory.buffer, t.ptr, t.size)[at] : Math.fround(Number(host![at]));
+      throw new WasmgradError('NON_FINITE', `${op}: ${name} holds ${value} at sample ${Math.floor(at / s.cols)}, element ${at % s.cols}; every value must be finite`);
+    }
     return s;
+  }
+
+  // The flat index of the first value that is not finite as a float32, or -1: in place for a
+  // tensor, host data copied into the arena a chunk at a time.
+  #firstNonFinite(): number {
+    const k = wasm(), cols = this.cols, total = this.n * cols, start = this.first * cols;
+    if (this.tensor) return k.nonfinite_index_f32(this.tensor.ptr + start * 4, total);
+    if (total <= SMALL) { // a small batch (trainOnBatch's): read where it is
+      const host = this.host!;
+      for (let i = 0; i < total; i++) if (!Number.isFinite(Math.fround(host[start + i]!))) return i;
+      return -1;
+    }
+    const arena = heap(), chunk = Math.min(total, CHUNK_BYTES / 4), ptr = arena.alloc(chunk * 4);
+    try {
+      for (let at = 0; at < total; at += chunk) {
+        const count = Math.min(chunk, total - at);
+        new Float32Array(arena.memory.buffer, ptr, count).set(this.host!.subarray(start + at, start + at + count));
+        const bad = k.nonfinite_index_f32(ptr, count);
+        if (bad >= 0) return at + bad;
+      }
+      return -1;
+    } finally {
+      arena.free(ptr, chunk * 4);
+    }
   }
 
   /** The same samples seen with another sample shape of the same size. */
@@ -96,6 +120,17 @@ export class Samples {
     const at = (this.first + start) * cols;
     new Float32Array(heap().memory.buffer, t.ptr, size * cols).set(this.host!.subarray(at, at + size * cols));
     return t;
+  }
+
+  /** Copies samples [start, start + dst.shape[0]) into dst, a tensor of this sample shape. */
+  copyInto(dst: Tensor, start: number): void {
+    const count = dst.size, at = (this.first + start) * this.cols;
+    if (this.tensor) {
+      const from = this.tensor.ptr + at * 4;
+      new Uint8Array(heap().memory.buffer).copyWithin(dst.ptr, from, from + count * 4);
+    } else {
+      new Float32Array(heap().memory.buffer, dst.ptr, count).set(this.host!.subarray(at, at + count));
+    }
   }
 
   /** Calls fn on all samples, in chunks in the arena, with the number of each chunk's first sample. */

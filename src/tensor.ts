@@ -232,6 +232,14 @@ export class Tensor {
     if (!this.requiresGrad) {
       throw invalid(`backward: tensor #${this.id} does not depend on any tensor with requiresGrad`);
     }
+    this.backwardPlan()();
+  }
+
+  /**
+   * backward() with the graph walked once: the returned function runs the same backward pass again
+   * over the same tensors (a replayed training step, whose tensors are recomputed in place). @internal
+   */
+  backwardPlan(): () => void {
     const order = topologicalOrder(this);
     // A tidy() that returned this tensor freed the graph it was made by: its gradient cannot reach the variables.
     const gone = order.find((t) => t.#disposed);
@@ -239,10 +247,13 @@ export class Tensor {
       throw new WasmgradError('DISPOSED', `backward: tensor #${gone.id} ${fmtShape(gone.shape)}, on the way from tensor #${this.id} to its variables, ` +
         'was disposed (a tidy() that returns the loss frees the tensors it was computed from): call backward() inside the tidy, or use variableGrads');
     }
-    const k = wasm();
-    for (const t of order) if (t.#backwardFn && t.#_grad) k.fill_f32(t.#_grad.ptr, t.size, 0);
-    k.fill_f32(this.gradPtr(), 1, 1);
-    for (let i = order.length - 1; i >= 0; i--) order[i]!.#backwardFn?.();
+    const steps = order.filter((t) => t.#backwardFn !== null);
+    return () => {
+      const k = wasm();
+      for (const t of steps) if (t.#_grad) k.fill_f32(t.#_grad.ptr, t.size, 0);
+      k.fill_f32(this.gradPtr(), 1, 1);
+      for (let i = steps.length - 1; i >= 0; i--) steps[i]!.#backwardFn!();
+    };
   }
 }
 
@@ -415,6 +426,12 @@ function scoped<T>(fn: () => T): { result: T; made: Set<Tensor>; kept: Set<Tenso
   const kept = new Set<Tensor>();
   collectTensors(result, kept);
   return { result, made, kept };
+}
+
+/** Runs fn and hands back every tensor it created, none disposed (all of them if it throws): the caller owns them. @internal */
+export function collect<T>(fn: () => T): { result: T; made: Set<Tensor> } {
+  const { result, made } = scoped(fn);
+  return { result, made };
 }
 
 /** Runs fn and disposes every tensor it created except those it returns (a tensor, or arrays/objects of them). */

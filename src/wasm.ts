@@ -106,6 +106,7 @@ export function isInitialized(): boolean {
 /** The kernel exports; throws if init() has not finished. */
 export function wasm(): Kernels {
   if (kernels === null) throw notInitialized();
+  if (arena!.watch !== null) arena!.watch();
   return kernels;
 }
 

@@ -64,8 +64,8 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 // Recorded once; Node, Deno and Chromium must all produce exactly these bytes and predictions.
 const WEIGHTS_SHA256 = '98d6c36c9820569593a944e287f1554d682a163443399e3bc07614e5298964b6';
 const PREDICTIONS_SHA256 = 'd3c285eb8da30d3130a0483380fe88db2bc359d547de8f2132c236dd42bdd0d7';
-const GRAPH_WEIGHTS_SHA256 = '89490961beff129c37c6cb5d362c7224c0e4f47ecf729d60b31be5de999b5b49';
-const GRAPH_PREDICTIONS_SHA256 = '39ba2add7c56613d45156de9865b44b6e11663d221dd83509e4094f3ebf5e111';
+const GRAPH_WEIGHTS_SHA256 = 'f099c30364fe111eb8c540048e3c70d66b9958a1fee82105fd7de7fa01bdbd58';
+const GRAPH_PREDICTIONS_SHA256 = 'c771b87feb7125ce2f2b60e66eedc0e2ee6a72b7b0875292f69b67ddd9dffff0';
 
 describe('round trip', () => {
   test(`saved files and reloaded predictions are bit-identical across runtimes (${RUNTIME})`, async () => {

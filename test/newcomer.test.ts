@@ -61,7 +61,7 @@ describe('mistyped options throw UNKNOWN_OPTION naming the key and listing the k
     expect(refusal('UNKNOWN_OPTION', () => m.evaluate(X, Y, { batchsize: 2 } as never))).toMatch(/^evaluate: unknown option "batchsize" \(did you mean "batchSize"\?\); evaluate takes batchSize$/);
     expect(refusal('UNKNOWN_OPTION', () => m.predict(X, { verbose: 0 } as never))).toMatch(/^predict: unknown option "verbose"; predict takes batchSize$/);
     expect(refusal('UNKNOWN_OPTION', () => m.compile({ optimizer: 'sgd', loss: 'meanSquaredError', metric: ['mae'] } as never))).toMatch(
-      /^compile: unknown option "metric" \(did you mean "metrics"\?\); compile takes optimizer, loss, metrics, lossWeights$/);
+      /^compile: unknown option "metric" \(did you mean "metrics"\?\); compile takes optimizer, loss, metrics, lossWeights, runEagerly$/);
     // Nothing ran: the model is as it was and trains as asked afterwards.
     const h = await m.fit(X, Y, { epochs: 3, verbose: 0 });
     expect(h.epoch).toEqual([0, 1, 2]);

@@ -23,7 +23,7 @@ export const README_FIXTURES: Record<string, { prelude?: string; epilogue?: stri
   'Install and a first model': {
     // The values the block's comments show (training is bit-for-bit the same in every runtime).
     epilogue: `{
-  if (model.predict(x).toString() !== 'Tensor [4, 1] [[0.000329908], [0.999432], [0.999713], [0.000629878]]') throw new Error('XOR predictions differ from the README: ' + model.predict(x).toString());
+  if (model.predict(x).toString() !== 'Tensor [4, 1] [[0.000329908], [0.999432], [0.999713], [0.000629877]]') throw new Error('XOR predictions differ from the README: ' + model.predict(x).toString());
   if (history.history.loss.at(-1).toPrecision(3) !== '0.000456' || model.evaluate(x, y).loss.toPrecision(3) !== '0.000454') throw new Error('XOR losses differ from the README: ' + history.history.loss.at(-1));
   const __p = model.predict(x).toArray();
   if (!(__p[0] < 0.05 && __p[1] > 0.95 && __p[2] > 0.95 && __p[3] < 0.05)) throw new Error('XOR quick-start did not converge: ' + __p.join(', '));

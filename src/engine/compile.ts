@@ -3,7 +3,7 @@
 // by output name (Keras' forms; lossWeights, which TF.js lacks, weights each head's loss in the total).
 // Also the layers compile() saw frozen: freezing takes effect here, as in Keras and TF.js.
 import { invalid } from '../errors.js';
-import { checkOptions } from '../options.js';
+import { booleanOption, checkOptions } from '../options.js';
 import { getLoss, type Loss, type LossSpec } from '../losses.js';
 import { checkMetricName, getMetric, type Metric, type MetricName } from '../metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers.js';
@@ -19,6 +19,8 @@ export interface CompileArgs {
   metrics?: MetricName[] | MetricName[][] | Record<string, MetricName | MetricName[]>;
   /** Weights of each output's loss in the total (default 1 each): a list in output order or { outputName: weight }. */
   lossWeights?: number[] | Record<string, number>;
+  /** Run every training step op by op (default false: a small model's step is traced once and replayed, as Keras' tf.function; the results are the same). */
+  runEagerly?: boolean;
 }
 
 /** One output's loss, weight and metrics. */
@@ -42,9 +44,11 @@ export interface Compiled {
   flags: Map<AnyLayer, boolean>;
   /** Each head's metrics, made once the output widths are known. */
   metrics: Metric[][] | null;
+  /** compile({ runEagerly }). */
+  runEagerly: boolean;
 }
 
-const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
+const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights', 'runEagerly'];
 
 const isLossConfig = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v)
   && typeof (v as { name?: unknown }).name === 'string' && Object.keys(v).every((k) => k === 'name' || k === 'fromLogits');
@@ -91,9 +95,10 @@ export function resolveCompile(args: CompileArgs, outputs: readonly string[], le
     const loss = losses[i]!;
     return { name, loss, lossSpec: loss.fromLogits ? { name: loss.name, fromLogits: true } : loss.name, weight: weights[i]!, metricNames };
   });
+  const runEagerly = booleanOption('compile', 'runEagerly', args.runEagerly);
   const optimizer = getOptimizer(args.optimizer);
   const flags = new Map(leaves.map((l) => [l, l.trainable] as const));
-  return { optimizer, heads, weighted: args.lossWeights !== undefined, frozen: new Set(leaves.filter((l) => !l.trainable)), flags, metrics: null };
+  return { optimizer, heads, weighted: args.lossWeights !== undefined, frozen: new Set(leaves.filter((l) => !l.trainable)), flags, metrics: null, runEagerly };
 }
 
 /** Each head's metrics for these output sample shapes (the width decides binary or categorical). */

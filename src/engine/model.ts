@@ -171,11 +171,14 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
   scalers: Record<string, Scaler> = {};
   #graph: Graph | null = null;
   #leaves: AnyLayer[] | null = null;
+  #names: { graph: Graph; inputs: readonly string[]; outputs: readonly string[] } | null = null;
   #penalized: { weight: () => Tensor; regularizer: NonNullable<WeightSpec['regularizer']> }[] | null = null;
   #stores: ParameterStore[] | null = null;
   #compiled: Compiled | null = null;
   #disposed = false;
   #warned = false;
+  /** What the training engine keeps for this model between steps (a replayed step's tensors), freed by dispose(). @internal */
+  trainingCache: { dispose(): void } | null = null;
   /** Nested models made for this one (by loadModel), disposed with it. @internal */
   owned: Model<unknown, unknown>[] = [];
   /** Whether fit() is running (a second fit is refused). @internal */
@@ -242,13 +245,26 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
 
   /** The output names logs and compile() use: each output's layer name. */
   get outputNames(): string[] {
-    const names = this.graphFor('outputNames').outputs.map((t) => t.name);
-    return names.map((n, i) => (names.indexOf(n) !== i || names.lastIndexOf(n) !== i ? `${n}_${i + 1}` : n));
+    return this.#namesOf('outputNames').outputs.slice();
   }
 
   /** The input names (each input layer's name). */
   get inputNames(): string[] {
-    return this.graphFor('inputNames').inputs.map((t) => t.node.layer.name);
+    return this.#namesOf('inputNames').inputs.slice();
+  }
+
+  // The input and output names, worked out once per graph (a graph never changes once set).
+  #namesOf(op: string): { graph: Graph; inputs: readonly string[]; outputs: readonly string[] } {
+    const g = this.graphFor(op);
+    if (this.#names?.graph === g) return this.#names;
+    const outs = g.outputs.map((t) => t.name);
+    const outputs = outs.map((n, i) => (outs.indexOf(n) !== i || outs.lastIndexOf(n) !== i ? `${n}_${i + 1}` : n));
+    return this.#names = { graph: g, inputs: g.inputs.map((t) => t.node.layer.name), outputs };
+  }
+
+  /** The input and output names without a copy, for the training engine's checks. @internal */
+  get ioNames(): { readonly inputs: readonly string[]; readonly outputs: readonly string[] } {
+    return this.#namesOf('ioNames');
   }
 
   /** The layer called `name`, searched in this model and its nested models. */
@@ -391,6 +407,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     const old = this.#compiled?.optimizer;
     this.#compiled = compiled;
     this.#warned = false;
+    this.trainingCache?.dispose(); // a replayed step of the old compile
+    this.trainingCache = null;
     if (old && old !== compiled.optimizer) this.#leave(old);
     const users = Model.#users.get(compiled.optimizer) ?? new Set();
     Model.#users.set(compiled.optimizer, users.add(this as Model<unknown, unknown>));
@@ -594,6 +612,8 @@ export class Model<S = SymbolicTensor | SymbolicTensor[], E = Tensor | Tensor[]>
     if (this.#compiled) this.#leave(this.#compiled.optimizer);
     if (this.#stores) for (const s of this.#stores) s.release();
     this.#stores = null;
+    this.trainingCache?.dispose();
+    this.trainingCache = null;
     this.#disposed = true;
     for (const m of this.owned) m.dispose();
     for (const l of this.leafLayers()) {

@@ -9,12 +9,14 @@ import type { ParamGroup } from '../optimizers.js';
 import { booleanOption, checkOptions, describe, numberOption } from '../options.js';
 import { Progress } from '../progress.js';
 import { Rng, globalRng } from '../random.js';
-import { Tensor, noGrad, tidy } from '../tensor.js';
+import { Tensor, collect, noGrad, tidy } from '../tensor.js';
+import { traced } from '../trace.js';
 import { add, scale } from '../ops/elementwise.js';
 import { assertFinite, checkNumericsEnabled } from '../numerics.js';
 import { heap, wasm } from '../wasm.js';
 import type { Compiled } from './compile.js';
 import type { Model } from './model.js';
+import { MAX_BYTES, StepPlan, type StepResult } from './plan.js';
 
 /** What fit, evaluate and predict take for x (and y): one input's data, a list in input order, or an object keyed by input name. */
 export type ModelData = DataInput | DataInput[] | Record<string, DataInput>;
@@ -104,7 +106,7 @@ const isHostData = (v: unknown): boolean => v !== null && typeof v === 'object' 
 // x as checked samples, one per input, whose shapes match the model's inputs (a sequential model
 // without an input shape takes x's).
 function inputSamples(model: Model, op: string, x: ModelData, made: Tensor[], what = 'x'): Samples[] {
-  const X = samplesOf(op, what, x, model.graph ? model.inputNames : ['input'], made);
+  const X = samplesOf(op, what, x, model.graph ? model.ioNames.inputs : ['input'], made);
   const g = model.graphFor(op, X.map((s) => s.sampleShape));
   if (X.length !== g.inputs.length) throw invalid(`${op}: the model has ${g.inputs.length} inputs (${model.inputNames.join(', ')}); give ${what} as a list in that order or an object keyed by those names`);
   g.inputs.forEach((t, i) => {
@@ -141,7 +143,7 @@ function checkDataOnce(model: Model, op: string, x: ModelData, y: ModelData, mad
   const c = model.compiledOrNull;
   const X = inputSamples(model, op, x, made, `${prefix}x`);
   const g = model.graph!;
-  const Y0 = samplesOf(op, `${prefix}y`, y, model.outputNames, made);
+  const Y0 = samplesOf(op, `${prefix}y`, y, model.ioNames.outputs, made);
   for (const S of [...X, ...Y0]) {
     if (S.n !== X[0]!.n) {
       const single = X.length === 1 && Y0.length === 1;
@@ -210,11 +212,14 @@ interface Step {
   groups: ParamGroup[];
   flags: [Tensor, boolean][];
   metrics: Metric[][];
+  /** The step traced for replay (plan.ts), and whether this model's steps can be: false once a trace was impure. */
+  plan: StepPlan | null;
+  replayable: boolean;
 }
 
 // The last Step made for each model, reused while its compile() result, parameter stores and graph
 // are the same objects (trainOnBatch prepares on every call; a new compile, new weights or a new
-// graph makes a new Step).
+// graph makes a new Step, and frees the old one's plan).
 const prepared = new WeakMap<Model, { c: Compiled; stores: readonly unknown[]; graph: unknown; step: Step }>();
 
 function prepare(model: Model, op: string, rng: Rng): Step {
@@ -223,26 +228,99 @@ function prepare(model: Model, op: string, rng: Rng): Step {
   model.warnIfTrainableChanged();
   const last = prepared.get(model);
   if (last && last.c === c && last.stores === stores && last.graph === model.graph) return last.step;
-  const step = { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op) };
+  if (last) dropPlan(last.step);
+  const stateful = model.leafLayers().some((l) => (l as { stateful?: unknown }).stateful === true);
+  const step: Step = { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op), plan: null, replayable: !stateful && !c.runEagerly };
   prepared.set(model, { c, stores, graph: model.graph, step });
   return step;
 }
 
-// One step on a batch already in the arena (inside the caller's tidy); returns the loss sums' terms.
-function trainStep(s: Step, xb: Tensor[], yb: Tensor[], accs: Float64Array[][], rng: Rng, at?: string): number[] {
-  const { model, c } = s;
+function dropPlan(s: Step): void {
+  if (!s.plan) return;
+  s.plan.dispose();
+  if (s.model.trainingCache === s.plan) s.model.trainingCache = null;
+  s.plan = null;
+}
+
+// The forward pass and the losses of one step on a batch already in the arena.
+function forwardStep(s: Step, xb: Tensor[], yb: Tensor[], rng: Rng, at?: string): StepResult {
   for (const [t, trains] of s.flags) t.requiresGrad = trains;
-  const outs = model.run(xb, { training: true, rng, frozen: c.frozen, check: at });
-  const { total, parts, preds } = losses(model, c, outs, yb);
+  const outs = s.model.run(xb, { training: true, rng, frozen: s.c.frozen, check: at });
+  return losses(s.model, s.c, outs, yb);
+}
+
+// The rest of a step after its forward pass: backward (the kept one of a plan, or the loss's), one
+// optimizer call, the metrics; returns the loss sums' terms.
+function finishStep(s: Step, r: StepResult, yb: Tensor[], accs: Float64Array[][], backward: (() => void) | null, at?: string): number[] {
+  const { total, parts, preds } = r, c = s.c;
   if (at) assertFinite(total.ptr, 1, `the loss${c.heads.length === 1 ? ` '${c.heads[0]!.loss.name}'` : ''} ${at}`);
   const k = wasm();
-  for (const g of s.groups) for (const r of g.runs) k.fill_f32(g.grads + r.offset * 4, r.size, 0);
+  for (const g of s.groups) for (const run of g.runs) k.fill_f32(g.grads + run.offset * 4, run.size, 0);
   if (total.requiresGrad && s.groups.length > 0) {
-    total.backward();
+    if (backward) backward();
+    else total.backward();
     c.optimizer.apply(s.groups);
   }
   s.metrics.forEach((ms, i) => ms.forEach((m, j) => m.update(accs[i]![j]!, preds[i]!, yb[i]!)));
   return readLosses(total, parts);
+}
+
+// One step on a batch already in the arena (inside the caller's tidy); returns the loss sums' terms.
+function trainStep(s: Step, xb: Tensor[], yb: Tensor[], accs: Float64Array[][], rng: Rng, at?: string): number[] {
+  return finishStep(s, forwardStep(s, xb, yb, rng, at), yb, accs, null, at);
+}
+
+/**
+ * One step on n samples of X and Y that `load` copies into input and target tensors: replayed when
+ * the model's plan fits them, else traced and kept as the plan when the trace allows it, else eager.
+ * Not for steps that check numerics (those run eagerly).
+ */
+function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, accs: Float64Array[][], rng: Rng,
+                     load: (S: Samples, t: Tensor) => void): number[] {
+  const plan = s.plan;
+  if (plan?.fits(X, Y, n, rng)) {
+    X.forEach((S, i) => load(S, plan.xs[i]!));
+    Y.forEach((S, i) => load(S, plan.ys[i]!));
+    return tidy(() => {
+      for (const [t, trains] of s.flags) t.requiresGrad = trains;
+      plan.forward();
+      return finishStep(s, plan.result, plan.ys, accs, plan.backward);
+    });
+  }
+  if (!s.replayable) {
+    return tidy(() => {
+      const take = (S: Samples) => { const t = Tensor.empty([n, ...S.sampleShape]); load(S, t); return t; };
+      const xb = X.map(take), yb = Y.map(take);
+      return trainStep(s, xb, yb, accs, rng);
+    });
+  }
+  // Trace: an eager step whose tensors are kept (made) with its forward kernel calls.
+  const { result: traced_, made } = collect(() => {
+    const take = (S: Samples) => { const t = Tensor.empty([n, ...S.sampleShape]); load(S, t); return t; };
+    const xb = X.map(take), yb = Y.map(take);
+    return { xb, yb, trace: traced(() => forwardStep(s, xb, yb, rng)) };
+  });
+  const { xb, yb, trace } = traced_;
+  let sums: number[];
+  let backward: (() => void) | null = null;
+  try {
+    sums = tidy(() => {
+      if (trace.result.total.requiresGrad && s.groups.length > 0) backward = trace.result.total.backwardPlan();
+      return finishStep(s, trace.result, yb, accs, backward);
+    });
+  } catch (e) {
+    for (const t of made) t.dispose();
+    throw e;
+  }
+  if (!trace.pure) s.replayable = false;
+  if (trace.pure && StepPlan.bytes(made) <= MAX_BYTES) {
+    dropPlan(s);
+    s.plan = new StepPlan(rng, xb, yb, trace.result, backward, trace.calls, made);
+    s.model.trainingCache = s.plan;
+  } else {
+    for (const t of made) t.dispose();
+  }
+  return sums;
 }
 
 // Loss and metrics over samples, in batches, without gradients.
@@ -399,8 +477,7 @@ export function trainOnBatch(model: Model, x: ModelData, y: ModelData): Logs {
     const [X, Y] = checkData(model, 'trainOnBatch', x, y, made);
     const step = prepare(model, 'trainOnBatch', globalRng());
     const accs = freshAccs(step.metrics);
-    const n = X[0]!.n;
-    const sums = tidy(() => trainStep(step, X.map((S) => S.batch(0, n)), Y.map((S) => S.batch(0, n)), accs, globalRng()));
+    const sums = plannedStep(step, X, Y, X[0]!.n, accs, globalRng(), (S, t) => S.copyInto(t, 0));
     return logsOf(step.c, sums, 1, step.metrics, accs);
   } finally {
     for (const t of made) t.dispose();

@@ -3,6 +3,7 @@
 // [units] over [batch, units], or a scalar over anything); mul takes equal shapes.
 import { WasmgradError, fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { compute } from '../trace.js';
 import { wasm } from '../wasm.js';
 
 /** a + b, elementwise; b may broadcast over the leading dimensions of a. */
@@ -16,16 +17,19 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 }
 
 function addScaled(op: string, a: Tensor, b: Tensor, alpha: 1 | -1): Tensor {
-  const k = wasm();
   const cols = broadcastCols(op, a, b);
   const out = Tensor.empty(a.shape);
-  if (cols === a.size) {
-    if (alpha === 1) k.add_forward_f32(out.ptr, a.ptr, b.ptr, a.size);
-    else k.sub_forward_f32(out.ptr, a.ptr, b.ptr, a.size);
-  } else {
-    k.add_rows_forward_f32(out.ptr, a.ptr, b.ptr, a.size / cols, cols, alpha);
-  }
+  compute(() => {
+    const k = wasm();
+    if (cols === a.size) {
+      if (alpha === 1) k.add_forward_f32(out.ptr, a.ptr, b.ptr, a.size);
+      else k.sub_forward_f32(out.ptr, a.ptr, b.ptr, a.size);
+    } else {
+      k.add_rows_forward_f32(out.ptr, a.ptr, b.ptr, a.size / cols, cols, alpha);
+    }
+  });
   return out.recordBackward([a, b], () => {
+    const k = wasm();
     if (a.requiresGrad) k.axpy_f32(a.gradPtr(), out.gradPtr(), a.size, 1);
     if (b.requiresGrad) {
       if (cols === a.size) k.axpy_f32(b.gradPtr(), out.gradPtr(), a.size, alpha);
@@ -46,13 +50,13 @@ function broadcastCols(op: string, a: Tensor, b: Tensor): number {
 
 /** a * b, elementwise, for equal shapes. */
 export function mul(a: Tensor, b: Tensor): Tensor {
-  const k = wasm();
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw shapeError(`mul: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} must have the same shape`);
   }
   const out = Tensor.empty(a.shape);
-  k.mul_forward_f32(out.ptr, a.ptr, b.ptr, a.size);
+  compute(() => wasm().mul_forward_f32(out.ptr, a.ptr, b.ptr, a.size));
   return out.recordBackward([a, b], () => {
+    const k = wasm();
     if (a.requiresGrad) k.mul_backward_f32(a.gradPtr(), out.gradPtr(), b.ptr, a.size);
     if (b.requiresGrad) k.mul_backward_f32(b.gradPtr(), out.gradPtr(), a.ptr, a.size);
   });
@@ -60,10 +64,9 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 
 /** alpha · x, elementwise, for a number alpha. */
 export function scale(x: Tensor, alpha: number): Tensor {
-  const k = wasm();
   const out = Tensor.empty(x.shape);
-  k.scale_forward_f32(out.ptr, x.ptr, x.size, alpha);
-  return out.recordBackward([x], () => k.axpy_f32(x.gradPtr(), out.gradPtr(), x.size, alpha));
+  compute(() => wasm().scale_forward_f32(out.ptr, x.ptr, x.size, alpha));
+  return out.recordBackward([x], () => wasm().axpy_f32(x.gradPtr(), out.gradPtr(), x.size, alpha));
 }
 
 /** The sum of all elements, as a scalar tensor. */
@@ -78,11 +81,13 @@ export function mean(x: Tensor): Tensor {
 }
 
 function reduce(x: Tensor, alpha: number): Tensor {
-  const k = wasm();
   const out = Tensor.empty([]);
-  k.sum_forward_f32(out.ptr, x.ptr, x.size);
-  if (alpha !== 1) k.scale_forward_f32(out.ptr, out.ptr, 1, alpha);
-  return out.recordBackward([x], () => k.sum_backward_f32(x.gradPtr(), out.gradPtr(), x.size, alpha));
+  compute(() => {
+    const k = wasm();
+    k.sum_forward_f32(out.ptr, x.ptr, x.size);
+    if (alpha !== 1) k.scale_forward_f32(out.ptr, out.ptr, 1, alpha);
+  });
+  return out.recordBackward([x], () => wasm().sum_backward_f32(x.gradPtr(), out.gradPtr(), x.size, alpha));
 }
 
 /** max(a, b), elementwise, for equal shapes; the gradient goes to a where a >= b, else to b (as TensorFlow). */
@@ -96,12 +101,11 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
 }
 
 function minmax(op: string, a: Tensor, b: Tensor, isMax: 0 | 1): Tensor {
-  const k = wasm();
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw shapeError(`${op}: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} must have the same shape`);
   }
   const out = Tensor.empty(a.shape);
-  k.minmax_forward_f32(out.ptr, a.ptr, b.ptr, a.size, isMax);
+  compute(() => wasm().minmax_forward_f32(out.ptr, a.ptr, b.ptr, a.size, isMax));
   return out.recordBackward([a, b], () =>
-    k.minmax_backward_f32(a.requiresGrad ? a.gradPtr() : 0, b.requiresGrad ? b.gradPtr() : 0, a.ptr, b.ptr, out.gradPtr(), a.size, isMax));
+    wasm().minmax_backward_f32(a.requiresGrad ? a.gradPtr() : 0, b.requiresGrad ? b.gradPtr() : 0, a.ptr, b.ptr, out.gradPtr(), a.size, isMax));
 }

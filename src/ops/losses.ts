@@ -2,6 +2,7 @@
 // reaches the prediction, or the logits for the fused forms. Targets get no gradient.
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { compute } from '../trace.js';
 import { wasm } from '../wasm.js';
 
 // Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] before a log.
@@ -20,54 +21,49 @@ function rowsCols(pred: Tensor): [number, number] {
 
 /** mean((pred - target)²) */
 export function meanSquaredError(pred: Tensor, target: Tensor): Tensor {
-  const k = wasm();
   checkSameShape('meanSquaredError', pred, target);
   const loss = Tensor.empty([]);
-  k.mse_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size);
+  compute(() => wasm().mse_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size));
   return loss.recordBackward([pred], () =>
-    k.mse_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
+    wasm().mse_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
 }
 
 /** mean(|pred - target|) */
 export function meanAbsoluteError(pred: Tensor, target: Tensor): Tensor {
-  const k = wasm();
   checkSameShape('meanAbsoluteError', pred, target);
   const loss = Tensor.empty([]);
-  k.mae_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size);
+  compute(() => wasm().mae_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size));
   return loss.recordBackward([pred], () =>
-    k.mae_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
+    wasm().mae_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
 }
 
 /** The Huber loss: quadratic within delta of the target (default 1, as Keras), linear beyond. */
 export function huber(pred: Tensor, target: Tensor, delta = 1): Tensor {
-  const k = wasm();
   checkSameShape('huber', pred, target);
   if (!(delta > 0)) throw invalid(`huber: delta must be > 0, got ${delta}`);
   const loss = Tensor.empty([]);
-  k.huber_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size, delta);
+  compute(() => wasm().huber_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size, delta));
   return loss.recordBackward([pred], () =>
-    k.huber_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size, delta));
+    wasm().huber_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size, delta));
 }
 
 /** mean(max(1 - t·pred, 0)) with targets ±1 (0/1 labels are taken as -1/1, as Keras does). */
 export function hinge(pred: Tensor, target: Tensor): Tensor {
-  const k = wasm();
   checkSameShape('hinge', pred, target);
   const loss = Tensor.empty([]);
-  k.hinge_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size);
+  compute(() => wasm().hinge_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size));
   return loss.recordBackward([pred], () =>
-    k.hinge_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
+    wasm().hinge_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size));
 }
 
 /** -Σ target·log(pred) over the last axis, averaged over rows; pred holds probabilities. */
 export function categoricalCrossentropy(pred: Tensor, target: Tensor): Tensor {
-  const k = wasm();
   checkSameShape('categoricalCrossentropy', pred, target);
   const [rows, cols] = rowsCols(pred);
   const loss = Tensor.empty([]);
-  k.cce_forward_f32(loss.ptr, pred.ptr, target.ptr, rows, cols, EPSILON);
+  compute(() => wasm().cce_forward_f32(loss.ptr, pred.ptr, target.ptr, rows, cols, EPSILON));
   return loss.recordBackward([pred], () =>
-    k.cce_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), rows, cols, EPSILON));
+    wasm().cce_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), rows, cols, EPSILON));
 }
 
 /**
@@ -75,36 +71,33 @@ export function categoricalCrossentropy(pred: Tensor, target: Tensor): Tensor {
  * gradient is the exact softmax(logits) - target. Returns the loss and the probabilities.
  */
 export function softmaxCrossEntropy(logits: Tensor, target: Tensor): { loss: Tensor; probs: Tensor } {
-  const k = wasm();
   checkSameShape('categoricalCrossentropy', logits, target);
   const [rows, cols] = rowsCols(logits);
   const loss = Tensor.empty([]);
   const probs = Tensor.empty(logits.shape);
-  k.softmax_xent_forward_f32(loss.ptr, probs.ptr, logits.ptr, target.ptr, rows, cols);
+  compute(() => wasm().softmax_xent_forward_f32(loss.ptr, probs.ptr, logits.ptr, target.ptr, rows, cols));
   loss.recordBackward([logits], () =>
-    k.softmax_xent_backward_f32(logits.gradPtr(), probs.ptr, target.ptr, loss.gradPtr(), rows, cols));
+    wasm().softmax_xent_backward_f32(logits.gradPtr(), probs.ptr, target.ptr, loss.gradPtr(), rows, cols));
   return { loss, probs };
 }
 
 /** -mean(target·log(pred) + (1 - target)·log(1 - pred)); pred holds probabilities. */
 export function binaryCrossentropy(pred: Tensor, target: Tensor): Tensor {
-  const k = wasm();
   checkSameShape('binaryCrossentropy', pred, target);
   const loss = Tensor.empty([]);
-  k.bce_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size, EPSILON);
+  compute(() => wasm().bce_forward_f32(loss.ptr, pred.ptr, target.ptr, pred.size, EPSILON));
   return loss.recordBackward([pred], () =>
-    k.bce_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size, EPSILON));
+    wasm().bce_backward_f32(pred.gradPtr(), pred.ptr, target.ptr, loss.gradPtr(), pred.size, EPSILON));
 }
 
 /** Binary cross-entropy from logits, fused with sigmoid. Returns the loss and the probabilities. */
 export function sigmoidCrossEntropy(logits: Tensor, target: Tensor): { loss: Tensor; probs: Tensor } {
-  const k = wasm();
   checkSameShape('binaryCrossentropy', logits, target);
   const loss = Tensor.empty([]);
   const probs = Tensor.empty(logits.shape);
-  k.sigmoid_bce_forward_f32(loss.ptr, probs.ptr, logits.ptr, target.ptr, logits.size);
+  compute(() => wasm().sigmoid_bce_forward_f32(loss.ptr, probs.ptr, logits.ptr, target.ptr, logits.size));
   loss.recordBackward([logits], () =>
-    k.sigmoid_bce_backward_f32(logits.gradPtr(), probs.ptr, target.ptr, loss.gradPtr(), logits.size));
+    wasm().sigmoid_bce_backward_f32(logits.gradPtr(), probs.ptr, target.ptr, loss.gradPtr(), logits.size));
   return { loss, probs };
 }
 

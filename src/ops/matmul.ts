@@ -4,6 +4,7 @@
 import { booleanOption, checkOptions } from '../options.js';
 import { fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { compute } from '../trace.js';
 import { heap, wasm, type Kernels } from '../wasm.js';
 
 /** Options of matmul. */
@@ -20,7 +21,6 @@ export type Gemm = Kernels['gemm_nn_f32'];
 /** The matrix product op(a)·op(b) of two 2-D tensors. */
 export function matmul(a: Tensor, b: Tensor, matmulOptions?: MatmulOptions): Tensor {
   const options = checkOptions('matmul', matmulOptions, ['transposeA', 'transposeB']);
-  const k = wasm();
   const ta = booleanOption('matmul', 'transposeA', options.transposeA), tb = booleanOption('matmul', 'transposeB', options.transposeB);
   if (a.shape.length !== 2 || b.shape.length !== 2) {
     throw shapeError(`matmul: a and b must be 2-D, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}`);
@@ -32,9 +32,9 @@ export function matmul(a: Tensor, b: Tensor, matmulOptions?: MatmulOptions): Ten
       `${ta ? ' transposed' : ''}, b ${fmtShape(b.shape)}${tb ? ' transposed' : ''})`);
   }
   const out = Tensor.empty([m, n]);
-  gemm(forms(k)[+ta]![+tb]!, out.ptr, a.ptr, b.ptr, m, n, ka, false);
+  compute(() => gemm(forms(wasm())[+ta]![+tb]!, out.ptr, a.ptr, b.ptr, m, n, ka, false));
   return out.recordBackward([a, b], () => {
-    const f = forms(k);
+    const f = forms(wasm());
     const dout = out.gradPtr();
     // dA and dB for C = op(A)·op(B); each line is dX (stored as X) = a product of stored matrices.
     if (a.requiresGrad) {
@@ -60,7 +60,7 @@ export function dense(x: Tensor, w: Tensor, bias: Tensor | null, relu: boolean):
   const [m, kk] = x.shape as [number, number], n = w.shape[1]!;
   checkBias('dense', bias, n);
   const out = Tensor.empty([m, n]);
-  biasGemm(out.ptr, x.ptr, w.ptr, bias, relu, m, n, kk);
+  compute(() => biasGemm(out.ptr, x.ptr, w.ptr, bias, relu, m, n, kk));
   return out.recordBackward(bias ? [x, w, bias] : [x, w], () => biasReluBackward(out, bias, relu, (dpre) => {
     const k = wasm();
     if (x.requiresGrad) gemm(k.gemm_nt_f32, x.gradPtr(), dpre, w.ptr, m, kk, n, true); // dX = dPre·Wᵀ

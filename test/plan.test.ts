@@ -1,0 +1,148 @@
+// Replayed training steps (src/engine/plan.ts): a small model's trainOnBatch is traced once and
+// replayed. Every replayed step must give the bits an eager step gives (compile({ runEagerly: true })),
+// free its memory with the model, and follow new weights, new shapes and shared layers.
+import { describe, expect, test } from 'vitest';
+import { WasmgradError, type Optimizer, input, layers, memory, model, optimizers, regularizers, sequential, setSeed, type Model, type SymbolicTensor } from '../src/index.js';
+import type { LossSpec } from '../src/losses.js';
+import { rng } from './helpers.js';
+
+type Build = () => { m: Model; loss: LossSpec | LossSpec[]; metrics?: string[]; y: (n: number, r: () => number) => Float32Array[] };
+
+const binary = (n: number, r: () => number) => [Float32Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1))];
+const oneHot = (n: number, r: () => number, k: number) => {
+  const y = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) y[i * k + Math.floor(r() * k)] = 1;
+  return [y];
+};
+
+function mlp(hidden: number[], activation: string, out: { units: number; activation: string }): Model {
+  const x = input({ shape: [2] });
+  let h: SymbolicTensor = x;
+  for (const u of hidden) h = layers.dense({ units: u, activation: activation as 'tanh' }).apply(h) as SymbolicTensor;
+  return model({ inputs: x, outputs: layers.dense({ units: out.units, activation: out.activation as 'sigmoid' }).apply(h) as SymbolicTensor });
+}
+
+// Models whose steps replay (replays: true) and models whose steps cannot (an op that is not traced): both must equal eager steps.
+const CASES: { name: string; replays: boolean; optimizer: () => Optimizer; build: Build }[] = [
+  { name: 'the playground 2-4-2-1 tanh net, binary cross-entropy, SGD', replays: true, optimizer: () => optimizers.sgd({ learningRate: 0.03 }),
+    build: () => ({ m: mlp([4, 2], 'tanh', { units: 1, activation: 'sigmoid' }), loss: 'binaryCrossentropy', metrics: ['accuracy'], y: binary }) },
+  { name: '6 layers of 8 relu, Adam', replays: true, optimizer: () => optimizers.adam({ learningRate: 0.01 }),
+    build: () => ({ m: mlp([8, 8, 8, 8, 8, 8], 'relu', { units: 1, activation: 'sigmoid' }), loss: 'binaryCrossentropy', y: binary }) },
+  { name: 'gelu, elu, swish, softplus, softmax and categorical cross-entropy, momentum', replays: true, optimizer: () => optimizers.sgd({ learningRate: 0.05, momentum: 0.9 }),
+    build: () => {
+      const x = input({ shape: [2] });
+      let h: SymbolicTensor = x;
+      for (const a of ['gelu', 'elu', 'swish', 'softplus', 'linear', 'leakyRelu'] as const) h = layers.dense({ units: 5, activation: a }).apply(h) as SymbolicTensor;
+      return { m: model({ inputs: x, outputs: layers.dense({ units: 3, activation: 'softmax' }).apply(h) as SymbolicTensor }), loss: 'categoricalCrossentropy', metrics: ['accuracy'], y: (n, r) => oneHot(n, r, 3) };
+    } },
+  { name: 'regression: mean squared error, RMSprop', replays: true, optimizer: () => optimizers.rmsprop({ learningRate: 0.01 }),
+    build: () => ({ m: mlp([8], 'sigmoid', { units: 2, activation: 'linear' }), loss: 'meanSquaredError', metrics: ['mae'], y: (n, r) => [Float32Array.from({ length: 2 * n }, () => r() * 2 - 1)] }) },
+  { name: 'two outputs with loss weights, a merge layer, a sigmoid and a softmax head', replays: true, optimizer: () => optimizers.adam({ learningRate: 0.01 }),
+    build: () => {
+      const x = input({ shape: [2] });
+      const a = layers.dense({ units: 6, activation: 'tanh' }).apply(x) as SymbolicTensor;
+      const b = layers.dense({ units: 6, activation: 'relu' }).apply(x) as SymbolicTensor;
+      const h = layers.add().apply([a, b]) as SymbolicTensor;
+      const m = model({ inputs: x, outputs: [layers.dense({ units: 1, activation: 'sigmoid', name: 'p' }).apply(h) as SymbolicTensor, layers.dense({ units: 3, activation: 'softmax', name: 'c' }).apply(h) as SymbolicTensor] });
+      return { m, loss: ['binaryCrossentropy', 'categoricalCrossentropy'], y: (n, r) => [...binary(n, r), ...oneHot(n, r, 3)] };
+    } },
+  { name: 'an L2 penalty (not traced: eager steps)', replays: false, optimizer: () => optimizers.sgd({ learningRate: 0.03 }),
+    build: () => ({ m: sequential([layers.dense({ units: 4, activation: 'tanh', inputShape: [2], kernelRegularizer: regularizers.l2(0.01) }), layers.dense({ units: 1, activation: 'sigmoid' })]), loss: 'binaryCrossentropy', y: binary }) },
+  { name: 'dropout (random draws: eager steps)', replays: false, optimizer: () => optimizers.sgd({ learningRate: 0.03 }),
+    build: () => ({ m: sequential([layers.dense({ units: 8, activation: 'relu', inputShape: [2] }), layers.dropout({ rate: 0.3 }), layers.dense({ units: 1, activation: 'sigmoid' })]), loss: 'binaryCrossentropy', y: binary }) },
+  { name: 'batch normalization (moving statistics: eager steps)', replays: false, optimizer: () => optimizers.sgd({ learningRate: 0.03 }),
+    build: () => ({ m: sequential([layers.dense({ units: 8, inputShape: [2] }), layers.batchNormalization(), layers.dense({ units: 1, activation: 'sigmoid' })]), loss: 'binaryCrossentropy', y: binary }) },
+];
+
+const cached = (m: Model) => (m as unknown as { trainingCache: unknown }).trainingCache !== null;
+const bitsOf = (m: Model) => m.getWeights().map((w) => Array.from(new Uint32Array(w.buffer, w.byteOffset, w.length)));
+
+// Trains a fresh model of `c` on the same seeded batches; sizes gives each step's batch size.
+function run(c: (typeof CASES)[number], runEagerly: boolean, sizes: number[]) {
+  setSeed(7);
+  const { m, loss, metrics, y } = c.build();
+  m.compile({ optimizer: c.optimizer(), loss, metrics: metrics as never, runEagerly });
+  const r = rng(11);
+  const logs = sizes.map((n) => {
+    const x = Float32Array.from({ length: 2 * n }, () => r() * 4 - 2);
+    const ys = y(n, r);
+    return m.trainOnBatch({ data: x, shape: [n, 2] }, ys.length === 1 ? { data: ys[0]!, shape: [n, ys[0]!.length / n] } : ys.map((v) => ({ data: v, shape: [n, v.length / n] })));
+  });
+  return { m, logs };
+}
+
+describe('replayed training steps', () => {
+  for (const c of CASES) {
+    test(`${c.name}: the same bits as eager steps${c.replays ? '' : ' (and not replayed)'}`, () => {
+      const sizes = [10, 10, 10, 10, 7, 7, 10, 10, 1, 10, ...new Array(20).fill(10)];
+      const eager = run(c, true, sizes), replayed = run(c, false, sizes);
+      expect(cached(eager.m)).toBe(false);
+      expect(cached(replayed.m)).toBe(c.replays);
+      expect(replayed.logs).toEqual(eager.logs);
+      expect(bitsOf(replayed.m)).toEqual(bitsOf(eager.m));
+      eager.m.dispose();
+      replayed.m.dispose();
+    });
+  }
+
+  test('the kept step lives in memory() and goes with dispose() and compile()', () => {
+    const before = memory().bytes;
+    const { m } = run(CASES[0]!, false, [10]);
+    const kept = memory().bytes;
+    expect(kept).toBeGreaterThan(before);
+    for (let i = 0; i < 100; i++) m.trainOnBatch({ data: new Float32Array(20).fill(0.5), shape: [10, 2] }, { data: new Float32Array(10).fill(1), shape: [10, 1] });
+    expect(memory().bytes).toBe(kept);
+    m.compile({ optimizer: optimizers.sgd({ learningRate: 0.03 }), loss: 'binaryCrossentropy' });
+    expect(cached(m)).toBe(false);
+    m.trainOnBatch({ data: new Float32Array(20).fill(0.5), shape: [10, 2] }, { data: new Float32Array(10).fill(1), shape: [10, 1] });
+    expect(cached(m)).toBe(true);
+    m.dispose();
+    expect(memory().bytes).toBe(before);
+  });
+
+  test('a replayed step follows setWeights and a layer shared with another model', () => {
+    const build = (runEagerly: boolean) => {
+      setSeed(3);
+      const shared = layers.dense({ units: 4, activation: 'tanh' });
+      const x1 = input({ shape: [2] }), x2 = input({ shape: [2] });
+      const a = model({ inputs: x1, outputs: layers.dense({ units: 1, activation: 'sigmoid' }).apply(shared.apply(x1) as SymbolicTensor) as SymbolicTensor });
+      const b = model({ inputs: x2, outputs: layers.dense({ units: 2, activation: 'linear' }).apply(shared.apply(x2) as SymbolicTensor) as SymbolicTensor });
+      a.compile({ optimizer: optimizers.sgd({ learningRate: 0.1 }), loss: 'binaryCrossentropy', runEagerly });
+      b.compile({ optimizer: optimizers.sgd({ learningRate: 0.1 }), loss: 'meanSquaredError', runEagerly });
+      const r = rng(5);
+      for (let i = 0; i < 20; i++) {
+        const x = { data: Float32Array.from({ length: 16 }, () => r() - 0.5), shape: [8, 2] };
+        a.trainOnBatch(x, { data: Float32Array.from({ length: 8 }, () => (r() < 0.5 ? 0 : 1)), shape: [8, 1] });
+        b.trainOnBatch(x, { data: Float32Array.from({ length: 16 }, () => r()), shape: [8, 2] });
+        if (i === 10) a.setWeights(a.getWeights().map((w) => w.map((v) => v * 0.5)));
+      }
+      return [a, b];
+    };
+    const eager = build(true), replayed = build(false);
+    expect(replayed.map(cached)).toEqual([true, true]);
+    expect(replayed.map(bitsOf)).toEqual(eager.map(bitsOf));
+    for (const m of [...eager, ...replayed]) m.dispose();
+  });
+
+  test('bad data at a replayed step is refused and leaves the model as it was', () => {
+    const { m } = run(CASES[0]!, false, [10, 10]);
+    expect(cached(m)).toBe(true);
+    const weights = bitsOf(m), bytes = memory().bytes;
+    const x = new Float32Array(20).fill(0.5);
+    x[7] = NaN;
+    const call = () => m.trainOnBatch({ data: x, shape: [10, 2] }, { data: new Float32Array(10).fill(1), shape: [10, 1] });
+    expect(call).toThrow(WasmgradError);
+    expect(call).toThrow(/x holds NaN at sample 3, element 1/);
+    expect(() => m.trainOnBatch({ data: new Float32Array(20), shape: [10, 2] }, { data: new Float32Array(20), shape: [10, 2] })).toThrow(/must have shape \[n, 1\]/);
+    expect(bitsOf(m)).toEqual(weights);
+    expect(memory().bytes).toBe(bytes);
+    m.dispose();
+    expect(() => m.trainOnBatch({ data: new Float32Array(20), shape: [10, 2] }, { data: new Float32Array(10), shape: [10, 1] })).toThrow(/disposed/);
+  });
+
+  test('runEagerly must be a boolean', () => {
+    const m = mlp([2], 'tanh', { units: 1, activation: 'sigmoid' });
+    expect(() => m.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy', runEagerly: 1 as never })).toThrow(/compile: runEagerly must be true or false, got 1/);
+    m.dispose();
+  });
+});
