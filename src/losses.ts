@@ -86,6 +86,8 @@ export interface Loss {
   targetShape(output: readonly number[]): number[];
   /** Throws if the targets hold values the loss cannot take (out-of-range labels), before training starts. */
   checkTargets(op: string, targets: Samples, output: readonly number[]): void;
+  /** Whether targets are class labels that checkTargets checks (false: any finite targets of targetShape will do). */
+  labels: boolean;
 }
 
 /** The loss a spec names; throws UNKNOWN_NAME or INVALID_ARGUMENT naming what is wrong. */
@@ -103,6 +105,7 @@ export function getLoss(spec: unknown): Loss {
     fromLogits,
     compute: make(fromLogits),
     targetShape: (output) => (sparse ? [1] : output.slice()),
+    labels: sparse,
     checkTargets: (op, targets, output) => {
       if (!sparse) return;
       const classes = output[output.length - 1] ?? 1;

@@ -270,6 +270,15 @@ function trainStep(s: Step, xb: Tensor[], yb: Tensor[], accs: Float64Array[][], 
   return finishStep(s, forwardStep(s, xb, yb, rng, at), yb, accs, null, at);
 }
 
+// A step replayed on the batch already copied into the plan's input and target tensors.
+function replay(s: Step, plan: StepPlan, accs: Float64Array[][]): number[] {
+  return tidy(() => {
+    for (const [t, trains] of s.flags) t.requiresGrad = trains;
+    plan.forward();
+    return finishStep(s, plan.result, plan.ys, accs, plan.backward);
+  });
+}
+
 /**
  * One step on n samples of X and Y that `load` copies into input and target tensors: replayed when
  * the model's plan fits them, else traced and kept as the plan when the trace allows it, else eager.
@@ -281,11 +290,7 @@ function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, accs: Float
   if (plan?.fits(X, Y, n, rng)) {
     X.forEach((S, i) => load(S, plan.xs[i]!));
     Y.forEach((S, i) => load(S, plan.ys[i]!));
-    return tidy(() => {
-      for (const [t, trains] of s.flags) t.requiresGrad = trains;
-      plan.forward();
-      return finishStep(s, plan.result, plan.ys, accs, plan.backward);
-    });
+    return replay(s, plan, accs);
   }
   if (!s.replayable) {
     return tidy(() => {
@@ -468,10 +473,39 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
   }
 }
 
+// trainOnBatch's common case checked without making Samples: a model whose kept step fits one
+// input and one output given as { data: Float32Array, shape } of exactly its shapes, every value
+// finite, a loss that takes any finite targets. Returns false for anything else (a failed check
+// included): the full way then checks again and says what is wrong.
+function quickFits(s: Step, x: ModelData, y: ModelData): boolean {
+  const plan = s.plan;
+  if (plan === null || plan.xs.length !== 1 || plan.ys.length !== 1 || plan.rng !== globalRng() || s.c.heads[0]!.loss.labels) return false;
+  return quickData(x, plan.xs[0]!) && quickData(y, plan.ys[0]!);
+}
+
+function quickData(v: ModelData, t: Tensor): boolean {
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  const { data, shape } = v as { data?: unknown; shape?: unknown };
+  const want = t.shape;
+  if (!(data instanceof Float32Array) || data.length !== t.size || !Array.isArray(shape) || shape.length !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (shape[i] !== want[i]) return false;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
+  return true;
+}
+
 /** One step on one batch (all of x); returns the batch's loss and metrics. */
 export function trainOnBatch(model: Model, x: ModelData, y: ModelData): Logs {
   model.compiled('trainOnBatch');
   if (model.fitting) throw invalid(`trainOnBatch: ${model.name} is training in fit(); await it first`);
+  if (prepared.get(model)?.step.plan) { // weights built and a step kept: nothing below draws or allocates before the checks
+    const step = prepare(model, 'trainOnBatch', globalRng());
+    if (quickFits(step, x, y)) {
+      const plan = step.plan!, accs = freshAccs(step.metrics), buffer = heap().memory.buffer;
+      new Float32Array(buffer, plan.xs[0]!.ptr, plan.xs[0]!.size).set((x as { data: Float32Array }).data);
+      new Float32Array(buffer, plan.ys[0]!.ptr, plan.ys[0]!.size).set((y as { data: Float32Array }).data);
+      return logsOf(step.c, replay(step, plan, accs), 1, step.metrics, accs);
+    }
+  }
   const made: Tensor[] = [];
   try {
     const [X, Y] = checkData(model, 'trainOnBatch', x, y, made);
