@@ -280,28 +280,21 @@ function replay(s: Step, plan: StepPlan, accs: Float64Array[][]): number[] {
 }
 
 /**
- * One step on n samples of X and Y that `load` copies into input and target tensors: replayed when
- * the model's plan fits them, else traced and kept as the plan when the trace allows it, else eager.
- * Not for steps that check numerics (those run eagerly).
+ * One step on all of X and Y (trainOnBatch's batch): replayed when the model's plan fits it, else
+ * traced and kept as the plan when the trace allows it, else eager.
  */
-function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, accs: Float64Array[][], rng: Rng,
-                     load: (S: Samples, t: Tensor) => void): number[] {
-  const plan = s.plan;
+function plannedStep(s: Step, X: Samples[], Y: Samples[], accs: Float64Array[][], rng: Rng): number[] {
+  const plan = s.plan, n = X[0]!.n;
   if (plan?.fits(X, Y, n, rng)) {
-    X.forEach((S, i) => load(S, plan.xs[i]!));
-    Y.forEach((S, i) => load(S, plan.ys[i]!));
+    X.forEach((S, i) => S.copyInto(plan.xs[i]!, 0));
+    Y.forEach((S, i) => S.copyInto(plan.ys[i]!, 0));
     return replay(s, plan, accs);
   }
-  if (!s.replayable) {
-    return tidy(() => {
-      const take = (S: Samples) => { const t = Tensor.empty([n, ...S.sampleShape]); load(S, t); return t; };
-      const xb = X.map(take), yb = Y.map(take);
-      return trainStep(s, xb, yb, accs, rng);
-    });
-  }
+  // The batch copied into fresh tensors (a plan's inputs must be its own, never views of the caller's).
+  const take = (S: Samples) => { const t = Tensor.empty([n, ...S.sampleShape]); S.copyInto(t, 0); return t; };
+  if (!s.replayable) return tidy(() => trainStep(s, X.map(take), Y.map(take), accs, rng));
   // Trace: an eager step whose tensors are kept (made) with its forward kernel calls.
   const { result: traced_, made } = collect(() => {
-    const take = (S: Samples) => { const t = Tensor.empty([n, ...S.sampleShape]); load(S, t); return t; };
     const xb = X.map(take), yb = Y.map(take);
     return { xb, yb, trace: traced(() => forwardStep(s, xb, yb, rng)) };
   });
@@ -511,7 +504,7 @@ export function trainOnBatch(model: Model, x: ModelData, y: ModelData): Logs {
     const [X, Y] = checkData(model, 'trainOnBatch', x, y, made);
     const step = prepare(model, 'trainOnBatch', globalRng());
     const accs = freshAccs(step.metrics);
-    const sums = plannedStep(step, X, Y, X[0]!.n, accs, globalRng(), (S, t) => S.copyInto(t, 0));
+    const sums = plannedStep(step, X, Y, accs, globalRng());
     return logsOf(step.c, sums, 1, step.metrics, accs);
   } finally {
     for (const t of made) t.dispose();
