@@ -24,9 +24,11 @@ const core = (dir) => ({
 
 export default [
   {
+    // The worker pool (src/threads.ts) is imported dynamically: its own chunk, build/threads.js,
+    // fetched only where threads can run (Node, Deno, a cross-origin-isolated page).
     input: 'build/tsc/index.js',
     plugins: [tscSourceMaps],
-    output: { file: 'build/index.js', format: 'es', sourcemap: true },
+    output: { dir: 'build', entryFileNames: 'index.js', chunkFileNames: '[name].js', format: 'es', sourcemap: true },
   },
   {
     input: 'src/index.ts',

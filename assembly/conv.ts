@@ -137,10 +137,11 @@ export function col2im_backward_f32(dinp: usize, dcols: usize, batch: i32, h: i3
  * than four one by one.
  */
 export function maxpool_forward_f32(out: usize, argmax: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
-                                    ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32): void {
+                                    ph: i32, pw: i32, sh: i32, sw: i32, oh: i32, ow: i32, b0: i32, b1: i32): void {
+  // Images b0 .. b1 of the batch (a thread's share; all: 0, batch): argmax stays a flat index into inp.
   const wc = w * c, two = ph == 2 && pw == 2, row = <usize>wc << 2, px = <usize>c << 2;
-  let o: usize = 0;
-  for (let b = 0; b < batch; b++) {
+  let o: usize = <usize>b0 * oh * ow * c;
+  for (let b = b0; b < b1; b++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         const first = ((b * h + oy * sh) * w + ox * sw) * c; // the window's top-left, as a flat index

@@ -313,17 +313,26 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
   }
 }
 
+// Rows i0 .. i1 and columns j0 .. j1 of out (all of it: 0, m, 0, n). Each output element is the same
+// sum in the same order whatever the block (the K blocks and the kernel chosen depend on m, n and k
+// only, and a tile's lanes do not mix), so threads that take blocks starting at multiples of MR rows
+// or NR columns give the bits one thread gives.
 function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
-              transA: bool, transB: bool, accumulate: bool, work: usize, bias: usize = 0, relu: bool = false): void {
-  if (m <= 0 || n <= 0) return;
+              transA: bool, transB: bool, accumulate: bool, work: usize, bias: usize = 0, relu: bool = false,
+              i0: i32 = 0, i1: i32 = m, j0: i32 = 0, j1: i32 = n): void {
+  if (i1 <= i0 || j1 <= j0) return;
   const epi = bias != 0 || relu;
   if (k <= 0) {
-    if (!accumulate) memory.fill(out, 0, <usize>m * n << 2);
-    if (epi) epilogue(out, <usize>n << 2, m, n, bias, relu);
+    const ldc = <usize>n << 2, cols = j1 - j0;
+    for (let i = i0; i < i1; i++) {
+      const row = out + ldc * i + (<usize>j0 << 2);
+      if (!accumulate) memory.fill(row, 0, <usize>cols << 2);
+      if (epi) epilogue(row, ldc, 1, cols, bias == 0 ? 0 : bias + (<usize>j0 << 2), relu);
+    }
     return;
   }
   if (narrow(m, n, k, transA)) {
-    gemm_narrow(out, a, b, m, n, k, transB, accumulate, work);
+    gemm_narrow(out, a, b, m, n, k, transB, accumulate, work, i0, i1);
     return;
   }
   const kcMax = min(k, KC);
@@ -336,15 +345,15 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   const cs: usize = packA ? <usize>(MR << 2) : transA ? <usize>m << 2 : 4;
   const ldb = transB ? k : n;
   const ldc = <usize>n << 2;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       const acc = accumulate || pc > 0;
       if (transB) pack_b_t(pb, b, ldb, jc, pc, nc, kc);
       else pack_b(pb, b, ldb, jc, pc, nc, kc);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
+      for (let ic = i0; ic < i1; ic += MC) {
+        const mc = min(MC, i1 - ic);
         if (packA) {
           if (transA) pack_a_t(pa, a, lda, ic, pc, mc, kc);
           else pack_a(pa, a, lda, ic, pc, mc, kc);
@@ -366,7 +375,8 @@ function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
 // k-major rows of cols floats: B itself when N is 1, 2, 3, 4, 6 or 8, else (and for Bᵀ) packed
 // once, zero-padded to cols. K goes in blocks of KC so that the rows a block touches stay in L1
 // across the strips of M.
-function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, transB: bool, accumulate: bool, work: usize): void {
+function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, transB: bool, accumulate: bool, work: usize,
+                     i0: i32, i1: i32): void {
   const cols = n <= 4 ? n : n <= 6 ? 6 : 8;
   let bk = b;
   if (transB || cols != n) { // → [K][cols], zero-padded
@@ -385,8 +395,8 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
     const bp = bk + bs * pc;
     // Strips of 4 rows (m ≥ 4 here); when m is not a multiple of 4, the last strip is the last 4 rows
     // and stores only the rows no earlier strip did.
-    for (let i = 0; i < m; i += MR) {
-      const top = m >= MR ? min(i, m - MR) : 0;
+    for (let i = i0; i < i1; i += MR) {
+      const top = min(i, m - MR);
       const ap = a + (<usize>top << 2) + cs * pc, cp = out + ldc * top;
       const skip = i - top; // rows of this strip already stored
       switch (cols) {
@@ -519,16 +529,6 @@ function epilogue(c: usize, ldc: usize, rows: i32, cols: i32, bias: usize, relu:
   }
 }
 
-/** out[M×N] (+)= A[M×K]·B[K×N]. accumulate != 0 adds to out. work: gemm_workspace_bytes(m, n, k). */
-export function gemm_nn_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
-  gemm(out, a, b, m, n, k, false, false, accumulate != 0, work);
-}
-
-/** out[M×N] = relu?(A[M×K]·B[K×N] + bias[N]): a dense or convolution layer's forward pass in one. bias may be 0. */
-export function gemm_nn_bias_f32(out: usize, a: usize, b: usize, bias: usize, m: i32, n: i32, k: i32, relu: i32, work: usize): void {
-  gemm(out, a, b, m, n, k, false, false, false, work, bias, relu != 0);
-}
-
 /**
  * out[B·OH·OW × F] = relu?(windows(inp) · filter + bias): a convolution at stride 1 with 'valid' windows
  * KH×KW over inp [B][H][W][C], read in place (no im2col), filter [KH·KW·C][F], KH·KW·C ≤ 256. bias may
@@ -602,17 +602,14 @@ export function bias_relu_backward_f32(dpre: usize, dbias: usize, out: usize, do
   return n == 2 ? v : f32x4.replace_lane(v, 2, load<f32>(p, 8));
 }
 
-/** out[M×N] (+)= A[M×K]·Bᵀ, B stored N×K. */
-export function gemm_nt_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
-  gemm(out, a, b, m, n, k, false, true, accumulate != 0, work);
-}
-
-/** out[M×N] (+)= Aᵀ·B[K×N], A stored K×M. */
-export function gemm_tn_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
-  gemm(out, a, b, m, n, k, true, false, accumulate != 0, work);
-}
-
-/** out[M×N] (+)= Aᵀ·Bᵀ, A stored K×M, B stored N×K. */
-export function gemm_tt_f32(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, accumulate: i32, work: usize): void {
-  gemm(out, a, b, m, n, k, true, true, accumulate != 0, work);
+/**
+ * out[M×N] (+)= relu?(op(A)·op(B) + bias), rows i0 .. i1 and columns j0 .. j1 of it (all: 0, M, 0, N;
+ * a thread's share: i0 a multiple of 4, j0 of 8, and the narrow kernel, N ≤ 8, takes all columns).
+ * flags: bit 0 op(A) = Aᵀ (A stored K×M), bit 1 op(B) = Bᵀ (B stored N×K), bit 2 accumulate into out,
+ * bit 3 ReLU (with bias, not with accumulate); bias may be 0. work: gemm_workspace_bytes(M, N, K), a
+ * thread's own.
+ */
+export function gemm_tile_f32(out: usize, a: usize, b: usize, bias: usize, m: i32, n: i32, k: i32, flags: i32, work: usize,
+                              i0: i32, i1: i32, j0: i32, j1: i32): void {
+  gemm(out, a, b, m, n, k, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, work, bias, (flags & 8) != 0, i0, i1, j0, j1);
 }

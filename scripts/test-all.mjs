@@ -1,5 +1,5 @@
 // npm test: the one vitest suite in Node, in Deno and in headless Chromium, then the package
-// consumer check and (with Chromium) the browser example, the playground and the digits page. Prints each runtime's counts and ends with
+// consumer check and (with Chromium) the browser example, the playground, the digits page and the threads page. Prints each runtime's counts and ends with
 // the total as "N passed, N failed".
 //   WASMGRAD_SKIP_BROWSER=1   run without Chromium (and say so)
 //   extra arguments are passed to vitest (e.g. a test file filter)
@@ -96,6 +96,8 @@ if (extra.length === 0) {
     script('playground', 'scripts/playground-test.mjs');
     console.log('\n━━ digits page ━━');
     script('digits page', 'scripts/digits-test.mjs');
+    console.log('\n━━ threads page ━━');
+    script('threads page', 'scripts/threads-page-test.mjs');
   }
 }
 

@@ -53,10 +53,13 @@ export class Arena {
     return this.#memory;
   }
 
+  /** The most bytes a shared memory was made to hold (its declared maximum): a limit past it is cut to it. @internal */
+  maxBytes = 2 ** 32 - PAGE;
+
   /** Sets the most bytes the module's memory may grow to. */
   setLimit(bytes: number): void {
     if (!(bytes > 0)) throw new RangeError(`memoryLimit must be a positive number of bytes, got ${bytes}`);
-    this.limit = Math.min(bytes, 2 ** 32 - PAGE);
+    this.limit = Math.min(bytes, 2 ** 32 - PAGE, this.maxBytes);
   }
 
   /** A 16-byte aligned block of at least `bytes` bytes; its contents are whatever was there. */

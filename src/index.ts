@@ -1,5 +1,5 @@
 // wasmgrad's public API. Everything a user imports comes from here.
-export { init, isInitialized, simd, relaxedSimdSupported, type InitSource, type InitSources, type InitOptions, type SimdBuild, type SimdInfo } from './wasm.js';
+export { init, isInitialized, simd, threads, relaxedSimdSupported, type InitSource, type InitSources, type InitOptions, type SimdBuild, type SimdInfo, type ThreadsInfo } from './wasm.js';
 export { WasmgradError, type ErrorCode } from './errors.js';
 export type { MemoryInfo } from './arena.js';
 export { Tensor, tensor, variable, tidy, noGrad, keep, type TensorLike, type NestedArray, type NestedNumbers, type NumericArray } from './tensor.js';

@@ -1,9 +1,10 @@
 // Loading the one WebAssembly module in every runtime, and the single place that hands out its exports.
-import { fsPromises } from './node.js';
+import { builtin, fsPromises, isNode } from './node.js';
 import type { instantiate } from '../build/wasmgrad.js';
 import { WasmgradError } from './errors.js';
 import { Arena } from './arena.js';
 import { checkOptions, describe, numberOption } from './options.js';
+import type { Pool } from './threads.js';
 
 /** The kernel exports, typed by asc's generated raw bindings (build/wasmgrad.d.ts). */
 export type Kernels = Awaited<ReturnType<typeof instantiate>>;
@@ -11,12 +12,16 @@ export type Kernels = Awaited<ReturnType<typeof instantiate>>;
 /** What init() accepts: where the .wasm is, its bytes, a compiled module or a fetch Response. */
 export type InitSource = URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response;
 
-/** Where each build is, for `init(sources, { simd: 'relaxed' })` when the files are not beside the bundle. */
+/** Where each build is, when the files are not beside the bundle. */
 export interface InitSources {
   /** The baseline build (wasmgrad.wasm). */
   baseline: InitSource;
   /** The relaxed-SIMD build (wasmgrad-relaxed.wasm). */
   relaxed?: InitSource;
+  /** The threaded build (wasmgrad-threads.wasm): without it, one thread. */
+  threads?: InitSource;
+  /** The threaded relaxed-SIMD build (wasmgrad-threads-relaxed.wasm). */
+  threadsRelaxed?: InitSource;
 }
 
 /** Which SIMD build of the module to run. */
@@ -32,7 +37,27 @@ export interface InitOptions {
    * supports relaxed SIMD (else the baseline build; simd() says which ran and why).
    */
   simd?: SimdBuild;
+  /**
+   * Threads for the kernels: 'auto' (default) takes the machine's parallelism where shared memory is
+   * available (Node, Deno, a cross-origin-isolated page), else 1; a number asks for that many (1 to
+   * 16). Results are the same bits for any count. threads() says what was chosen and why. Calling
+   * init() again with another count restarts the pool (the threaded build must be the one loaded).
+   */
+  threads?: number | 'auto';
 }
+
+/** What threads() reports: how many threads the kernels use and why. */
+export interface ThreadsInfo {
+  /** Threads running the kernels (the calling thread included). */
+  count: number;
+  /** What init() was asked for ('auto' by default). */
+  requested: number | 'auto';
+  /** Why this count, e.g. "1: the page is not cross-origin isolated (…)". */
+  reason: string;
+}
+
+/** Most threads init() starts. */
+const MAX_THREADS = 16;
 
 /** What simd() reports: the build init() loaded and why. */
 export interface SimdInfo {
@@ -49,15 +74,23 @@ let arena: Arena | null = null;
 let loading: Promise<void> | null = null;
 let simdInfo: SimdInfo | null = null;
 let requested: SimdBuild = 'baseline';
+let threadsInfo: ThreadsInfo | null = null;
+let pool: Pool | null = null;
+let rawKernels: Kernels | null = null;
+let wasmModule: WebAssembly.Module | null = null;
 
-/** Loads and instantiates the module once; by default wasmgrad.wasm (or wasmgrad-relaxed.wasm) beside this bundle. */
+/** Loads and instantiates the module once; by default wasmgrad-threads.wasm or wasmgrad.wasm (or their relaxed builds) beside this bundle. */
 export function init(source?: InitSource | InitSources, initOptions?: InitOptions): Promise<void> {
   let options: InitOptions;
   try {
-    options = checkOptions('init', initOptions, ['memoryLimit', 'simd']);
+    options = checkOptions('init', initOptions, ['memoryLimit', 'simd', 'threads']);
     if (options.memoryLimit !== undefined) numberOption('init', 'memoryLimit', options.memoryLimit, 'a positive number of bytes', (v) => v > 0);
     if (options.simd !== undefined && options.simd !== 'baseline' && options.simd !== 'relaxed') {
       throw new WasmgradError('INVALID_ARGUMENT', `init: simd must be 'baseline' or 'relaxed', got ${describe(options.simd)}`);
+    }
+    if (options.threads !== undefined && options.threads !== 'auto') {
+      numberOption('init', 'threads', options.threads, `'auto' or an integer from 1 to ${MAX_THREADS}`,
+        (v) => Number.isInteger(v) && v >= 1 && v <= MAX_THREADS);
     }
     if (loading && options.simd !== undefined && options.simd !== requested) {
       throw new WasmgradError('INVALID_ARGUMENT', `init: simd '${options.simd}' asked after init() already loaded the module ` +
@@ -68,19 +101,121 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
   }
   if (!loading) {
     requested = options.simd ?? 'baseline';
-    loading = loadBuild(source, requested).then(({ instance, reason }) => {
+    const want = options.threads ?? 'auto';
+    loading = (async () => {
+      const count = await threadCount(want);
+      const { module, why } = await loadBuild(source, requested, count.n > 1);
+      const threaded = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+      const limit = options.memoryLimit ?? 2 ** 31;
+      const memory = threaded ? new WebAssembly.Memory({ initial: 1, maximum: pages(limit), shared: true }) : null;
+      const instance = await WebAssembly.instantiate(module, memory ? { env: { memory } } : {});
       const exports = instance.exports as unknown as Kernels;
-      arena = new Arena(exports.memory, exports.heap_base() >>> 0, options.memoryLimit ?? 2 ** 31);
+      arena = new Arena(exports.memory, exports.heap_base() >>> 0, Math.min(limit, pages(limit) * 65536));
+      if (memory) arena.maxBytes = pages(limit) * 65536;
       // A plain copy of the (frozen) exports object, so a profiler can wrap kernels (bench/run.ts).
-      kernels = { ...exports };
-      simdInfo = { build: exports.relaxed_simd() ? 'relaxed' : 'baseline', requested, reason };
-    });
+      rawKernels = { ...exports };
+      kernels = rawKernels;
+      wasmModule = threaded ? module : null;
+      simdInfo = { build: exports.relaxed_simd() ? 'relaxed' : 'baseline', requested, reason: why(exports.relaxed_simd() !== 0) };
+      threadsInfo = { count: 1, requested: want, reason: count.reason };
+      if (!threaded && count.n > 1) threadsInfo.reason = '1: init() was given a single-thread build';
+      else if (threaded) await startPool(count.n, want, count.reason);
+    })();
     loading.catch(() => { loading = null; });
-  } else if (options.memoryLimit !== undefined && arena) {
-    arena.setLimit(options.memoryLimit);
+    return loading;
   }
-  return loading;
+  let next = loading;
+  if (options.memoryLimit !== undefined) next = next.then(() => arena!.setLimit(options.memoryLimit!));
+  if (options.threads !== undefined) {
+    const want = options.threads;
+    next = next.then(async () => {
+      if (want === threadsInfo!.requested && want !== 'auto' && want === threadsInfo!.count) return;
+      const count = await threadCount(want);
+      if (wasmModule === null) {
+        if (count.n > 1) {
+          throw new WasmgradError('INVALID_ARGUMENT', `init: threads ${want} asked, but the single-thread build is loaded (${threadsInfo!.reason})`);
+        }
+        threadsInfo = { count: 1, requested: want, reason: count.reason };
+        return;
+      }
+      await startPool(count.n, want, count.reason);
+    });
+  }
+  return next;
 }
+
+/** The threads init() uses and kernels split among (the calling thread included), and why. */
+export function threads(): ThreadsInfo {
+  if (threadsInfo === null) throw notInitialized();
+  return { ...threadsInfo };
+}
+
+/** Calls the pool has shared out among threads (0 without a pool). @internal */
+export function splitCalls(): number {
+  return pool?.calls ?? 0;
+}
+
+/** How many threads `want` means here, and why. */
+async function threadCount(want: number | 'auto'): Promise<{ n: number; reason: string }> {
+  const unavailable = sharedMemoryUnavailable();
+  if (unavailable !== null) return { n: 1, reason: `1: ${unavailable}` };
+  if (want !== 'auto') return { n: want, reason: `${want}: asked for` };
+  const cores = await parallelism();
+  const n = Math.max(1, Math.min(MAX_THREADS, cores));
+  return { n, reason: `${n}: the machine's parallelism${cores > MAX_THREADS ? ` (${cores}, at most ${MAX_THREADS} used)` : ''}` };
+}
+
+/** The machine's parallelism: os.availableParallelism() in Node, navigator.hardwareConcurrency elsewhere. */
+async function parallelism(): Promise<number> {
+  if (isNode()) {
+    const os = await builtin<{ availableParallelism?: () => number; cpus(): unknown[] }>('os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+}
+
+/** Why shared memory cannot be used here, or null when it can. */
+function sharedMemoryUnavailable(): string | null {
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
+    return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+      'Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  return typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined' ? 'this engine has no SharedArrayBuffer' : null;
+}
+
+/** (Re)starts the worker pool for n threads on the threaded build. */
+async function startPool(n: number, want: number | 'auto', reason: string): Promise<void> {
+  if (pool) pool.stop();
+  pool = null;
+  kernels = rawKernels;
+  threadsInfo = { count: 1, requested: want, reason };
+  if (n <= 1) return;
+  // The pool's code is a chunk of its own (build/threads.js), fetched only where threads can run.
+  const { Pool, splitKernels } = await import('./threads.js');
+  try {
+    pool = await Pool.start(wasmModule!, arena!.memory, n);
+  } catch (e) {
+    threadsInfo.reason = `1: the worker threads could not start (${e instanceof Error ? e.message : String(e)})`;
+    return;
+  }
+  kernels = splitKernels(rawKernels!, pool, scratch);
+  threadsInfo.count = n;
+}
+
+// The workspaces of the pool's threads past the first: one block, grown when a call needs more and then kept.
+let scratchPtr = 0, scratchBytes = 0;
+function scratch(bytes: number): number {
+  if (bytes > scratchBytes) {
+    if (scratchBytes > 0) arena!.free(scratchPtr, scratchBytes);
+    scratchBytes = 0;
+    scratchPtr = arena!.alloc(bytes);
+    scratchBytes = bytes;
+  }
+  return scratchPtr;
+}
+
+/** Wasm pages (64 KiB) for a memory of at most `bytes` bytes (at most 65,536: 4 GiB). */
+const pages = (bytes: number): number => Math.max(1, Math.min(65536, Math.floor(bytes / 65536)));
 
 /** Which SIMD build runs and why; throws if init() has not finished. */
 export function simd(): SimdInfo {
@@ -120,18 +255,23 @@ function notInitialized(): WasmgradError {
   return new WasmgradError('NOT_INITIALIZED', 'wasmgrad is not initialized: call `await init()` first');
 }
 
-/** Picks the file for the requested build, loads it, and says why the build that runs runs. */
-async function loadBuild(source: InitSource | InitSources | undefined, want: SimdBuild): Promise<{ instance: WebAssembly.Instance; reason: string }> {
+/** Picks the file for the requested build, compiles it, and says why the build that runs runs. */
+async function loadBuild(source: InitSource | InitSources | undefined, want: SimdBuild, threaded: boolean): Promise<{ module: WebAssembly.Module; why: (relaxed: boolean) => string }> {
   const supported = want === 'relaxed' && relaxedSimdSupported();
   let pick: InitSource;
-  if (isSources(source)) pick = supported && source.relaxed !== undefined ? source.relaxed : source.baseline;
-  else if (source !== undefined && isFolder(source)) pick = new URL(supported ? 'wasmgrad-relaxed.wasm' : 'wasmgrad.wasm', toUrl(source));
-  // Each `new URL` is a literal, so bundlers (Vite, webpack, esbuild) find and copy both files.
-  else if (source === undefined) pick = supported ? new URL('./wasmgrad-relaxed.wasm', import.meta.url) : new URL('./wasmgrad.wasm', import.meta.url);
-  else pick = source; // one module given: it is what runs
-  let instance: WebAssembly.Instance;
+  if (isSources(source)) {
+    const t = threaded ? (supported ? source.threadsRelaxed ?? source.threads : source.threads) : undefined;
+    pick = t ?? (supported && source.relaxed !== undefined ? source.relaxed : source.baseline);
+  } else if (source !== undefined && isFolder(source)) {
+    pick = new URL(`wasmgrad${threaded ? '-threads' : ''}${supported ? '-relaxed' : ''}.wasm`, toUrl(source));
+  } else if (source === undefined) {
+    // Each `new URL` is a literal, so bundlers (Vite, webpack, esbuild) find and copy every build.
+    if (threaded) pick = supported ? new URL('./wasmgrad-threads-relaxed.wasm', import.meta.url) : new URL('./wasmgrad-threads.wasm', import.meta.url);
+    else pick = supported ? new URL('./wasmgrad-relaxed.wasm', import.meta.url) : new URL('./wasmgrad.wasm', import.meta.url);
+  } else pick = source; // one module given: it is what runs
+  let module: WebAssembly.Module;
   try {
-    instance = await load(pick);
+    module = await compile(pick);
   } catch (e) {
     if (want === 'relaxed' && !supported && e instanceof WebAssembly.CompileError) {
       throw new WasmgradError('INVALID_ARGUMENT', `init: the module given could not be compiled (${e.message}); this ` +
@@ -139,16 +279,18 @@ async function loadBuild(source: InitSource | InitSources | undefined, want: Sim
     }
     throw e;
   }
-  const relaxed = (instance.exports as unknown as Kernels).relaxed_simd() !== 0;
-  let reason: string;
-  if (want === 'baseline') reason = relaxed ? 'baseline requested, but init() was given the relaxed module itself' : 'baseline requested (the default)';
-  else if (relaxed) reason = 'relaxed SIMD requested and supported by this engine';
-  else if (!supported) {
-    reason = 'relaxed SIMD requested, but this engine does not support it (Node 20 needs --experimental-wasm-relaxed-simd; ' +
-      'Node 22+, Deno 2 and current browsers have it): running the baseline build';
-  } else if (isSources(source)) reason = 'relaxed SIMD requested, but init() was given no relaxed source: running the baseline build';
-  else reason = 'relaxed SIMD requested, but init() was given the baseline module itself: running the baseline build';
-  return { instance, reason };
+  // Which build the module is shows once it runs (its relaxed_simd export).
+  const why = (relaxed: boolean): string => {
+    if (want === 'baseline') return relaxed ? 'baseline requested, but init() was given the relaxed module itself' : 'baseline requested (the default)';
+    if (relaxed) return 'relaxed SIMD requested and supported by this engine';
+    if (!supported) {
+      return 'relaxed SIMD requested, but this engine does not support it (Node 20 needs --experimental-wasm-relaxed-simd; ' +
+        'Node 22+, Deno 2 and current browsers have it): running the baseline build';
+    }
+    if (isSources(source)) return 'relaxed SIMD requested, but init() was given no relaxed source: running the baseline build';
+    return 'relaxed SIMD requested, but init() was given the baseline module itself: running the baseline build';
+  };
+  return { module, why };
 }
 
 function isSources(source: unknown): source is InitSources {
@@ -166,24 +308,20 @@ function toUrl(source: URL | string): URL {
   return source instanceof URL ? source : new URL(source, globalThis.location?.href ?? import.meta.url);
 }
 
-async function load(source: InitSource): Promise<WebAssembly.Instance> {
-  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, {});
+async function compile(source: InitSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     const bytes = source instanceof ArrayBuffer ? new Uint8Array(source)
       : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-    return instantiateBytes(bytes);
+    return WebAssembly.compile(bytes as BufferSource);
   }
-  if (typeof source !== 'string' && !(source instanceof URL)) return instantiateBytes(await source.arrayBuffer());
+  if (typeof source !== 'string' && !(source instanceof URL)) return WebAssembly.compile(await source.arrayBuffer());
   const url = toUrl(source);
   if (url.protocol === 'file:') {
     // Node's fetch cannot read file: URLs; Node and Deno both have node:fs (browsers never get here).
-    return instantiateBytes(await (await fsPromises()).readFile(url));
+    return WebAssembly.compile(await (await fsPromises()).readFile(url) as BufferSource);
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`init: could not fetch ${url.href}: HTTP ${response.status}`);
-  return instantiateBytes(await response.arrayBuffer());
-}
-
-async function instantiateBytes(bytes: ArrayBuffer | Uint8Array): Promise<WebAssembly.Instance> {
-  return (await WebAssembly.instantiate(bytes as BufferSource, {})).instance;
+  return WebAssembly.compile(await response.arrayBuffer());
 }

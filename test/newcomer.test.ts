@@ -92,7 +92,7 @@ describe('mistyped options throw UNKNOWN_OPTION naming the key and listing the k
     const a = tensor([[1, 2]]), b = tensor([[1], [2]]);
     expect(refusal('UNKNOWN_OPTION', () => matmul(a, b, { transposeA: false, transpose_b: true } as never))).toMatch(/"transpose_b" \(did you mean "transposeB"\?\)/);
     a.dispose(); b.dispose();
-    expect(await asyncRefusal('UNKNOWN_OPTION', () => init(undefined, { memory: 1 } as never))).toMatch(/^init: unknown option "memory" \(did you mean "memoryLimit"\?\); init takes memoryLimit, simd$/);
+    expect(await asyncRefusal('UNKNOWN_OPTION', () => init(undefined, { memory: 1 } as never))).toMatch(/^init: unknown option "memory" \(did you mean "memoryLimit"\?\); init takes memoryLimit, simd, threads$/);
     // A callback object with a hook name that fit would never call.
     const m = xor();
     expect(await asyncRefusal('UNKNOWN_OPTION', () => m.fit(X, Y, { verbose: 0, callbacks: { onEpochEnds: () => {} } } as never)))

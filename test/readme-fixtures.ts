@@ -183,6 +183,11 @@ model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
 }`,
   },
   'Runtimes, workers, size': {},
+  'Every core: worker threads': {
+    // A fresh copy of the built bundle: init() has not run in it, so it starts its own pool.
+    module: '/build/index.js?readme-threads',
+    epilogue: `if (JSON.stringify(threads()) !== JSON.stringify({ count: 1, requested: 1, reason: '1: asked for' })) throw new Error('threads(): ' + JSON.stringify(threads()));`,
+  },
   'The relaxed-SIMD build (opt-in)': {
     // A fresh copy of the built bundle: init() has not run in it, so simd can be chosen.
     module: '/build/index.js?readme-relaxed',

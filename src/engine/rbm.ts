@@ -2,7 +2,7 @@
 // persistent CD, as in Hinton's practical guide (2010). Its products run on the GEMM; sampling and
 // the update are kernels (assembly/random.ts, assembly/rbm.ts); nothing loops over floats here.
 import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
-import { biasGemm, gemm } from '../ops/matmul.js';
+import { biasGemm, gemm, NN, NT, TN } from '../ops/matmul.js';
 import { booleanOption, checkOptions, describe, numberOption } from '../options.js';
 import { Rng, globalRng } from '../random.js';
 import { Tensor, keep, tensor, type TensorLike } from '../tensor.js';
@@ -146,8 +146,8 @@ export class RBM {
             if (!last) gen.bernoulli(h, ph);
           }
           // Statistics: <v h>_data − <v h>_model, the biases' likewise; then the update.
-          gemm(kw.gemm_tn_f32, pos.ptr, v0.ptr, ph0.ptr, V, H, B, false);
-          gemm(kw.gemm_tn_f32, neg.ptr, pv.ptr, ph.ptr, V, H, B, false);
+          gemm(TN, pos.ptr, v0.ptr, ph0.ptr, V, H, B, false);
+          gemm(TN, neg.ptr, pv.ptr, ph.ptr, V, H, B, false);
           kw.fill_f32(posB.ptr, V, 0); kw.fill_f32(negB.ptr, V, 0); kw.fill_f32(posC.ptr, H, 0); kw.fill_f32(negC.ptr, H, 0);
           kw.colsum_backward_f32(posB.ptr, v0.ptr, B, V, 1); kw.colsum_backward_f32(negB.ptr, pv.ptr, B, V, 1);
           kw.colsum_backward_f32(posC.ptr, ph0.ptr, B, H, 1); kw.colsum_backward_f32(negC.ptr, ph.ptr, B, H, 1);
@@ -205,7 +205,7 @@ export class RBM {
     const data = this.#data('freeEnergy', x), n = data.shape[0]!, kw = wasm();
     const pre = Tensor.empty([n, this.hidden]), vb = Tensor.empty([n]), out = Tensor.empty([n]);
     biasGemm(pre.ptr, data.ptr, this.weights.ptr, this.hiddenBias, false, n, this.hidden, this.visible);
-    gemm(kw.gemm_nn_f32, vb.ptr, data.ptr, this.visibleBias.ptr, n, 1, this.visible, false);
+    gemm(NN, vb.ptr, data.ptr, this.visibleBias.ptr, n, 1, this.visible, false);
     kw.rbm_free_energy_f32(out.ptr, pre.ptr, vb.ptr, n, this.hidden);
     pre.dispose(); vb.dispose();
     if (data !== x) data.dispose();
@@ -271,7 +271,7 @@ export class RBM {
   // out = sigmoid(h·Wᵀ + b): [rows, visible].
   #down(out: Tensor, h: Tensor, rows: number): void {
     const kw = wasm();
-    gemm(kw.gemm_nt_f32, out.ptr, h.ptr, this.weights.ptr, rows, this.visible, this.hidden, false);
+    gemm(NT, out.ptr, h.ptr, this.weights.ptr, rows, this.visible, this.hidden, false);
     kw.add_rows_forward_f32(out.ptr, out.ptr, this.visibleBias.ptr, rows, this.visible, 1);
     kw.sigmoid_forward_f32(out.ptr, out.ptr, rows * this.visible);
   }

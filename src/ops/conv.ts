@@ -7,7 +7,7 @@ import { booleanOption, checkOptions } from '../options.js';
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
-import { biasGemm, biasReluBackward, checkBias, convGemm, gemm } from './matmul.js';
+import { biasGemm, biasReluBackward, checkBias, convGemm, gemm, NN, NT, TN } from './matmul.js';
 
 // im2col + GEMM go through at most this many bytes of columns at a time.
 const COLS_CHUNK_BYTES = 256 * 1024;
@@ -127,9 +127,9 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
     if (one || direct) {
       if (filter.requiresGrad) {
         if (one) k.conv1_filter_backward_f32(filter.gradPtr(), 0, x.ptr, 0, dout, 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
-        else gemm(k.gemm_tn_f32, filter.gradPtr(), x.ptr, dout, depth, f, rows, true);
+        else gemm(TN, filter.gradPtr(), x.ptr, dout, depth, f, rows, true);
       }
-      if (x.requiresGrad && direct) gemm(k.gemm_nt_f32, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
+      if (x.requiresGrad && direct) gemm(NT, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
       if (x.requiresGrad && one) backwardInput(dout, 0, 0, rows, batch);
       return;
     }
@@ -139,7 +139,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
       chunks((xo, oo, n, images) => {
         if (filter.requiresGrad) {
           k.im2col_f32(cols, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
-          gemm(k.gemm_tn_f32, filter.gradPtr(), cols, dout + oo, depth, f, n, true);
+          gemm(TN, filter.gradPtr(), cols, dout + oo, depth, f, n, true);
         }
         if (x.requiresGrad) backwardInput(dout, xo, oo, n, images);
       });
@@ -152,7 +152,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
   function backwardInput(dout: number, xo: number, oo: number, n: number, images: number) {
     const bytes = n * depth * 4, dcols = heap().alloc(bytes);
     try {
-      gemm(k.gemm_nt_f32, dcols, dout + oo, filter.ptr, n, depth, f, false);
+      gemm(NT, dcols, dout + oo, filter.ptr, n, depth, f, false);
       k.col2im_backward_f32(x.gradPtr() + xo, dcols, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
     } finally {
       heap().free(dcols, bytes);
@@ -188,7 +188,7 @@ export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
   const argmaxBytes = out.size * 4;
   const argmax = heap().alloc(argmaxBytes);
   out.onDispose(() => heap().free(argmax, argmaxBytes));
-  k.maxpool_forward_f32(out.ptr, argmax, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow);
+  k.maxpool_forward_f32(out.ptr, argmax, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow, 0, g.batch);
   return out.recordBackward([x], () => k.maxpool_backward_f32(x.gradPtr(), argmax, out.gradPtr(), out.size));
 }
 
@@ -246,7 +246,7 @@ export function conv2dTranspose(x: Tensor, filter: Tensor, convOptions?: Conv2dT
   const cols = heap().alloc(colsBytes);
   try {
     chunks((xo, oo, n, images) => {
-      gemm(k.gemm_nt_f32, cols, x.ptr + xo, filter.ptr, n, depth, c, false);
+      gemm(NT, cols, x.ptr + xo, filter.ptr, n, depth, c, false);
       k.col2im_backward_f32(out.ptr + oo, cols, images, oh, ow, f, kh, kw, sh, sw, pt, pl, h, w);
     });
   } catch (e) {
@@ -260,8 +260,8 @@ export function conv2dTranspose(x: Tensor, filter: Tensor, convOptions?: Conv2dT
     try {
       chunks((xo, oo, n, images) => {
         k.im2col_f32(dcols, out.gradPtr() + oo, images, oh, ow, f, kh, kw, sh, sw, pt, pl, h, w);
-        if (x.requiresGrad) gemm(k.gemm_nn_f32, x.gradPtr() + xo, dcols, filter.ptr, n, c, depth, true);
-        if (filter.requiresGrad) gemm(k.gemm_tn_f32, filter.gradPtr(), dcols, x.ptr + xo, depth, c, n, true);
+        if (x.requiresGrad) gemm(NN, x.gradPtr() + xo, dcols, filter.ptr, n, c, depth, true);
+        if (filter.requiresGrad) gemm(TN, filter.gradPtr(), dcols, x.ptr + xo, depth, c, n, true);
       });
     } finally {
       heap().free(dcols, colsBytes);

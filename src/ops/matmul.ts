@@ -5,7 +5,7 @@ import { booleanOption, checkOptions } from '../options.js';
 import { fmtShape, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { compute } from '../trace.js';
-import { heap, wasm, type Kernels } from '../wasm.js';
+import { heap, wasm } from '../wasm.js';
 
 /** Options of matmul. */
 export interface MatmulOptions {
@@ -15,8 +15,8 @@ export interface MatmulOptions {
   transposeB?: boolean;
 }
 
-/** The signature shared by the four GEMM kernels. */
-export type Gemm = Kernels['gemm_nn_f32'];
+/** The four forms of the one GEMM kernel (gemm_tile_f32's flags): A·B, Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ. */
+export const NN = 0, TN = 1, NT = 2, TT = 3;
 
 /** The matrix product op(a)·op(b) of two 2-D tensors. */
 export function matmul(a: Tensor, b: Tensor, matmulOptions?: MatmulOptions): Tensor {
@@ -32,22 +32,21 @@ export function matmul(a: Tensor, b: Tensor, matmulOptions?: MatmulOptions): Ten
       `${ta ? ' transposed' : ''}, b ${fmtShape(b.shape)}${tb ? ' transposed' : ''})`);
   }
   const out = Tensor.empty([m, n]);
-  compute(() => gemm(forms(wasm())[+ta]![+tb]!, out.ptr, a.ptr, b.ptr, m, n, ka, false));
+  compute(() => gemm(+ta | (+tb << 1), out.ptr, a.ptr, b.ptr, m, n, ka, false));
   return out.recordBackward([a, b], () => {
-    const f = forms(wasm());
     const dout = out.gradPtr();
     // dA and dB for C = op(A)·op(B); each line is dX (stored as X) = a product of stored matrices.
     if (a.requiresGrad) {
-      if (!ta && !tb) gemm(f[0][1], a.gradPtr(), dout, b.ptr, m, ka, n, true);      // dA = dC·Bᵀ
-      else if (!ta && tb) gemm(f[0][0], a.gradPtr(), dout, b.ptr, m, ka, n, true); // dA = dC·B
-      else if (ta && !tb) gemm(f[0][1], a.gradPtr(), b.ptr, dout, ka, m, n, true); // dA = B·dCᵀ
-      else gemm(f[1][1], a.gradPtr(), b.ptr, dout, ka, m, n, true);                // dA = Bᵀ·dCᵀ
+      if (!ta && !tb) gemm(NT, a.gradPtr(), dout, b.ptr, m, ka, n, true);      // dA = dC·Bᵀ
+      else if (!ta && tb) gemm(NN, a.gradPtr(), dout, b.ptr, m, ka, n, true); // dA = dC·B
+      else if (ta && !tb) gemm(NT, a.gradPtr(), b.ptr, dout, ka, m, n, true); // dA = B·dCᵀ
+      else gemm(TT, a.gradPtr(), b.ptr, dout, ka, m, n, true);                // dA = Bᵀ·dCᵀ
     }
     if (b.requiresGrad) {
-      if (!ta && !tb) gemm(f[1][0], b.gradPtr(), a.ptr, dout, ka, n, m, true);      // dB = Aᵀ·dC
-      else if (!ta && tb) gemm(f[1][0], b.gradPtr(), dout, a.ptr, n, ka, m, true); // dB = dCᵀ·A
-      else if (ta && !tb) gemm(f[0][0], b.gradPtr(), a.ptr, dout, ka, n, m, true); // dB = A·dC
-      else gemm(f[1][1], b.gradPtr(), dout, a.ptr, n, ka, m, true);                // dB = dCᵀ·Aᵀ
+      if (!ta && !tb) gemm(TN, b.gradPtr(), a.ptr, dout, ka, n, m, true);      // dB = Aᵀ·dC
+      else if (!ta && tb) gemm(TN, b.gradPtr(), dout, a.ptr, n, ka, m, true); // dB = dCᵀ·A
+      else if (ta && !tb) gemm(NN, b.gradPtr(), a.ptr, dout, ka, n, m, true); // dB = A·dC
+      else gemm(TT, b.gradPtr(), dout, a.ptr, n, ka, m, true);                // dB = dCᵀ·Aᵀ
     }
   });
 }
@@ -63,8 +62,8 @@ export function dense(x: Tensor, w: Tensor, bias: Tensor | null, relu: boolean):
   compute(() => biasGemm(out.ptr, x.ptr, w.ptr, bias, relu, m, n, kk));
   return out.recordBackward(bias ? [x, w, bias] : [x, w], () => biasReluBackward(out, bias, relu, (dpre) => {
     const k = wasm();
-    if (x.requiresGrad) gemm(k.gemm_nt_f32, x.gradPtr(), dpre, w.ptr, m, kk, n, true); // dX = dPre·Wᵀ
-    if (w.requiresGrad) gemm(k.gemm_tn_f32, w.gradPtr(), x.ptr, dpre, kk, n, m, true); // dW = Xᵀ·dPre
+    if (x.requiresGrad) gemm(NT, x.gradPtr(), dpre, w.ptr, m, kk, n, true); // dX = dPre·Wᵀ
+    if (w.requiresGrad) gemm(TN, w.gradPtr(), x.ptr, dpre, kk, n, m, true); // dW = Xᵀ·dPre
   }));
 }
 
@@ -77,7 +76,7 @@ export function checkBias(op: string, bias: Tensor | null, n: number): void {
 
 /** out[m×n] = relu?(a[m×k]·b[k×n] + bias), all byte addresses (bias a tensor, an address, or none). */
 export function biasGemm(out: number, a: number, b: number, bias: Tensor | number | null, relu: boolean, m: number, n: number, k: number): void {
-  wasm().gemm_nn_bias_f32(out, a, b, typeof bias === 'number' ? bias : bias?.ptr ?? 0, m, n, k, +relu, workspace(m, n, k));
+  wasm().gemm_tile_f32(out, a, b, typeof bias === 'number' ? bias : bias?.ptr ?? 0, m, n, k, relu ? 8 : 0, workspace(m, n, k), 0, m, 0, n);
 }
 
 /** out = relu?(windows(x) · filter + bias) for a stride-1 'valid' convolution with KH·KW·C ≤ 256, no im2col. */
@@ -105,9 +104,6 @@ export function biasReluBackward(out: Tensor, bias: Tensor | null, relu: boolean
   }
 }
 
-function forms(k: Kernels): [[Gemm, Gemm], [Gemm, Gemm]] {
-  return [[k.gemm_nn_f32, k.gemm_nt_f32], [k.gemm_tn_f32, k.gemm_tt_f32]];
-}
 
 // One workspace for the packed panels, grown when a larger product needs it and then kept, so a
 // training loop allocates it once.
@@ -126,7 +122,7 @@ function workspace(m: number, n: number, k: number): number {
   return workPtr;
 }
 
-/** Runs one GEMM kernel on byte addresses with the shared packing workspace. */
-export function gemm(kernel: Gemm, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
-  kernel(out, a, b, m, n, k, accumulate ? 1 : 0, workspace(m, n, k));
+/** out (+)= op(a)·op(b) in the given form (NN, TN, NT, TT) on byte addresses, with the shared packing workspace. */
+export function gemm(form: number, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
+  wasm().gemm_tile_f32(out, a, b, 0, m, n, k, form | (accumulate ? 4 : 0), workspace(m, n, k), 0, m, 0, n);
 }

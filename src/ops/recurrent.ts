@@ -8,7 +8,7 @@ import { WasmgradError, fmtShape, invalid, shapeError } from '../errors.js';
 import { booleanOption, checkOptions, describe } from '../options.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
-import { biasGemm, gemm } from './matmul.js';
+import { biasGemm, gemm, NN, NT, TN } from './matmul.js';
 
 /** Activations a recurrent cell takes (Keras names); hardSigmoid is TF.js' clip(0.2·x + 0.5, 0, 1). */
 export type RecurrentActivation = 'tanh' | 'relu' | 'linear' | 'sigmoid' | 'hardSigmoid';
@@ -120,11 +120,11 @@ export function copyValues(to: Tensor, from: Tensor): void {
 // kernel's, the (input) bias' and x's gradients; dm is the dropout mask's copy (0: none).
 function inputGradients(x: Tensor, kernel: Tensor, bias: Tensor | null, xt: number, dz: number, dm: number, width: number, reverse: number, scratch: Buffers): void {
   const k = wasm(), [batch, steps, features] = x.shape as [number, number, number], rows = batch * steps;
-  if (kernel.requiresGrad) gemm(k.gemm_tn_f32, kernel.gradPtr(), xt, dz, features, width, rows, true); // dW += xᵀ·dz
+  if (kernel.requiresGrad) gemm(TN, kernel.gradPtr(), xt, dz, features, width, rows, true); // dW += xᵀ·dz
   if (bias?.requiresGrad) k.colsum_backward_f32(bias.gradPtr(), dz, rows, width, 1);                   // (the first row of a GRU's [2, 3u])
   if (x.requiresGrad) {
     const dxt = scratch.take(rows * features);
-    gemm(k.gemm_nt_f32, dxt, dz, kernel.ptr, rows, features, width, false);                        // dx = (dz·Wᵀ)·mask
+    gemm(NT, dxt, dz, kernel.ptr, rows, features, width, false);                        // dx = (dz·Wᵀ)·mask
     if (dm) k.mask_steps_f32(dxt, dm, steps, batch * features);
     k.to_batch_major_f32(x.gradPtr(), dxt, batch, steps, features, reverse, 1);
   }
@@ -174,7 +174,7 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
       const zt = z + t * stepZ * 4, hPrev = hs + t * stepH * 4, h = hPrev + stepH * 4;
       let hIn = hPrev;
       if (rm) { hIn = hms + t * stepH * 4; copy(hIn, hPrev, stepH); k.mask_steps_f32(hIn, rm, 1, stepH); }
-      gemm(k.gemm_nn_f32, zt, hIn, recurrentKernel.ptr, batch, width, units, true);
+      gemm(NN, zt, hIn, recurrentKernel.ptr, batch, width, units, true);
       if (gates === 4) k.lstm_step_forward_f32(h, cs + (t + 1) * stepH * 4, zt, cs + t * stepH * 4, batch, units, act, rec);
       else k.rnn_step_forward_f32(h, zt, stepH, act);
       if (mt) k.mask_step_forward_f32(h, hPrev, cs ? cs + (t + 1) * stepH * 4 : 0, cs ? cs + t * stepH * 4 : 0, mt + t * batch * 4, batch, units);
@@ -225,13 +225,13 @@ function recurrent(op: string, x: Tensor, kernel: Tensor, recurrentKernel: Tenso
         if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, units, dzt, width, 0, gates === 4 ? dcOut : 0, dcIn, dhCarry, dh, 1);
         if (gates === 4) [dcIn, dcOut] = [dcOut, dcIn];
         if (t > 0 || h0?.requiresGrad) {
-          gemm(k.gemm_nt_f32, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ (·mask)
+          gemm(NT, dh, dzt, recurrentKernel.ptr, batch, units, width, false); // dhPrev = dz·Uᵀ (·mask)
           if (rm) k.mask_steps_f32(dh, rm, 1, stepH);
           if (mt) k.axpy_f32(dh, dhCarry, stepH, 1);
         }
       }
       // dU += Σ_t h_{t-1}ᵀ·dz_t as one product over all steps (h_0..h_{steps-1} are contiguous).
-      if (dU) gemm(k.gemm_tn_f32, dU, rm ? hms : hs, dz, units, width, rows, true);
+      if (dU) gemm(TN, dU, rm ? hms : hs, dz, units, width, rows, true);
       if (h0?.requiresGrad) k.axpy_f32(h0.gradPtr(), dh, stepH, 1);
       if (c0?.requiresGrad) k.axpy_f32(c0.gradPtr(), dcIn, stepH, 1);
       inputGradients(x, kernel, bias, xt, dz, dm, width, reverse, scratch);
@@ -322,9 +322,9 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         k.gru_reset_after_forward_f32(h, xzt, rp, hIn, batch, u, act, rec);
       } else {
         const rh = kept + t * stepH * 4;
-        gemm(k.gemm_nn_f32, zr, hIn, Uzr, batch, 2 * u, u, false);
+        gemm(NN, zr, hIn, Uzr, batch, 2 * u, u, false);
         k.gru_gates_forward_f32(xzt, rh, zr, hIn, batch, u, rec);
-        gemm(k.gemm_nn_f32, hp, rh, Uh, batch, u, u, false);
+        gemm(NN, hp, rh, Uh, batch, u, u, false);
         k.gru_output_forward_f32(h, xzt, hp, hIn, batch, u, act);
       }
       if (mt) k.mask_step_forward_f32(h, hPrev, 0, 0, mt + t * batch * 4, batch, u);
@@ -364,12 +364,12 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
         if (resetAfter) {
           const drp = dr + t * stepZ * 4;
           k.gru_reset_after_backward_f32(dzt, drp, xzt, kept + t * stepZ * 4, batch, u, rec);
-          gemm(k.gemm_nt_f32, dhPrev, drp, U, batch, u, w, true);                  // dhPrev += drp·Uᵀ
+          gemm(NT, dhPrev, drp, U, batch, u, w, true);                  // dhPrev += drp·Uᵀ
         } else {
           const dzrt = dzr + t * batch * 2 * u * 4;
-          gemm(k.gemm_nt_f32, dr, dhht, Uh, batch, u, u, false);                   // d(r·hPrev) = dhh·U_hᵀ
+          gemm(NT, dr, dhht, Uh, batch, u, u, false);                   // d(r·hPrev) = dhh·U_hᵀ
           k.gru_gates_backward_f32(dzt, dzrt, dhPrev, dr, xzt, hPrev, batch, u, rec);
-          gemm(k.gemm_nt_f32, dhPrev, dzrt, Uzr, batch, u, 2 * u, true);           // dhPrev += dzr·U_zrᵀ
+          gemm(NT, dhPrev, dzrt, Uzr, batch, u, 2 * u, true);           // dhPrev += dzr·U_zrᵀ
         }
         if (rm) k.mask_steps_f32(dhPrev, rm, 1, stepH);                           // the state was read masked
         if (mt) k.mask_step_backward_f32(mt + t * batch * 4, batch, u, dzt, w, 0, 0, 0, dhPrev, dh, 0);
@@ -377,12 +377,12 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
       }
       if (h0?.requiresGrad) k.axpy_f32(h0.gradPtr(), dh, stepH, 1);            // after the last swap, dh is h_0's
       if (resetAfter) {
-        if (dU) gemm(k.gemm_tn_f32, dU, rm ? hms : hs, dr, u, w, rows, true);      // dU += Σ_t hPrevᵀ·drp_t
+        if (dU) gemm(TN, dU, rm ? hms : hs, dr, u, w, rows, true);      // dU += Σ_t hPrevᵀ·drp_t
         if (dRecBias) k.colsum_backward_f32(dRecBias, dr, rows, w, 1);
       }
       if (dUzr) {
-        gemm(k.gemm_tn_f32, dUzr, rm ? hms : hs, dzr, u, 2 * u, rows, false);    // dU_zr = Σ_t hPrevᵀ·dzr_t
-        gemm(k.gemm_tn_f32, dUh, kept, dhh, u, u, rows, false);                  // dU_h = Σ_t (r·hPrev)ᵀ·dhh_t
+        gemm(TN, dUzr, rm ? hms : hs, dzr, u, 2 * u, rows, false);    // dU_zr = Σ_t hPrevᵀ·dzr_t
+        gemm(TN, dUh, kept, dhh, u, u, rows, false);                  // dU_h = Σ_t (r·hPrev)ᵀ·dhh_t
         k.put_cols_f32(dU, dUzr, u, w, 0, 2 * u, 1);
         k.put_cols_f32(dU, dUh, u, w, 2 * u, u, 1);
       }

@@ -1,0 +1,128 @@
+// Threads: the 1024³ GEMM, the MLP fit and the LeNet-5 fit at 1 thread and at every count up to the
+// machine's, one process, interleaved rounds (1, 2, .., N, 1, 2, ..), each count's speed-up over 1
+// thread taken within a round. Results are checked to be the same bits at every count before timing.
+// bench/run.ts starts it and puts its section into bench/RESULTS.md; on its own:
+//   node --expose-gc --import tsx bench/threads.ts
+// Prints the section as Markdown between the lines <<<threads and threads>>>.
+import { availableParallelism } from 'node:os';
+import * as wg from '../build/index.js';
+import { machine, rng, timeCalls } from './lib.js';
+
+const REPS = Number(process.env.BENCH_REPS ?? 7);
+const MAX = Math.min(16, availableParallelism());
+const COUNTS = Array.from({ length: MAX }, (_, i) => i + 1);
+const fmt = (v: number, d = 1) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+const median = (t: number[]) => t.slice().sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
+
+await wg.init(undefined, { threads: MAX });
+if (wg.threads().count !== MAX) throw new Error(`threads did not start: ${wg.threads().reason}`);
+
+/** Seconds per call of `run` at each thread count: REPS rounds, the counts interleaved within a round. */
+async function counts(run: () => unknown): Promise<{ s: number[]; speedup: number[]; range: [number, number][] }> {
+  const rounds: number[][] = [];
+  for (let r = 0; r < REPS; r++) {
+    const round: number[] = [];
+    for (const n of COUNTS) {
+      await wg.init(undefined, { threads: n });
+      round.push((await timeCalls([{ run }], 1))[0]!.median);
+    }
+    rounds.push(round);
+  }
+  const ratios = COUNTS.map((_, i) => rounds.map((t) => t[0]! / t[i]!).sort((a, b) => a - b));
+  return {
+    s: COUNTS.map((_, i) => median(rounds.map((t) => t[i]!))),
+    speedup: ratios.map(median),
+    range: ratios.map((r) => [r[0]!, r.at(-1)!] as [number, number]),
+  };
+}
+
+/** The same seeded run's weights at every thread count, as one string of bits. */
+async function bitsAtEachCount(make: () => Promise<Float32Array[]>): Promise<void> {
+  let first: string | null = null;
+  for (const n of COUNTS) {
+    await wg.init(undefined, { threads: n });
+    const weights = await make();
+    const bits = weights.map((w) => Array.from(new Uint32Array(w.buffer, w.byteOffset, w.length)).join(',')).join(';');
+    if (first === null) first = bits;
+    else if (bits !== first) throw new Error(`${n} threads gave other weights than 1 thread: not timing it`);
+  }
+}
+
+const rows: string[] = [];
+const row = (what: string, unit: string, units: number, r: Awaited<ReturnType<typeof counts>>) =>
+  rows.push(`| ${what} | ${COUNTS.map((_, i) => `${fmt(units / r.s[i]!, unit === 'GFLOP/s' ? 1 : 0)}${i === 0 ? '' : ` (**${fmt(r.speedup[i]!, 2)}×**, ${fmt(r.range[i]![0], 2)}–${fmt(r.range[i]![1], 2)})`}`).join(' | ')} |`);
+
+// ── GEMM 1024³: the public matmul, output allocated per call
+{
+  const n = 1024, r = rng(n);
+  const a = wg.tensor(Float32Array.from({ length: n * n }, () => r() - 0.5), [n, n]);
+  const b = wg.tensor(Float32Array.from({ length: n * n }, () => r() - 0.5), [n, n]);
+  await bitsAtEachCount(async () => [wg.noGrad(() => wg.matmul(a, b)).toArray()]);
+  const res = await counts(() => wg.noGrad(() => wg.matmul(a, b)).dispose());
+  row('GEMM 1024×1024×1024, GFLOP/s', 'GFLOP/s', 2 * n ** 3 / 1e9, res);
+  a.dispose(); b.dispose();
+}
+
+// ── MLP fit: 784-128-10, Adam, batch 64 (the data of bench/run.ts' fit section)
+{
+  const N = 64 * 40, r = rng(1);
+  const xs = Float32Array.from({ length: N * 784 }, () => r());
+  const ys = new Float32Array(N * 10);
+  for (let i = 0; i < N; i++) ys[i * 10 + (i * 7) % 10] = 1;
+  const X = wg.tensor(xs, [N, 784]), Y = wg.tensor(ys, [N, 10]);
+  const make = () => {
+    const model = wg.sequential([wg.layers.dense({ units: 128, activation: 'relu', inputShape: [784] }), wg.layers.dense({ units: 10, activation: 'softmax' })]);
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    return model;
+  };
+  await bitsAtEachCount(async () => {
+    const m = make();
+    await m.fit(X, Y, { epochs: 1, batchSize: 64, seed: 0, verbose: 0 });
+    const w = m.getWeights();
+    m.dispose();
+    return w;
+  });
+  const model = make();
+  const h = await model.fit(X, Y, { epochs: 2, batchSize: 64, seed: 0, verbose: 0 });
+  if (!(h.history.loss![1]! < h.history.loss![0]!)) throw new Error('MLP did not lower the loss: not timing it');
+  row('MLP 784-128-10 `fit`, samples/s', 'samples/s', N, await counts(() => model.fit(X, Y, { epochs: 1, batchSize: 64, verbose: 0 })));
+  model.dispose(); X.dispose(); Y.dispose();
+}
+
+// ── LeNet-5 fit on the first 1,280 MNIST images
+{
+  const N = 64 * 20;
+  const { train } = await wg.loadMnist();
+  const X = wg.tensor(train.images.subarray(0, N * 784), [N, 28, 28, 1]), Y = wg.data.oneHot(train.labels.subarray(0, N), 10);
+  const make = () => {
+    const L = wg.layers;
+    const model = wg.sequential([
+      L.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }), L.maxPooling2d({ poolSize: 2 }),
+      L.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 }), L.flatten(),
+      L.dense({ units: 120, activation: 'relu' }), L.dense({ units: 84, activation: 'relu' }), L.dense({ units: 10, activation: 'softmax' }),
+    ]);
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    return model;
+  };
+  await bitsAtEachCount(async () => {
+    const m = make();
+    await m.fit(X, Y, { epochs: 1, batchSize: 64, seed: 0, verbose: 0 });
+    const w = m.getWeights();
+    m.dispose();
+    return w;
+  });
+  const model = make();
+  const h = await model.fit(X, Y, { epochs: 2, batchSize: 64, seed: 0, verbose: 0 });
+  if (!(h.history.loss![1]! < h.history.loss![0]!)) throw new Error('LeNet did not lower the loss: not timing it');
+  row('LeNet-5 `fit`, samples/s', 'samples/s', N, await counts(() => model.fit(X, Y, { epochs: 1, batchSize: 64, verbose: 0 })));
+  model.dispose(); X.dispose(); Y.dispose();
+}
+
+console.log(['<<<threads',
+  `\`init({ threads: n })\` for n = 1 .. ${MAX} (this machine's parallelism), the threaded build in one process, ${REPS} rounds with ` +
+  `the counts interleaved; each count's speed-up over 1 thread is the median over rounds of the ratio within a round, with its range. ` +
+  `Before timing, each case's weights (or product) were checked to be the same bits at every count. ${machine()}.`, '',
+  `| case | ${COUNTS.map((n) => `${n} thread${n > 1 ? 's' : ''}`).join(' | ')} |`, `|---|${COUNTS.map(() => '---:').join('|')}|`,
+  ...rows, '',
+  'TF.js\' wasm backend runs one thread in Node (its threaded build needs a cross-origin-isolated page), so it has no row here.',
+  'threads>>>'].join('\n'));

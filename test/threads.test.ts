@@ -1,0 +1,149 @@
+// Threads: the pool init() starts, kernels split among 1 to 4 threads giving the same bits as one
+// thread, the seeded digest of issue #4 at every count, errors, no arena growth, clean exits.
+import { afterAll, describe, expect, test } from 'vitest';
+import * as wg from '../src/index.js';
+import { splitThresholds } from '../src/threads.js';
+import { heap, splitCalls, wasm } from '../src/wasm.js';
+import { trainAndDigest } from './fixtures/train.js';
+import { RUNTIME } from './helpers.js';
+
+const DIGEST = 'b5d88db0cf024c527dad8005257bafe4961047395e5b5e286b5f3ce7a5105961'; // test/determinism.test.ts
+const isolated = RUNTIME !== 'chromium' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+const start = wg.threads();
+
+afterAll(async () => {
+  splitThresholds();
+  await wg.init(undefined, { threads: start.requested });
+});
+
+test(`init chose the machine's threads where shared memory allows (${RUNTIME})`, async () => {
+  expect(start.requested).toBe('auto');
+  if (!isolated) {
+    expect(start.count).toBe(1);
+    expect(start.reason).toMatch(/^1: the page is not cross-origin isolated/);
+    return;
+  }
+  const cores = RUNTIME === 'chromium' ? navigator.hardwareConcurrency : (await import('node:os' as string) as typeof import('node:os')).availableParallelism();
+  expect(start.count).toBe(Math.min(16, Math.max(1, cores)));
+  expect(start.reason).toBe(`${start.count}: the machine's parallelism`);
+});
+
+describe.skipIf(!isolated)('with the threaded build', () => {
+  test('the seeded digest is the same with 1, 2, 3 and 4 threads', async () => {
+    for (const n of [1, 2, 3, 4]) {
+      await wg.init(undefined, { threads: n });
+      expect(wg.threads()).toEqual({ count: n, requested: n, reason: `${n}: asked for` });
+      expect((await trainAndDigest(wg)).digest).toBe(DIGEST);
+    }
+  });
+
+  // A model whose products, convolutions, pooling and updates are all large enough to split.
+  async function trainConvNet(): Promise<string> {
+    const L = wg.layers;
+    const model = wg.sequential([
+      L.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [20, 20, 1] }),
+      L.maxPooling2d({ poolSize: 2 }),
+      L.conv2d({ filters: 8, kernelSize: 3, activation: 'relu' }),
+      L.conv2d({ filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }),
+      L.averagePooling2d({ poolSize: 2 }),
+      L.flatten(),
+      L.dense({ units: 37, activation: 'sigmoid' }),
+      L.dense({ units: 3, activation: 'softmax' }),
+    ]);
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    const n = 45, x = new Float32Array(n * 400), y = new Float32Array(n * 3);
+    for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+    for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
+    await model.fit(wg.tensor(x, [n, 20, 20, 1]), wg.tensor(y, [n, 3]), { epochs: 2, batchSize: 17, seed: 3, verbose: 0 });
+    const bits = model.getWeights().map((w) => Array.from(new Uint32Array(w.buffer, w.byteOffset, w.length)).join(',')).join(';');
+    model.dispose();
+    return bits;
+  }
+
+  test('every split kernel gives one thread\'s bits at 2, 3 and 4 threads (odd sizes, splits forced)', async () => {
+    splitThresholds(1, 1);
+    try {
+      await wg.init(undefined, { threads: 1 });
+      const one = await trainConvNet();
+      const products = matmuls();
+      for (const n of [2, 3, 4]) {
+        await wg.init(undefined, { threads: n });
+        const before = splitCalls();
+        expect(await trainConvNet()).toBe(one);
+        expect(matmuls()).toEqual(products);
+        expect(splitCalls() - before).toBeGreaterThan(100); // the pool really ran them
+      }
+    } finally {
+      splitThresholds();
+    }
+  });
+
+  // The four forms at sizes around the tiles (4×8) and blocks (K 256), accumulating into a start value.
+  function matmuls(): number[][] {
+    const out: number[][] = [];
+    for (const [m, k, n] of [[1, 3, 5], [5, 17, 3], [17, 300, 9], [33, 8, 40], [9, 1023, 17], [64, 5, 1]] as const) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const a = wg.variable(Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)), ta ? [k, m] : [m, k]);
+          const b = wg.variable(Float32Array.from({ length: k * n }, (_, i) => Math.cos(i)), tb ? [n, k] : [k, n]);
+          const c = wg.matmul(a, b, { transposeA: ta, transposeB: tb });
+          wg.sum(wg.mul(c, c)).backward();
+          out.push(Array.from(c.toArray()), Array.from(a.grad!.toArray()), Array.from(b.grad!.toArray()));
+          wg.tidy(() => [a, b, c].forEach((t) => t.dispose()));
+        }
+      }
+    }
+    return out;
+  }
+
+  test('no arena growth over 60 threaded training steps', async () => {
+    await wg.init(undefined, { threads: 2 });
+    const model = wg.sequential([wg.layers.dense({ units: 256, activation: 'relu', inputShape: [300] }), wg.layers.dense({ units: 10, activation: 'softmax' })]);
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    const x = wg.tensor(Float32Array.from({ length: 64 * 300 }, (_, i) => (i % 13) / 13), [64, 300]);
+    const y = wg.data.oneHot(Int32Array.from({ length: 64 }, (_, i) => i % 10), 10);
+    const before = splitCalls();
+    await model.trainOnBatch(x, y);
+    const live = wg.memory().bytes, size = wg.memory().arenaBytes;
+    for (let i = 0; i < 60; i++) await model.trainOnBatch(x, y);
+    expect(splitCalls() - before).toBeGreaterThan(60);
+    expect(wg.memory().bytes).toBe(live);
+    expect(wg.memory().arenaBytes).toBe(size);
+    model.dispose(); x.dispose(); y.dispose();
+  });
+
+  test('a trap in a split kernel throws, and the pool and arena keep working', async () => {
+    await wg.init(undefined, { threads: 2 });
+    const k = wasm(), bytes = k.gemm_workspace_bytes(512, 512, 512);
+    const work = heap().alloc(bytes);
+    // Addresses past the end of memory: every share traps (the first call also sizes the pool's workspaces).
+    const trap = () => k.gemm_tile_f32(0xfff00000, 0xfff00000, 0xfff00000, 0, 512, 512, 512, 0, work, 0, 512, 0, 512);
+    expect(trap).toThrow(WebAssembly.RuntimeError);
+    const live = wg.memory().bytes;
+    expect(trap).toThrow(WebAssembly.RuntimeError);
+    expect(wg.memory().bytes).toBe(live);
+    heap().free(work, bytes);
+    expect((await trainAndDigest(wg)).digest).toBe(DIGEST);
+  });
+});
+
+test.skipIf(RUNTIME !== 'node')('a program that trains on threads exits by itself, in Node and in Deno', async () => {
+  const { spawnSync } = await import('node:child_process' as string) as typeof import('node:child_process');
+  const script = new URL('./fixtures/threads-exit.mjs', import.meta.url).pathname;
+  for (const [cmd, args] of [[process.execPath, [script]], ['node_modules/.bin/deno', ['run', '-A', script]]] as const) {
+    const t0 = performance.now();
+    const child = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+    expect(child.error, `${cmd}: ${child.error?.message}`).toBeUndefined();
+    expect(child.status, `${cmd} exited ${child.status}: ${child.stderr}`).toBe(0);
+    expect(child.stdout.trim()).toBe(`threads 2 digest ${DIGEST}`);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  }
+});
+
+test('init checks threads', async () => {
+  const before = wg.threads();
+  for (const bad of [0, 17, 1.5, -1, 'many', NaN]) {
+    await expect(wg.init(undefined, { threads: bad as number })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('init: threads') });
+  }
+  expect(wg.threads()).toEqual(before);
+});
