@@ -8,7 +8,7 @@
 // the input positions they came from (the input gradient). A one-channel input at stride 1 skips
 // im2col: conv1_* below work on the image directly.
 
-import { load_part, madd, store_row } from './gemm';
+import { gemm, load_part, madd, store_row } from './gemm';
 
 /** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
 export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
@@ -47,6 +47,39 @@ export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, 
         for (let ox = inHi; ox < ow; ox++) { edge(dst, line, ox * sw - pl, kw, w, c); dst += rowBytes; }
       }
     }
+  }
+}
+
+/**
+ * The filter gradient of a convolution through im2col: dfilter [KH·KW·C][F] += Σ_r cols[r][d] · dout[r][f],
+ * rows d0 .. d1 of it (all: 0, KH·KW·C), the batch taken `step` images at a time: each chunk's columns
+ * are built in `cols` (step·OH·OW·KH·KW·C floats) and its product added in turn. That order is one
+ * thread's whatever d0 .. d1, so threads sharing out the rows (each with its own cols and work) give
+ * its bits. work: gemm_workspace_bytes(KH·KW·C, F, step·OH·OW).
+ */
+export function conv_filter_backward_f32(dfilter: usize, inp: usize, dout: usize, cols: usize, work: usize, batch: i32, step: i32,
+                                         h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+                                         oh: i32, ow: i32, f: i32, d0: i32, d1: i32): void {
+  const depth = kh * kw * c, pixels = oh * ow;
+  for (let b = 0; b < batch; b += step) {
+    const images = min(step, batch - b);
+    im2col_f32(cols, inp + (<usize>b * h * w * c << 2), images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+    gemm(dfilter, cols, dout + (<usize>b * pixels * f << 2), depth, f, images * pixels, true, false, true, work, 0, false, d0, d1, 0, f);
+  }
+}
+
+/**
+ * The input gradient of a convolution through im2col, image by image: dcols = dout_b · filterᵀ
+ * (OH·OW × KH·KW·C floats), then col2im adds it to dinp_b. Images are independent: threads share them
+ * out, each with its own dcols and work. work: gemm_workspace_bytes(OH·OW, KH·KW·C, F).
+ */
+export function conv_input_backward_f32(dinp: usize, dout: usize, filter: usize, dcols: usize, work: usize, batch: i32,
+                                        h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+                                        oh: i32, ow: i32, f: i32): void {
+  const depth = kh * kw * c, pixels = oh * ow;
+  for (let b = 0; b < batch; b++) {
+    gemm(dcols, dout + (<usize>b * pixels * f << 2), filter, pixels, depth, f, false, true, false, work);
+    col2im_backward_f32(dinp + (<usize>b * h * w * c << 2), dcols, 1, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
   }
 }
 

@@ -317,7 +317,7 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
 // sum in the same order whatever the block (the K blocks and the kernel chosen depend on m, n and k
 // only, and a tile's lanes do not mix), so threads that take blocks starting at multiples of MR rows
 // or NR columns give the bits one thread gives.
-function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+export function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
               transA: bool, transB: bool, accumulate: bool, work: usize, bias: usize = 0, relu: bool = false,
               i0: i32 = 0, i1: i32 = m, j0: i32 = 0, j1: i32 = n): void {
   if (i1 <= i0 || j1 <= j0) return;

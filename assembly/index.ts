@@ -26,7 +26,7 @@ export {
   sparse_cce_backward_f32, sparse_match_count_f32,
 } from "./losses";
 export {
-  im2col_f32, col2im_backward_f32, maxpool_forward_f32, maxpool_backward_f32, avgpool_forward_f32, avgpool_backward_f32,
+  im2col_f32, col2im_backward_f32, conv_filter_backward_f32, conv_input_backward_f32, maxpool_forward_f32, maxpool_backward_f32, avgpool_forward_f32, avgpool_backward_f32,
   conv1_workspace_bytes, conv1_forward_f32, conv1_filter_backward_f32,
 } from "./conv";
 export {

@@ -16,9 +16,6 @@ export const fsPromises = () => builtin<{
   stat(p: string | URL): Promise<{ size: number }>;
 }>('fs/promises');
 
-/** True in Node (not Deno, which also has process.versions.node). */
-export const isNode = (): boolean => !('Deno' in globalThis) && !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
-
 /** True in a page or a Web Worker (neither Node nor Deno). */
 export const inBrowser = (): boolean => !(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node && !('Deno' in globalThis);
 

@@ -13,9 +13,9 @@
 // kernel whose output is a small reduction run on the calling thread alone.
 import type { Kernels } from './wasm.js';
 
-// Control words.
-const GEN = 0, KERNEL = 1, ACTIVE = 2, DONE = 3, FAILED = 4, ARITY = 5;
-const CONTROL_BYTES = 64, MAX_ARGS = 24;
+// Control words: CLAIM + t is share t's claim (0: not taken), set by whichever thread runs it.
+const GEN = 0, KERNEL = 1, ACTIVE = 2, DONE = 3, FAILED = 4, ARITY = 5, CLAIM = 16;
+const CONTROL_BYTES = 128, MAX_ARGS = 24;
 
 // An idle worker spins on GEN for WORKER_SPIN_MS = 2 ms (written out in serve()) before it sleeps in
 // Atomics.wait: a training step calls kernels back to back with host work between them, and waking a
@@ -36,7 +36,7 @@ function serve(): void {
     control: SharedArrayBuffer; names: string[]; index: number }): Promise<void> => {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const fns = names.map((n) => instance.exports[n] as (...a: number[]) => void);
-    const ctl = new Int32Array(control, 0, 16), args = new Float64Array(control, 64); // CONTROL_BYTES
+    const ctl = new Int32Array(control, 0, 32), args = new Float64Array(control, 128); // CONTROL_BYTES
     port.postMessage('ready');
     for (let seen = 0; ;) {
       let gen = Atomics.load(ctl, 0); // GEN
@@ -52,13 +52,14 @@ function serve(): void {
       seen = gen;
       const kernel = Atomics.load(ctl, 1); // KERNEL
       if (kernel < 0) break;
-      if (index >= ctl[2]!) continue; // ACTIVE
+      // ACTIVE; CLAIM + index: the calling thread may have run this share already, this worker being late.
+      if (index >= ctl[2]! || Atomics.compareExchange(ctl, 16 + index, 0, 1) !== 0) continue;
       const o = index * 24; // MAX_ARGS
       try {
-        // Every kernel takes at most 19 arguments; extra ones are ignored (no array made per call).
+        // Every split kernel takes at most 21 arguments; extra ones are ignored (no array made per call).
         fns[kernel]!(args[o]!, args[o + 1]!, args[o + 2]!, args[o + 3]!, args[o + 4]!, args[o + 5]!, args[o + 6]!, args[o + 7]!,
           args[o + 8]!, args[o + 9]!, args[o + 10]!, args[o + 11]!, args[o + 12]!, args[o + 13]!, args[o + 14]!, args[o + 15]!,
-          args[o + 16]!, args[o + 17]!, args[o + 18]!);
+          args[o + 16]!, args[o + 17]!, args[o + 18]!, args[o + 19]!, args[o + 20]!);
       } catch {
         Atomics.store(ctl, 4, 1); // FAILED
       }
@@ -70,7 +71,8 @@ function serve(): void {
   if (node) req!('node:worker_threads').parentPort.once('message', start);
   else self.onmessage = (e: MessageEvent) => void start(e.data);
 }
-const WORKER = `(${serve.toString()})()`;
+// __name: what esbuild's keepNames (tsx, Vite) wraps functions in, when this file runs untranspiled by our build.
+const WORKER = `const __name = (f) => f; (${serve.toString()})()`;
 
 interface AnyWorker {
   postMessage(m: unknown): void;
@@ -79,7 +81,7 @@ interface AnyWorker {
 
 /** The kernels a pool splits, by the name the workers know them by. */
 const SPLIT = [
-  'gemm_tile_f32', 'gemm_conv_f32', 'conv1_forward_f32', 'im2col_f32', 'col2im_backward_f32',
+  'gemm_tile_f32', 'gemm_conv_f32', 'conv1_forward_f32', 'conv_filter_backward_f32', 'conv_input_backward_f32', 'im2col_f32', 'col2im_backward_f32',
   'maxpool_forward_f32', 'avgpool_forward_f32', 'avgpool_backward_f32',
 ] as const;
 
@@ -101,7 +103,7 @@ for (const a of ['relu', 'leaky_relu', 'sigmoid', 'tanh', 'elu', 'gelu', 'swish'
 // convolutions; elements (floats read or written) for the memory-bound kernels, which gain only
 // once their arrays outgrow one core's cache.
 const MIN_MACS = 1 << 20;
-const MIN_ELEMENTS = 1 << 20;
+const MIN_ELEMENTS = 1 << 16;
 let minMacs = MIN_MACS, minElements = MIN_ELEMENTS;
 
 /** Sets the least work split among threads (tests force splits of small shapes); no argument restores the defaults. @internal */
@@ -156,18 +158,32 @@ export class Pool {
   run(kernels: Kernels, name: string, shares: number[][]): void {
     const n = shares.length, ctl = this.#ctl, args = this.#args;
     this.calls++;
-    const arity = shares[0]!.length;
-    for (let t = 1; t < n; t++) args.set(shares[t]!, t * MAX_ARGS);
+    for (let t = 1; t < n; t++) {
+      args.set(shares[t]!, t * MAX_ARGS);
+      ctl[CLAIM + t] = 0;
+    }
     ctl[KERNEL] = this.#index.get(name)!;
-    ctl[ARITY] = arity;
+    ctl[ARITY] = shares[0]!.length;
     ctl[ACTIVE] = n;
     ctl[DONE] = 0;
     ctl[FAILED] = 0;
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
+    const kernel = kernels[name as keyof Kernels] as Fn;
     let error: unknown = null;
     try {
-      (kernels[name as keyof Kernels] as Fn)(...shares[0]!);
+      kernel(...shares[0]!);
+      // Shares no worker has taken yet (a preempted worker) run here: a late thread delays a call by
+      // at most the share it is running, and each share computes the same bits whoever runs it (its
+      // workspace is the share's, not the thread's).
+      for (let t = 1; t < n; t++) {
+        if (Atomics.compareExchange(ctl, CLAIM + t, 0, 1) !== 0) continue;
+        try {
+          kernel(...shares[t]!);
+        } finally {
+          Atomics.add(ctl, DONE, 1);
+        }
+      }
     } catch (e) {
       error = e;
     }
@@ -298,6 +314,39 @@ export function splitKernels(raw: Kernels, pool: Pool, scratch: (bytes: number) 
     images(name, a, 2, [[colsAt, oh! * ow! * kh! * kw! * c!], [dataAt, h! * w! * c!]], batch! * oh! * ow! * kh! * kw! * c! * (minMacs / minElements));
   };
   k.im2col_f32 = (...a) => cols('im2col_f32', a, 1, 0);
+  // A thread's two buffers (cols or dcols, then the GEMM workspace) in one block of the scratch.
+  const two = (a: number[], colsAt: number, colsBytes: number, workBytes: number, t: number): void => {
+    if (t === 0) return;
+    a[colsAt] = work(0, align(colsBytes) + workBytes, t);
+    a[colsAt + 1] = a[colsAt]! + align(colsBytes);
+  };
+  k.conv_filter_backward_f32 = (...a) => {
+    const [, , , , , batch, step, , , c, kh, kw, , , , , oh, ow, f] = a as number[];
+    const depth = kh! * kw! * c!, rows = Math.min(step!, batch!) * oh! * ow!;
+    const shares = batch! * oh! * ow! * depth * f! < minMacs ? [[0, depth]] as [number, number][] : ranges(depth, 4, 1);
+    const colsBytes = rows * depth * 4, workBytes = raw.gemm_workspace_bytes(depth, f!, rows);
+    call('conv_filter_backward_f32', shares.map(([d0, d1], t) => {
+      const s = a.slice();
+      two(s, 3, colsBytes, workBytes, t);
+      s[19] = d0;
+      s[20] = d1;
+      return s;
+    }));
+  };
+  k.conv_input_backward_f32 = (...a) => {
+    const [, , , , , batch, h, w, c, kh, kw, , , , , oh, ow, f] = a as number[];
+    const depth = kh! * kw! * c!, pixels = oh! * ow!;
+    const shares = batch! * pixels * depth * f! < minMacs ? [[0, batch!]] as [number, number][] : ranges(batch!, 1, 1);
+    const colsBytes = pixels * depth * 4, workBytes = raw.gemm_workspace_bytes(pixels, depth, f!);
+    call('conv_input_backward_f32', shares.map(([b0, b1], t) => {
+      const s = a.slice();
+      s[0] = a[0]! + b0 * h! * w! * c! * 4;
+      s[1] = a[1]! + b0 * pixels * f! * 4;
+      s[5] = b1 - b0;
+      two(s, 3, colsBytes, workBytes, t);
+      return s;
+    }));
+  };
   k.col2im_backward_f32 = (...a) => cols('col2im_backward_f32', a, 0, 1);
   const pool2 = (name: string, a: number[]): void => {
     const [, , batch, h, w, c, ph, pw, , , oh, ow] = a as number[];

@@ -1,5 +1,5 @@
 // Loading the one WebAssembly module in every runtime, and the single place that hands out its exports.
-import { builtin, fsPromises, isNode } from './node.js';
+import { builtin, fsPromises, inBrowser } from './node.js';
 import type { instantiate } from '../build/wasmgrad.js';
 import { WasmgradError } from './errors.js';
 import { Arena } from './arena.js';
@@ -161,13 +161,13 @@ async function threadCount(want: number | 'auto'): Promise<{ n: number; reason: 
   if (unavailable !== null) return { n: 1, reason: `1: ${unavailable}` };
   if (want !== 'auto') return { n: want, reason: `${want}: asked for` };
   const cores = await parallelism();
-  const n = Math.max(1, Math.min(MAX_THREADS, cores));
-  return { n, reason: `${n}: the machine's parallelism${cores > MAX_THREADS ? ` (${cores}, at most ${MAX_THREADS} used)` : ''}` };
+  const n = Math.max(1, Math.min(MAX_THREADS, cores)); // at most 16, whatever the machine has
+  return { n, reason: `${n}: the machine's parallelism` };
 }
 
 /** The machine's parallelism: os.availableParallelism() in Node, navigator.hardwareConcurrency elsewhere. */
 async function parallelism(): Promise<number> {
-  if (isNode()) {
+  if (!inBrowser()) { // Node and Deno
     const os = await builtin<{ availableParallelism?: () => number; cpus(): unknown[] }>('os');
     return os.availableParallelism?.() ?? os.cpus().length;
   }
@@ -177,7 +177,7 @@ async function parallelism(): Promise<number> {
 /** Why shared memory cannot be used here, or null when it can. */
 function sharedMemoryUnavailable(): string | null {
   if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
-    return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+    return 'the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin, ' +
       'Cross-Origin-Embedder-Policy: require-corp)';
   }
   return typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined' ? 'this engine has no SharedArrayBuffer' : null;
@@ -195,7 +195,7 @@ async function startPool(n: number, want: number | 'auto', reason: string): Prom
   try {
     pool = await Pool.start(wasmModule!, arena!.memory, n);
   } catch (e) {
-    threadsInfo.reason = `1: the worker threads could not start (${e instanceof Error ? e.message : String(e)})`;
+    threadsInfo.reason = `1: the worker threads could not start (${String(e)})`;
     return;
   }
   kernels = splitKernels(rawKernels!, pool, scratch);

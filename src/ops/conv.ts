@@ -7,7 +7,7 @@ import { booleanOption, checkOptions } from '../options.js';
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { heap, wasm } from '../wasm.js';
-import { biasGemm, biasReluBackward, checkBias, convGemm, gemm, NN, NT, TN } from './matmul.js';
+import { biasGemm, biasReluBackward, checkBias, convGemm, gemm, gemmWorkspace, NN, NT, TN } from './matmul.js';
 
 // im2col + GEMM go through at most this many bytes of columns at a time.
 const COLS_CHUNK_BYTES = 256 * 1024;
@@ -130,30 +130,28 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
         else gemm(TN, filter.gradPtr(), x.ptr, dout, depth, f, rows, true);
       }
       if (x.requiresGrad && direct) gemm(NT, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
-      if (x.requiresGrad && one) backwardInput(dout, 0, 0, rows, batch);
+      if (x.requiresGrad && one) backwardInput(dout);
       return;
     }
-    // The columns buffer: the forward pass's, or (windows read in place) one for this pass only.
-    const cols = temp || (filter.requiresGrad ? heap().alloc(colsBytes) : 0);
-    try {
-      chunks((xo, oo, n, images) => {
-        if (filter.requiresGrad) {
-          k.im2col_f32(cols, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
-          gemm(TN, filter.gradPtr(), cols, dout + oo, depth, f, n, true);
-        }
-        if (x.requiresGrad) backwardInput(dout, xo, oo, n, images);
-      });
-    } finally {
-      if (cols && !temp) heap().free(cols, colsBytes);
+    // The filter gradient a chunk of images at a time (the columns buffer: the forward pass's, or,
+    // windows read in place, one for this pass only), in one kernel call that threads share by rows.
+    if (filter.requiresGrad) {
+      const cols = temp || heap().alloc(colsBytes);
+      try {
+        k.conv_filter_backward_f32(filter.gradPtr(), x.ptr, dout, cols, gemmWorkspace(depth, f, step * oh * ow), batch, step,
+          h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, f, 0, depth);
+      } finally {
+        if (!temp) heap().free(cols, colsBytes);
+      }
     }
+    if (x.requiresGrad) backwardInput(dout);
   }
 
-  // x.grad (images from byte offset xo) += col2im(dout (from oo) · Wᵀ), n rows.
-  function backwardInput(dout: number, xo: number, oo: number, n: number, images: number) {
-    const bytes = n * depth * 4, dcols = heap().alloc(bytes);
+  // x.grad += col2im(dout · Wᵀ), image by image (threads share the images).
+  function backwardInput(dout: number) {
+    const bytes = oh * ow * depth * 4, dcols = heap().alloc(bytes);
     try {
-      gemm(NT, dcols, dout + oo, filter.ptr, n, depth, f, false);
-      k.col2im_backward_f32(x.gradPtr() + xo, dcols, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+      k.conv_input_backward_f32(x.gradPtr(), dout, filter.ptr, dcols, gemmWorkspace(oh * ow, depth, f), batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, f);
     } finally {
       heap().free(dcols, bytes);
     }

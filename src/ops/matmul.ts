@@ -76,13 +76,13 @@ export function checkBias(op: string, bias: Tensor | null, n: number): void {
 
 /** out[m×n] = relu?(a[m×k]·b[k×n] + bias), all byte addresses (bias a tensor, an address, or none). */
 export function biasGemm(out: number, a: number, b: number, bias: Tensor | number | null, relu: boolean, m: number, n: number, k: number): void {
-  wasm().gemm_tile_f32(out, a, b, typeof bias === 'number' ? bias : bias?.ptr ?? 0, m, n, k, relu ? 8 : 0, workspace(m, n, k), 0, m, 0, n);
+  wasm().gemm_tile_f32(out, a, b, typeof bias === 'number' ? bias : bias?.ptr ?? 0, m, n, k, relu ? 8 : 0, gemmWorkspace(m, n, k), 0, m, 0, n);
 }
 
 /** out = relu?(windows(x) · filter + bias) for a stride-1 'valid' convolution with KH·KW·C ≤ 256, no im2col. */
 export function convGemm(out: number, x: number, filter: number, bias: Tensor | null, relu: boolean,
                          batch: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, f: number): void {
-  wasm().gemm_conv_f32(out, x, filter, bias?.ptr ?? 0, batch, h, w, c, kh, kw, oh, ow, f, +relu, workspace(batch * oh * ow, f, kh * kw * c));
+  wasm().gemm_conv_f32(out, x, filter, bias?.ptr ?? 0, batch, h, w, c, kh, kw, oh, ow, f, +relu, gemmWorkspace(batch * oh * ow, f, kh * kw * c));
 }
 
 /** Backward of out = relu?(pre), pre = product + bias: adds pre's column sums to the bias gradient and
@@ -109,8 +109,8 @@ export function biasReluBackward(out: Tensor, bias: Tensor | null, relu: boolean
 // training loop allocates it once.
 let workPtr = 0, workBytes = 0;
 
-// The shared packing workspace, large enough for an m×n×k product.
-function workspace(m: number, n: number, k: number): number {
+/** The shared packing workspace, large enough for an m×n×k product (valid until the next call). */
+export function gemmWorkspace(m: number, n: number, k: number): number {
   const need = wasm().gemm_workspace_bytes(m, n, k);
   if (need > workBytes) {
     const arena = heap();
@@ -124,5 +124,5 @@ function workspace(m: number, n: number, k: number): number {
 
 /** out (+)= op(a)·op(b) in the given form (NN, TN, NT, TT) on byte addresses, with the shared packing workspace. */
 export function gemm(form: number, out: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
-  wasm().gemm_tile_f32(out, a, b, 0, m, n, k, form | (accumulate ? 4 : 0), workspace(m, n, k), 0, m, 0, n);
+  wasm().gemm_tile_f32(out, a, b, 0, m, n, k, form | (accumulate ? 4 : 0), gemmWorkspace(m, n, k), 0, m, 0, n);
 }
