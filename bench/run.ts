@@ -3,7 +3,7 @@
 // median and the min-max of the repetitions. Writes bench/RESULTS.md.
 //
 //   BENCH_REPS=7          repetitions per contender (default 7)
-//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, recurrent, playground, relaxed, startup)
+//   BENCH_ONLY=gemm,fit   run only these sections (peak, gemm, mlp, elementwise, fit, lenet, recurrent, playground, relaxed, threads, startup)
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -556,6 +556,18 @@ if (want('startup')) {
     '| case | ms | beyond `node -e 0` |', '|---|---:|---:|',
     ...cases.map(([name], i) => `| ${name} | ${fmt(med[i]!, 1)} | ${i === 0 ? '—' : fmt(beyond[i]!, 1)} |`),
   ]);
+}
+
+// ───────────────────────────────────────────── threads
+// bench/threads.ts in a child process (the threaded build, its own init): the 1024³ GEMM, the MLP and
+// the LeNet-5 fit at every thread count up to the machine's.
+if (want('threads')) {
+  console.log('threads: bench/threads.ts');
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, 'threads.ts')],
+    { encoding: 'utf8', env: { ...process.env, BENCH_REPS: String(REPS) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const text = /<<<threads\n([\s\S]*?)\nthreads>>>/.exec(child.stdout ?? '')?.[1];
+  if (child.status !== 0 || !text) throw new Error(`bench/threads.ts failed (exit ${child.status})`);
+  section('Threads: the threaded build at 1 to all of this machine\'s cores', text.split('\n'));
 }
 
 // ───────────────────────────────────────────── relaxed SIMD

@@ -43,7 +43,7 @@ await model.fit(x, y, {
 const { loss, accuracy } = model.evaluate(xTest, yTest, { batchSize: 256 });
 const perEpoch = seconds.reduce((a, b) => a + b, 0) / seconds.length;
 console.log(`test accuracy ${(accuracy! * 100).toFixed(2)}% (loss ${loss!.toFixed(4)}) on ${test.count} images; ` +
-  `${perEpoch.toFixed(1)} s per epoch (${Math.round(train.count / perEpoch)} samples/s, ${threads().count} threads)`);
+  `${perEpoch.toFixed(1)} s per epoch (${Math.round(train.count / perEpoch)} samples/s, ${threads().count} thread${threads().count > 1 ? 's' : ''})`);
 if (SAVE) {
   await model.save(SAVE);
   console.log(`saved to ${SAVE}/ (model.json, weights.safetensors): npm run example:digits draws digits for it`);
