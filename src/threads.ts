@@ -13,8 +13,11 @@
 // kernel whose output is a small reduction run on the calling thread alone.
 import type { Kernels } from './wasm.js';
 
-// Control words: CLAIM + t is share t's claim (0: not taken), set by whichever thread runs it.
-const GEN = 0, KERNEL = 1, ACTIVE = 2, DONE = 3, FAILED = 4, ARITY = 5, CLAIM = 16;
+// Control words. CLAIM + t offers share t: the calling thread writes the call's generation (GEN, never
+// 0) there, and whichever thread first swaps it for 0 runs the share. A worker takes only a share
+// offered for the generation it woke for, so one that wakes late (after the calling thread ran its
+// share and began another call) can never take a share of a call it did not see.
+const GEN = 0, KERNEL = 1, DONE = 3, FAILED = 4, CLAIM = 16;
 const CONTROL_BYTES = 128, MAX_ARGS = 24;
 
 // An idle worker spins on GEN for WORKER_SPIN_MS = 2 ms (written out in serve()) before it sleeps in
@@ -52,8 +55,8 @@ function serve(): void {
       seen = gen;
       const kernel = Atomics.load(ctl, 1); // KERNEL
       if (kernel < 0) break;
-      // ACTIVE; CLAIM + index: the calling thread may have run this share already, this worker being late.
-      if (index >= ctl[2]! || Atomics.compareExchange(ctl, 16 + index, 0, 1) !== 0) continue;
+      // CLAIM + index: not offered for this call, or the calling thread ran it already (this worker late).
+      if (Atomics.compareExchange(ctl, 16 + index, seen, 0) !== seen) continue;
       const o = index * 24; // MAX_ARGS
       try {
         // Every split kernel takes at most 21 arguments; extra ones are ignored (no array made per call).
@@ -158,16 +161,16 @@ export class Pool {
   run(kernels: Kernels, name: string, shares: number[][]): void {
     const n = shares.length, ctl = this.#ctl, args = this.#args;
     this.calls++;
+    let gen = (ctl[GEN]! + 1) | 0;
+    if (gen === 0) gen = 1;
     for (let t = 1; t < n; t++) {
       args.set(shares[t]!, t * MAX_ARGS);
-      ctl[CLAIM + t] = 0;
+      ctl[CLAIM + t] = gen;
     }
     ctl[KERNEL] = this.#index.get(name)!;
-    ctl[ARITY] = shares[0]!.length;
-    ctl[ACTIVE] = n;
     ctl[DONE] = 0;
     ctl[FAILED] = 0;
-    Atomics.add(ctl, GEN, 1);
+    Atomics.store(ctl, GEN, gen);
     Atomics.notify(ctl, GEN);
     const kernel = kernels[name as keyof Kernels] as Fn;
     let error: unknown = null;
@@ -177,7 +180,7 @@ export class Pool {
       // at most the share it is running, and each share computes the same bits whoever runs it (its
       // workspace is the share's, not the thread's).
       for (let t = 1; t < n; t++) {
-        if (Atomics.compareExchange(ctl, CLAIM + t, 0, 1) !== 0) continue;
+        if (Atomics.compareExchange(ctl, CLAIM + t, gen, 0) !== gen) continue;
         try {
           kernel(...shares[t]!);
         } finally {

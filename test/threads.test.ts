@@ -96,6 +96,27 @@ describe.skipIf(!isolated)('with the threaded build', () => {
     return out;
   }
 
+  test('20,000 split calls back to back, of kernels with other argument counts, each right', async () => {
+    splitThresholds(1, 1);
+    try {
+      for (const n of [2, 3, 4]) {
+        await wg.init(undefined, { threads: n });
+        const k = wasm(), a = heap().alloc(4096), b = heap().alloc(4096), mem = () => new Float32Array(heap().memory.buffer);
+        for (let i = 0; i < 10_000; i++) {
+          const size = 40 + (i % 200);
+          k.fill_f32(a, size, i);
+          k.scale_forward_f32(b, a, size, 0.5); // another kernel, another argument count
+          const f = mem();
+          if (f[a / 4 + size - 1] !== i || f[b / 4] !== i / 2 || f[b / 4 + size - 1] !== i / 2) throw new Error(`call ${i} at ${n} threads`);
+        }
+        heap().free(a, 4096);
+        heap().free(b, 4096);
+      }
+    } finally {
+      splitThresholds();
+    }
+  });
+
   test('no arena growth over 60 threaded training steps', async () => {
     await wg.init(undefined, { threads: 2 });
     const model = wg.sequential([wg.layers.dense({ units: 256, activation: 'relu', inputShape: [300] }), wg.layers.dense({ units: 10, activation: 'softmax' })]);
