@@ -59,7 +59,10 @@ export class Arena {
   /** Sets the most bytes the module's memory may grow to. */
   setLimit(bytes: number): void {
     if (!(bytes > 0)) throw new RangeError(`memoryLimit must be a positive number of bytes, got ${bytes}`);
-    this.limit = Math.min(bytes, 2 ** 32 - PAGE, this.maxBytes);
+    if (bytes > this.maxBytes && this.maxBytes < 2 ** 32 - PAGE) {
+      throw new RangeError(`memoryLimit ${bytes} is past the shared memory's maximum, ${this.maxBytes}: set it in the first init()`);
+    }
+    this.limit = Math.min(bytes, 2 ** 32 - PAGE);
   }
 
   /** A 16-byte aligned block of at least `bytes` bytes; its contents are whatever was there. */

@@ -11,13 +11,14 @@
 // images or taps, each reduced in the same order as one thread does, so results are the same bits
 // for any thread count; calls too small to gain from it (under a measured amount of work) and every
 // kernel whose output is a small reduction run on the calling thread alone.
+import type { Arena } from './arena.js';
 import type { Kernels } from './wasm.js';
 
 // Control words. CLAIM + t offers share t: the calling thread writes the call's generation (GEN, never
 // 0) there, and whichever thread first swaps it for 0 runs the share. A worker takes only a share
 // offered for the generation it woke for, so one that wakes late (after the calling thread ran its
 // share and began another call) can never take a share of a call it did not see.
-const GEN = 0, KERNEL = 1, DONE = 3, FAILED = 4, CLAIM = 16;
+const GEN = 0, KERNEL = 1, ACTIVE = 2, DONE = 3, FAILED = 4, CLAIM = 16;
 const CONTROL_BYTES = 128, MAX_ARGS = 24;
 
 // An idle worker spins on GEN for WORKER_SPIN_MS = 2 ms (written out in serve()) before it sleeps in
@@ -37,14 +38,20 @@ function serve(): void {
   const port = node ? req!('node:worker_threads').parentPort : self;
   const start = async ({ module, memory, control, names, index }: { module: WebAssembly.Module; memory: WebAssembly.Memory;
     control: SharedArrayBuffer; names: string[]; index: number }): Promise<void> => {
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, { env: { memory } });
+    } catch (e) {
+      port.postMessage({ error: String(e) }); // the calling thread runs alone then
+      return;
+    }
     const fns = names.map((n) => instance.exports[n] as (...a: number[]) => void);
     const ctl = new Int32Array(control, 0, 32), args = new Float64Array(control, 128); // CONTROL_BYTES
     port.postMessage('ready');
-    for (let seen = 0; ;) {
+    for (let seen = 0, spin = false; ;) {
       let gen = Atomics.load(ctl, 0); // GEN
       const until = performance.now() + 2; // WORKER_SPIN_MS
-      for (let i = 1; gen === seen; i++) {
+      for (let i = 1; spin && gen === seen; i++) {
         gen = Atomics.load(ctl, 0);
         if ((i & 1023) === 0 && performance.now() > until) break;
       }
@@ -55,6 +62,7 @@ function serve(): void {
       seen = gen;
       const kernel = Atomics.load(ctl, 1); // KERNEL
       if (kernel < 0) break;
+      spin = index < ctl[2]!; // ACTIVE: a worker the calls do not use (fewer threads asked) sleeps at once
       // CLAIM + index: not offered for this call, or the calling thread ran it already (this worker late).
       if (Atomics.compareExchange(ctl, 16 + index, seen, 0) !== seen) continue;
       const o = index * 24; // MAX_ARGS
@@ -123,10 +131,14 @@ export class Pool {
   readonly #args: Float64Array;
   readonly #index: Map<string, number>;
   readonly #block: boolean;
-  /** Threads in use (the calling thread included): at most the workers + 1. */
+  /** Threads in use (the calling thread included): at most size. */
   count: number;
-  /** Calls shared out so far. @internal */
-  calls = 0;
+  /** Threads the pool has (its workers + 1). */
+  readonly size: number;
+  /** Calls shared out so far, by every pool. @internal */
+  static calls = 0;
+  /** The kernels, the splittable ones sharing their calls out among this pool's threads. */
+  kernels!: Kernels;
 
   private constructor(workers: AnyWorker[], control: SharedArrayBuffer, names: readonly string[], block: boolean) {
     this.#workers = workers;
@@ -134,7 +146,7 @@ export class Pool {
     this.#args = new Float64Array(control, CONTROL_BYTES);
     this.#index = new Map(names.map((n, i) => [n, i]));
     this.#block = block;
-    this.count = workers.length + 1;
+    this.count = this.size = workers.length + 1;
   }
 
   /** Starts count - 1 workers on the module and its shared memory; resolves once all have instantiated it. */
@@ -142,16 +154,17 @@ export class Pool {
     const control = new SharedArrayBuffer(CONTROL_BYTES + count * MAX_ARGS * 8);
     const names = [...SPLIT, ...Object.keys(ELEMENTWISE)];
     const workers: AnyWorker[] = [];
-    try {
-      await Promise.all(Array.from({ length: count - 1 }, async (_, i) => {
-        const { worker, ready } = await spawn();
-        workers.push(worker);
-        worker.postMessage({ module, memory, control, names, index: i + 1 });
-        await ready;
-      }));
-    } catch (e) {
+    // Every start settles before any failure is thrown, so no worker is left running.
+    const started = await Promise.allSettled(Array.from({ length: count - 1 }, async (_, i) => {
+      const { worker, ready } = await spawn();
+      workers.push(worker);
+      worker.postMessage({ module, memory, control, names, index: i + 1 });
+      await ready;
+    }));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
       for (const w of workers) void w.terminate();
-      throw e;
+      throw (failed as PromiseRejectedResult).reason;
     }
     // Workers were pushed in the order they started; each knows its index from its message.
     return new Pool(workers, control, names, canBlock());
@@ -160,7 +173,7 @@ export class Pool {
   /** Runs kernel `name` with one argument list per share (shares.length ≤ count); returns when all are done. */
   run(kernels: Kernels, name: string, shares: number[][]): void {
     const n = shares.length, ctl = this.#ctl, args = this.#args;
-    this.calls++;
+    Pool.calls++;
     let gen = (ctl[GEN]! + 1) | 0;
     if (gen === 0) gen = 1;
     for (let t = 1; t < n; t++) {
@@ -168,6 +181,7 @@ export class Pool {
       ctl[CLAIM + t] = gen;
     }
     ctl[KERNEL] = this.#index.get(name)!;
+    ctl[ACTIVE] = n;
     ctl[DONE] = 0;
     ctl[FAILED] = 0;
     Atomics.store(ctl, GEN, gen);
@@ -189,6 +203,8 @@ export class Pool {
       }
     } catch (e) {
       error = e;
+      // The call failed: shares no worker has taken are counted done without running.
+      for (let t = 1; t < n; t++) if (Atomics.compareExchange(ctl, CLAIM + t, gen, 0) === gen) Atomics.add(ctl, DONE, 1);
     }
     const need = n - 1;
     let done = Atomics.load(ctl, DONE);
@@ -230,7 +246,7 @@ async function spawn(): Promise<{ worker: AnyWorker; ready: Promise<void> }> {
     // the program is done, ending them (they hold no state of their own).
     worker.unref();
     const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
+      worker.once('message', (m) => (isError(m) ? reject(new Error(m.error)) : resolve()));
       worker.once('error', reject);
     });
     return { worker, ready };
@@ -238,34 +254,71 @@ async function spawn(): Promise<{ worker: AnyWorker; ready: Promise<void> }> {
   const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
   const worker = new Worker(url, { type: 'module' });
   const ready = new Promise<void>((resolve, reject) => {
-    worker.onmessage = () => { URL.revokeObjectURL(url); resolve(); };
+    worker.onmessage = (e) => { URL.revokeObjectURL(url); if (isError(e.data)) reject(new Error(e.data.error)); else resolve(); };
     worker.onerror = (e) => reject(new Error(`a wasmgrad worker failed to start: ${e.message}`));
   });
   return { worker, ready };
 }
 
+/** The pool for n threads: `current` when it has that many (its other workers sleep), else a new one (current stopped). */
+export async function poolFor(current: Pool | null, module: WebAssembly.Module, arena: Arena, raw: Kernels, n: number): Promise<Pool> {
+  if (current && (current.size >= n || n <= 1)) {
+    current.count = Math.max(1, Math.min(n, current.size));
+    return current;
+  }
+  current?.stop();
+  const pool = await Pool.start(module, arena.memory, n);
+  pool.kernels = splitKernels(raw, pool, arena);
+  return pool;
+}
+
+/** The machine's parallelism (os.availableParallelism() in Node and Deno, navigator.hardwareConcurrency in browsers), at most max. */
+export async function machineThreads(max: number): Promise<{ n: number; reason: string }> {
+  const cores = typeof document === 'undefined' && ('Deno' in globalThis || isNode())
+    ? (await import(/* @vite-ignore */ 'node:os' as string) as { availableParallelism(): number }).availableParallelism()
+    : (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const n = Math.max(1, Math.min(max, cores));
+  return { n, reason: `${n}: the machine's parallelism` };
+}
+
+const isError = (m: unknown): m is { error: string } => typeof m === 'object' && m !== null && 'error' in m;
+
 /** True in Node (not Deno, which also has process.versions.node); as src/node.ts, kept here so this chunk stands alone. */
 const isNode = (): boolean => !('Deno' in globalThis) && !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
-/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not): asked of the engine. */
 function canBlock(): boolean {
-  if (isNode() || 'Deno' in globalThis) return true;
-  // A worker's global scope has no document; a page's main thread does.
-  return typeof (globalThis as { document?: unknown }).document === 'undefined';
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); // returns at once ("not-equal") where allowed
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * The kernels with the splittable ones replaced by functions that share each large call out among
- * the pool's threads (per-thread workspaces from `scratch`), the rest as they are.
+ * the pool's threads (per-thread workspaces from the arena, kept), the rest as they are.
  */
-export function splitKernels(raw: Kernels, pool: Pool, scratch: (bytes: number) => number): Kernels {
+export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
   const k: Record<string, Fn> = { ...(raw as unknown as Record<string, Fn>) };
+  // The workspaces of the threads past the first: one block, grown when a call needs more and then kept.
+  let scratchPtr = 0, scratchBytes = 0;
+  const scratch = (bytes: number): number => {
+    if (bytes > scratchBytes) {
+      if (scratchBytes > 0) arena.free(scratchPtr, scratchBytes);
+      scratchBytes = 0;
+      scratchPtr = arena.alloc(bytes);
+      scratchBytes = bytes;
+    }
+    return scratchPtr;
+  };
   const call = (name: string, shares: number[][]): void => {
     if (shares.length === 1) (raw[name as keyof Kernels] as Fn)(...shares[0]!);
     else pool.run(raw, name, shares);
   };
   // Per-thread workspaces: thread 0 uses the caller's, thread t ≥ 1 the t-th block of `bytes`.
-  const work = (own: number, bytes: number, t: number): number => (t === 0 ? own : scratch(bytes * (pool.count - 1)) + (t - 1) * align(bytes));
+  const work = (own: number, bytes: number, t: number): number => (t === 0 ? own : scratch(align(bytes) * (pool.count - 1)) + (t - 1) * align(bytes));
 
   // [from, to) of [0, total) for each share, in whole units, at most pool.count shares of at least minUnits units.
   const ranges = (total: number, unit: number, minUnits: number): [number, number][] => {

@@ -1,5 +1,5 @@
 // Loading the one WebAssembly module in every runtime, and the single place that hands out its exports.
-import { builtin, fsPromises, inBrowser } from './node.js';
+import { fsPromises } from './node.js';
 import type { instantiate } from '../build/wasmgrad.js';
 import { WasmgradError } from './errors.js';
 import { Arena } from './arena.js';
@@ -72,6 +72,7 @@ export interface SimdInfo {
 let kernels: Kernels | null = null;
 let arena: Arena | null = null;
 let loading: Promise<void> | null = null;
+let queue: Promise<void> = Promise.resolve();
 let simdInfo: SimdInfo | null = null;
 let requested: SimdBuild = 'baseline';
 let threadsInfo: ThreadsInfo | null = null;
@@ -104,14 +105,27 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
     const want = options.threads ?? 'auto';
     loading = (async () => {
       const count = await threadCount(want);
-      const { module, why } = await loadBuild(source, requested, count.n > 1);
-      const threaded = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
       const limit = options.memoryLimit ?? 2 ** 31;
-      const memory = threaded ? new WebAssembly.Memory({ initial: 1, maximum: pages(limit), shared: true }) : null;
-      const instance = await WebAssembly.instantiate(module, memory ? { env: { memory } } : {});
+      // The build for the count, on a shared memory if it imports one.
+      const build = async (many: boolean) => {
+        const { module, why } = await loadBuild(source, requested, many);
+        const threaded = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+        const memory = threaded ? new WebAssembly.Memory({ initial: 1, maximum: pages(limit), shared: true }) : null;
+        return { module, why, threaded, instance: await WebAssembly.instantiate(module, memory ? { env: { memory } } : {}) };
+      };
+      let built;
+      try {
+        built = await build(count.n > 1);
+      } catch (e) {
+        if (count.n <= 1) throw e;
+        // No threaded build here (a missing file, a memory that cannot be reserved): one thread.
+        built = await build(false);
+        count.reason = `1: the threaded build did not load (${e})`;
+      }
+      const { module, why, threaded, instance } = built;
       const exports = instance.exports as unknown as Kernels;
       arena = new Arena(exports.memory, exports.heap_base() >>> 0, Math.min(limit, pages(limit) * 65536));
-      if (memory) arena.maxBytes = pages(limit) * 65536;
+      if (threaded) arena.maxBytes = pages(limit) * 65536;
       // A plain copy of the (frozen) exports object, so a profiler can wrap kernels (bench/run.ts).
       rawKernels = { ...exports };
       kernels = rawKernels;
@@ -122,9 +136,11 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
       else if (threaded) await startPool(count.n, want, count.reason);
     })();
     loading.catch(() => { loading = null; });
+    queue = loading.catch(() => {});
     return loading;
   }
-  let next = loading;
+  // Later calls run one after another (two pool restarts must not overlap).
+  let next = queue.then(() => loading!);
   if (options.memoryLimit !== undefined) next = next.then(() => arena!.setLimit(options.memoryLimit!));
   if (options.threads !== undefined) {
     const want = options.threads;
@@ -141,6 +157,7 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
       await startPool(count.n, want, count.reason);
     });
   }
+  queue = next.catch(() => {});
   return next;
 }
 
@@ -150,28 +167,12 @@ export function threads(): ThreadsInfo {
   return { ...threadsInfo };
 }
 
-/** Calls the pool has shared out among threads (0 without a pool). @internal */
-export function splitCalls(): number {
-  return pool?.calls ?? 0;
-}
-
 /** How many threads `want` means here, and why. */
 async function threadCount(want: number | 'auto'): Promise<{ n: number; reason: string }> {
   const unavailable = sharedMemoryUnavailable();
   if (unavailable !== null) return { n: 1, reason: `1: ${unavailable}` };
   if (want !== 'auto') return { n: want, reason: `${want}: asked for` };
-  const cores = await parallelism();
-  const n = Math.max(1, Math.min(MAX_THREADS, cores)); // at most 16, whatever the machine has
-  return { n, reason: `${n}: the machine's parallelism` };
-}
-
-/** The machine's parallelism: os.availableParallelism() in Node, navigator.hardwareConcurrency elsewhere. */
-async function parallelism(): Promise<number> {
-  if (!inBrowser()) { // Node and Deno
-    const os = await builtin<{ availableParallelism?: () => number; cpus(): unknown[] }>('os');
-    return os.availableParallelism?.() ?? os.cpus().length;
-  }
-  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return (await import('./threads.js')).machineThreads(MAX_THREADS);
 }
 
 /** Why shared memory cannot be used here, or null when it can. */
@@ -183,35 +184,19 @@ function sharedMemoryUnavailable(): string | null {
   return typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined' ? 'this engine has no SharedArrayBuffer' : null;
 }
 
-/** (Re)starts the worker pool for n threads on the threaded build. */
+/** Runs the kernels on n threads (src/threads.ts, a chunk of its own fetched only where threads can run). */
 async function startPool(n: number, want: number | 'auto', reason: string): Promise<void> {
-  if (pool) pool.stop();
-  pool = null;
-  kernels = rawKernels;
   threadsInfo = { count: 1, requested: want, reason };
-  if (n <= 1) return;
-  // The pool's code is a chunk of its own (build/threads.js), fetched only where threads can run.
-  const { Pool, splitKernels } = await import('./threads.js');
+  kernels = rawKernels;
+  if (n <= 1 && !pool) return;
   try {
-    pool = await Pool.start(wasmModule!, arena!.memory, n);
+    pool = await (await import('./threads.js')).poolFor(pool, wasmModule!, arena!, rawKernels!, n);
+    if (pool.count > 1) kernels = pool.kernels;
+    threadsInfo.count = pool.count;
   } catch (e) {
-    threadsInfo.reason = `1: the worker threads could not start (${String(e)})`;
-    return;
+    pool = null;
+    threadsInfo.reason = `1: the threads could not start (${e})`;
   }
-  kernels = splitKernels(rawKernels!, pool, scratch);
-  threadsInfo.count = n;
-}
-
-// The workspaces of the pool's threads past the first: one block, grown when a call needs more and then kept.
-let scratchPtr = 0, scratchBytes = 0;
-function scratch(bytes: number): number {
-  if (bytes > scratchBytes) {
-    if (scratchBytes > 0) arena!.free(scratchPtr, scratchBytes);
-    scratchBytes = 0;
-    scratchPtr = arena!.alloc(bytes);
-    scratchBytes = bytes;
-  }
-  return scratchPtr;
 }
 
 /** Wasm pages (64 KiB) for a memory of at most `bytes` bytes (at most 65,536: 4 GiB). */
