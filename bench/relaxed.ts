@@ -20,8 +20,9 @@ const median = (t: number[]) => t.slice().sort((a, b) => a - b)[Math.floor(t.len
 // Two copies of the shipped bundle (a query string gives a fresh module), one per build.
 const base = await import('../build/index.js?baseline' as string) as Bundle;
 const relaxed = await import('../build/index.js?relaxed' as string) as Bundle;
-await base.init();
-await relaxed.init(undefined, { simd: 'relaxed' });
+// One thread each: this compares the SIMD builds (bench/threads.ts measures threads).
+await base.init(undefined, { threads: 1 });
+await relaxed.init(undefined, { simd: 'relaxed', threads: 1 });
 if (relaxed.simd().build !== 'relaxed') throw new Error(`the relaxed build did not load: ${relaxed.simd().reason}`);
 const builds = [['baseline', base], ['relaxed', relaxed]] as const;
 
@@ -125,7 +126,7 @@ for (const n of [256, 1024]) {
 const cpu = machine();
 console.log(['<<<relaxed',
   `Baseline build (\`f32x4.mul\` + \`f32x4.add\`) against the relaxed build (\`f32x4.relaxed_madd\` in the GEMM and direct-convolution loops), ` +
-  `two copies of the bundle in one process, ${REPS} interleaved rounds (5 for 1024³); speed-up = median over rounds of the ratio within a round, ` +
+  `two copies of the bundle in one process, one thread each, ${REPS} interleaved rounds (5 for 1024³); speed-up = median over rounds of the ratio within a round, ` +
   `with its range. ${cpu}.`, '',
   '| case | baseline | relaxed | speed-up |', '|---|---:|---:|---:|',
   ...rows, '',
