@@ -78,3 +78,31 @@ export function machine(): string {
 
 /** A deterministic generator for benchmark data, the one the tests use. */
 export { mulberry32 as rng } from '../test/fixtures/train.js';
+
+/** One-hot labels of n samples of 784 features: the argmax of each sample's product with proj [784×10] (a task a network learns). */
+export function projectionLabels(xs: Float32Array, proj: Float32Array, n: number): Float32Array {
+  const ys = new Float32Array(n * 10);
+  for (let i = 0; i < n; i++) {
+    let best = 0, bestV = -Infinity;
+    for (let c = 0; c < 10; c++) {
+      let s = 0;
+      for (let j = 0; j < 784; j++) s += xs[i * 784 + j]! * proj[j * 10 + c]!;
+      if (s > bestV) { bestV = s; best = c; }
+    }
+    ys[i * 10 + best] = 1;
+  }
+  return ys;
+}
+
+/** LeNet-5's layers from a layers namespace: wasmgrad's (any bundle's) or TF.js', whose options wasmgrad's constructors take. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const lenetLayers = (L: any) => [
+  L.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
+  L.maxPooling2d({ poolSize: 2 }),
+  L.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+  L.maxPooling2d({ poolSize: 2 }),
+  L.flatten(),
+  L.dense({ units: 120, activation: 'relu' }),
+  L.dense({ units: 84, activation: 'relu' }),
+  L.dense({ units: 10, activation: 'softmax' }),
+];

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
-import { machine, rng, timeCalls } from './lib.js';
+import { lenetLayers, machine, rng, timeCalls } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -107,12 +107,7 @@ for (const n of [256, 1024]) {
   const { train } = await base.loadMnist();
   const images = train.images.subarray(0, N * 784), labels = train.labels.subarray(0, N);
   const calls = await Promise.all(builds.map(async ([name, lib]) => {
-    const L = lib.layers;
-    const model = lib.sequential([
-      L.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }), L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 }), L.flatten(),
-      L.dense({ units: 120, activation: 'relu' }), L.dense({ units: 84, activation: 'relu' }), L.dense({ units: 10, activation: 'softmax' }),
-    ]);
+    const model = lib.sequential(lenetLayers(lib.layers));
     model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
     const X = lib.tensor(images, [N, 28, 28, 1]), Y = lib.data.oneHot(labels, 10);
     const h = await model.fit(X, Y, { epochs: 2, batchSize: 64, seed: 0, verbose: 0 });

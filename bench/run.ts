@@ -16,7 +16,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import asc from 'assemblyscript/asc';
 import * as wg from '../src/index.js';
 import { heap, wasm } from '../src/wasm.js';
-import { machine, rng, timeCalls } from './lib.js';
+import { lenetLayers, machine, projectionLabels, rng, timeCalls } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -222,16 +222,7 @@ if (want('fit')) {
   const r = rng(1);
   const xs = Float32Array.from({ length: N * 784 }, () => r());
   const proj = randomData(784 * 10, 9);
-  const ys = new Float32Array(N * 10);
-  for (let i = 0; i < N; i++) {
-    let best = 0, bestV = -Infinity;
-    for (let c = 0; c < 10; c++) {
-      let s = 0;
-      for (let j = 0; j < 784; j++) s += xs[i * 784 + j]! * proj[j * 10 + c]!;
-      if (s > bestV) { bestV = s; best = c; }
-    }
-    ys[i * 10 + best] = 1;
-  }
+  const ys = projectionLabels(xs, proj, N);
   const model = wg.sequential([wg.layers.dense({ units: 128, activation: 'relu', inputShape: [784] }), wg.layers.dense({ units: 10, activation: 'softmax' })]);
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
   const X = wg.tensor(xs, [N, 784]), Y = wg.tensor(ys, [N, 10]);
@@ -293,18 +284,7 @@ if (want('lenet')) {
   const { train } = await wg.loadMnist();
   const N = 64 * 20;
   const images = train.images.subarray(0, N * 784), labels = train.labels.subarray(0, N);
-  // One definition for both libraries: wasmgrad's layer constructors take TF.js' options.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const lenetLayers = (L: any) => [
-    L.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
-    L.maxPooling2d({ poolSize: 2 }),
-    L.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-    L.maxPooling2d({ poolSize: 2 }),
-    L.flatten(),
-    L.dense({ units: 120, activation: 'relu' }),
-    L.dense({ units: 84, activation: 'relu' }),
-    L.dense({ units: 10, activation: 'softmax' }),
-  ];
+  // One definition for both libraries (bench/lib.ts): wasmgrad's layer constructors take TF.js' options.
   const model = wg.sequential(lenetLayers(wg.layers));
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
   const X = wg.tensor(images, [N, 28, 28, 1]), Y = wg.data.oneHot(labels, 10);
