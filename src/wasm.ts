@@ -58,6 +58,7 @@ export interface ThreadsInfo {
 
 /** Most threads init() starts. */
 const MAX_THREADS = 16;
+const ONE_BUILD = '1: init() was given the single-thread build';
 
 /** What simd() reports: the build init() loaded and why. */
 export interface SimdInfo {
@@ -132,7 +133,7 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
       wasmModule = threaded ? module : null;
       simdInfo = { build: exports.relaxed_simd() ? 'relaxed' : 'baseline', requested, reason: why(exports.relaxed_simd() !== 0) };
       threadsInfo = { count: 1, requested: want, reason: count.reason };
-      if (!threaded && count.n > 1) threadsInfo.reason = '1: init() was given a single-thread build';
+      if (!threaded && count.n > 1) threadsInfo.reason = ONE_BUILD;
       else if (threaded) await startPool(count.n, want, count.reason);
     })();
     loading.catch(() => { loading = null; });
@@ -147,14 +148,9 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
     next = next.then(async () => {
       if (want === threadsInfo!.requested && want !== 'auto' && want === threadsInfo!.count) return;
       const count = await threadCount(want);
-      if (wasmModule === null) {
-        if (count.n > 1) {
-          throw new WasmgradError('INVALID_ARGUMENT', `init: threads ${want} asked, but the single-thread build is loaded (${threadsInfo!.reason})`);
-        }
-        threadsInfo = { count: 1, requested: want, reason: count.reason };
-        return;
-      }
-      await startPool(count.n, want, count.reason);
+      // With the single-thread build loaded, one thread, as the first init() does.
+      if (wasmModule === null) threadsInfo = { count: 1, requested: want, reason: count.n > 1 ? ONE_BUILD : count.reason };
+      else await startPool(count.n, want, count.reason);
     });
   }
   queue = next.catch(() => {});

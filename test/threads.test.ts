@@ -161,6 +161,18 @@ test.skipIf(RUNTIME !== 'node')('a program that trains on threads exits by itsel
   }
 });
 
+test('given the single-thread build, init runs one thread and says why, whatever count is asked later', async () => {
+  // A fresh copy of the built bundle: its own init.
+  const fresh = await import('../build/index.js?single-thread' as string) as typeof wg;
+  await fresh.init(new URL('../build/wasmgrad.wasm', import.meta.url));
+  const expected = isolated ? '1: init() was given the single-thread build' : start.reason;
+  expect(fresh.threads()).toEqual({ count: 1, requested: 'auto', reason: expected });
+  await fresh.init(undefined, { threads: 3 });
+  expect(fresh.threads()).toEqual({ count: 1, requested: 3, reason: isolated ? expected : start.reason });
+  await fresh.init(undefined, { threads: 1 });
+  expect(fresh.threads()).toEqual({ count: 1, requested: 1, reason: isolated ? '1: asked for' : start.reason });
+});
+
 test('init checks threads', async () => {
   const before = wg.threads();
   for (const bad of [0, 17, 1.5, -1, 'many', NaN]) {
