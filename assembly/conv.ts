@@ -381,20 +381,25 @@ export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: u
 
 /**
  * The backward of conv1_forward_f32 for the filter and bias: with d = relu ? (out > 0) · dout : dout,
- * dfilter[ky][kx][0][f] += Σ inp[b][oy + ky - pt][ox + kx - pl] · d[b][oy][ox][f] and dbias[f] += Σ d
- * (dbias may be 0). work: conv1_workspace_bytes.
+ * the sums Σ inp[b][oy + ky - pt][ox + kx - pl] · d[b][oy][ox][f] ([ky][kx][f]) and Σ d[b][oy][ox][f]
+ * over the images of each block of CONV1_BLOCK, in order, added to that block's rows of partials
+ * (KH·KW·F floats a block) and of biases (F floats a block; 0: none), which the caller zeroes and sums
+ * in block order, so the result does not depend on how threads share out the blocks (whole
+ * blocks of images, pointers advanced). work: conv1_workspace_bytes.
  *
  * Four adjacent outputs sit in the lanes (all lanes useful, however few the filters): d is copied, a
  * group of 8 filters at a time, to G[oy][ox / 4][j] = the vector of filter j's d at ox .. ox + 3 (zeros
  * past OW), with the ReLU mask and the bias sums on the way; then each tap t and filter j keeps a
  * vector sum of P[oy + ky][ox + kx .. + 3] · G[oy][ox / 4][j], added across its lanes at the end.
  */
-export function conv1_filter_backward_f32(dfilter: usize, dbias: usize, inp: usize, out: usize, dout: usize, relu: i32,
+export function conv1_filter_backward_f32(partials: usize, biases: usize, inp: usize, out: usize, dout: usize, relu: i32,
                                           batch: i32, h: i32, w: i32, kh: i32, kw: i32, pt: i32, pl: i32,
                                           oh: i32, ow: i32, f: i32, work: usize): void {
   const pw = plane_width(ow, kw), rows = oh + kh - 1, taps = kh * kw;
-  const g = work + (<usize>rows * pw << 2);
+  const g = work + (<usize>rows * pw << 2), part = <usize>(taps * f) << 2, bpart = <usize>f << 2;
   for (let b = 0; b < batch; b++) {
+    const k = <usize>(b / CONV1_BLOCK);
+    const dfilter = partials + part * k, dbias: usize = biases == 0 ? 0 : biases + bpart * k;
     pad_plane(work, inp + (<usize>b * h * w << 2), h, w, pt, pl, rows, pw);
     for (let f0 = 0; f0 < f; f0 += 8) {
       const nf = min(8, f - f0), cols = nf <= 4 ? 4 : nf <= 6 ? 6 : 8;
@@ -410,6 +415,10 @@ export function conv1_filter_backward_f32(dfilter: usize, dbias: usize, inp: usi
     }
   }
 }
+
+/** Images per block of conv1_filter_backward_f32's partial sums (the host and the threads use it). */
+// @ts-ignore: decorator
+@inline const CONV1_BLOCK = 8;
 
 // G (see above) for one image and one group of nf ≤ cols filters of d (row stride f floats): cols
 // vectors per 4 outputs. Adds Σ d to dbias (nf floats) unless it is 0.

@@ -92,7 +92,7 @@ interface AnyWorker {
 
 /** The kernels a pool splits, by the name the workers know them by. */
 const SPLIT = [
-  'gemm_tile_f32', 'gemm_conv_f32', 'conv1_forward_f32', 'conv_filter_backward_f32', 'conv_input_backward_f32', 'im2col_f32', 'col2im_backward_f32',
+  'gemm_tile_f32', 'gemm_conv_f32', 'conv1_forward_f32', 'conv1_filter_backward_f32', 'conv_filter_backward_f32', 'conv_input_backward_f32', 'im2col_f32', 'col2im_backward_f32',
   'maxpool_forward_f32', 'avgpool_forward_f32', 'avgpool_backward_f32',
 ] as const;
 
@@ -375,6 +375,24 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
     if (t === 0) return;
     a[colsAt] = work(0, align(colsBytes) + workBytes, t);
     a[colsAt + 1] = a[colsAt]! + align(colsBytes);
+  };
+  // By blocks of 8 images (CONV1_BLOCK): each share writes its blocks' partial sums.
+  k.conv1_filter_backward_f32 = (...a) => {
+    const [, , , , , , batch, h, w, kh, kw, , , oh, ow, f] = a as number[];
+    const taps = kh! * kw!, pixels = oh! * ow! * f!;
+    const shares = batch! * pixels * taps < minMacs ? [[0, batch!]] as [number, number][] : ranges(batch!, 8, 1);
+    const bytes = raw.conv1_workspace_bytes(kh!, kw!, oh!, ow!);
+    call('conv1_filter_backward_f32', shares.map(([b0, b1], t) => {
+      const s = a.slice();
+      s[0] = a[0]! + (b0 / 8) * taps * f! * 4;
+      if (a[1] !== 0) s[1] = a[1]! + (b0 / 8) * f! * 4;
+      s[2] = a[2]! + b0 * h! * w! * 4;
+      if (a[3] !== 0) s[3] = a[3]! + b0 * pixels * 4;
+      s[4] = a[4]! + b0 * pixels * 4;
+      s[6] = b1 - b0;
+      s[16] = work(a[16]!, bytes, t);
+      return s;
+    }));
   };
   k.conv_filter_backward_f32 = (...a) => {
     const [, , , , , batch, step, , , c, kh, kw, , , , , oh, ow, f] = a as number[];

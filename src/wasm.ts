@@ -125,8 +125,8 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
       }
       const { module, why, threaded, instance } = built;
       const exports = instance.exports as unknown as Kernels;
-      arena = new Arena(exports.memory, exports.heap_base() >>> 0, Math.min(limit, pages(limit) * 65536));
-      if (threaded) arena.maxBytes = pages(limit) * 65536;
+      arena = new Arena(exports.memory, exports.heap_base() >>> 0, limit);
+      if (threaded) arena.setLimit(arena.maxBytes = pages(limit) * 65536); // the shared memory's maximum
       // A plain copy of the (frozen) exports object, so a profiler can wrap kernels (bench/run.ts).
       rawKernels = { ...exports };
       kernels = rawKernels;
@@ -136,8 +136,7 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
       if (!threaded && count.n > 1) threadsInfo.reason = ONE_BUILD;
       else if (threaded) await startPool(count.n, want, count.reason);
     })();
-    loading.catch(() => { loading = null; });
-    queue = loading.catch(() => {});
+    queue = loading.catch(() => { loading = null; });
     return loading;
   }
   // Later calls run one after another (two pool restarts must not overlap).
@@ -146,7 +145,6 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
   if (options.threads !== undefined) {
     const want = options.threads;
     next = next.then(async () => {
-      if (want === threadsInfo!.requested && want !== 'auto' && want === threadsInfo!.count) return;
       const count = await threadCount(want);
       // With the single-thread build loaded, one thread, as the first init() does.
       if (wasmModule === null) threadsInfo = { count: 1, requested: want, reason: count.n > 1 ? ONE_BUILD : count.reason };
@@ -174,7 +172,7 @@ async function threadCount(want: number | 'auto'): Promise<{ n: number; reason: 
 /** Why shared memory cannot be used here, or null when it can. */
 function sharedMemoryUnavailable(): string | null {
   if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
-    return 'the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin, ' +
+    return 'the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin, ' +
       'Cross-Origin-Embedder-Policy: require-corp)';
   }
   return typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined' ? 'this engine has no SharedArrayBuffer' : null;
@@ -255,8 +253,8 @@ async function loadBuild(source: InitSource | InitSources | undefined, want: Sim
     module = await compile(pick);
   } catch (e) {
     if (want === 'relaxed' && !supported && e instanceof WebAssembly.CompileError) {
-      throw new WasmgradError('INVALID_ARGUMENT', `init: the module given could not be compiled (${e.message}); this ` +
-        "engine has no relaxed SIMD: give init() the baseline build, or { baseline, relaxed } sources");
+      throw new WasmgradError('INVALID_ARGUMENT', `init: the module given could not be compiled (${e.message}): this ` +
+        'engine has no relaxed SIMD, give init() the baseline build');
     }
     throw e;
   }
@@ -265,8 +263,8 @@ async function loadBuild(source: InitSource | InitSources | undefined, want: Sim
     if (want === 'baseline') return relaxed ? 'baseline requested, but init() was given the relaxed module itself' : 'baseline requested (the default)';
     if (relaxed) return 'relaxed SIMD requested and supported by this engine';
     if (!supported) {
-      return 'relaxed SIMD requested, but this engine does not support it (Node 20 needs --experimental-wasm-relaxed-simd; ' +
-        'Node 22+, Deno 2 and current browsers have it): running the baseline build';
+      return 'relaxed SIMD requested, but this engine does not support it (Node 20 needs --experimental-wasm-relaxed-simd): ' +
+        'running the baseline build';
     }
     if (isSources(source)) return 'relaxed SIMD requested, but init() was given no relaxed source: running the baseline build';
     return 'relaxed SIMD requested, but init() was given the baseline module itself: running the baseline build';
@@ -291,11 +289,8 @@ function toUrl(source: URL | string): URL {
 
 async function compile(source: InitSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    const bytes = source instanceof ArrayBuffer ? new Uint8Array(source)
-      : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-    return WebAssembly.compile(bytes as BufferSource);
-  }
+  // Bytes: an ArrayBuffer or any view of one (the view's bytes only).
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
   if (typeof source !== 'string' && !(source instanceof URL)) return WebAssembly.compile(await source.arrayBuffer());
   const url = toUrl(source);
   if (url.protocol === 'file:') {

@@ -11,6 +11,8 @@ import { biasGemm, biasReluBackward, checkBias, convGemm, gemm, gemmWorkspace, N
 
 // im2col + GEMM go through at most this many bytes of columns at a time.
 const COLS_CHUNK_BYTES = 256 * 1024;
+/** Images per block of the first layer's filter-gradient partial sums (CONV1_BLOCK in assembly/conv.ts). */
+const CONV1_BLOCK = 8;
 
 /** 'valid' keeps only windows inside the input; 'same' pads so that out = ceil(in / stride). */
 export type Padding = 'valid' | 'same';
@@ -115,8 +117,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
     if (one && filter.requiresGrad && !x.requiresGrad) {
       // The first layer: the filter kernel applies the ReLU mask and sums the bias gradient in the copy
       // of the output gradient it makes anyway (no pass over it of its own).
-      const dbias = bias?.requiresGrad ? bias.gradPtr() : 0;
-      k.conv1_filter_backward_f32(filter.gradPtr(), dbias, x.ptr, out.ptr, out.gradPtr(), +relu, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
+      conv1FilterBackward(bias?.requiresGrad ? bias.gradPtr() : 0, out.ptr, out.gradPtr(), relu);
       return;
     }
     biasReluBackward(out, bias, relu, backward);
@@ -126,7 +127,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
   function backward(dout: number) {
     if (one || direct) {
       if (filter.requiresGrad) {
-        if (one) k.conv1_filter_backward_f32(filter.gradPtr(), 0, x.ptr, 0, dout, 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
+        if (one) conv1FilterBackward(0, 0, dout, false);
         else gemm(TN, filter.gradPtr(), x.ptr, dout, depth, f, rows, true);
       }
       if (x.requiresGrad && direct) gemm(NT, x.gradPtr(), dout, filter.ptr, rows, depth, f, true);
@@ -145,6 +146,21 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
       }
     }
     if (x.requiresGrad) backwardInput(dout);
+  }
+
+  // The direct kernel's filter (and bias) gradient: its sums per block of 8 images (threads share the
+  // blocks), then summed over the blocks in order, so the bits do not depend on the thread count.
+  function conv1FilterBackward(dbias: number, outPtr: number, dout: number, reluMask: boolean) {
+    const taps = kh * kw * f, blocks = Math.ceil(batch / CONV1_BLOCK), bytes = blocks * (taps + f) * 4, parts = heap().alloc(bytes);
+    const biases = parts + blocks * taps * 4;
+    try {
+      k.fill_f32(parts, bytes / 4, 0);
+      k.conv1_filter_backward_f32(parts, dbias && biases, x.ptr, outPtr, dout, +reluMask, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
+      k.colsum_backward_f32(filter.gradPtr(), parts, blocks, taps, 1);
+      if (dbias) k.colsum_backward_f32(dbias, biases, blocks, f, 1);
+    } finally {
+      heap().free(parts, bytes);
+    }
   }
 
   // x.grad += col2im(dout · Wᵀ), image by image (threads share the images).
