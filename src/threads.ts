@@ -1,16 +1,18 @@
 // Every core: a pool of workers that share the threaded build's memory, and the kernels it splits.
 //
-//   main thread                              worker w (1 .. count-1), its own instance on the same memory
-//   ─ writes each share's arguments ─┐
-//   ─ GEN += 1, notify ──────────────┼──────▶ spins on GEN (then Atomics.wait), runs share w,
-//   ─ runs share 0 itself            │        DONE += 1, notify
-//   ─ waits until DONE = count - 1 ◀─┘
+//   calling thread                           worker w (1 .. count-1), its own instance on the same memory
+//   ─ writes each share's arguments, ─┐
+//     offers share w for this GEN     │
+//   ─ GEN = next, notify ─────────────┼─────▶ spins on GEN (then Atomics.wait), takes share w if
+//   ─ runs share 0, then any share    │        still offered, runs it, DONE += 1, notify
+//     not taken yet                   │
+//   ─ waits until DONE = shares - 1 ◀─┘
 //
 // No message passes per call: one control block of Int32 words and a Float64 block of arguments (a
-// SharedArrayBuffer) carry each call. A split kernel gives each thread a fixed set of output rows,
-// images or taps, each reduced in the same order as one thread does, so results are the same bits
-// for any thread count; calls too small to gain from it (under a measured amount of work) and every
-// kernel whose output is a small reduction run on the calling thread alone.
+// SharedArrayBuffer) carry each call. A split kernel gives each share a fixed set of output rows,
+// columns or images, each reduced in the same order as one thread does, so results are the same bits
+// for any thread count; calls too small to gain from it (under a measured amount of work) and most
+// kernels whose output is a small reduction run on the calling thread alone.
 import type { Arena } from './arena.js';
 import type { Kernels } from './wasm.js';
 
@@ -24,6 +26,7 @@ const CONTROL_BYTES = 128, MAX_ARGS = 24;
 // An idle worker spins on GEN for WORKER_SPIN_MS = 2 ms (written out in serve()) before it sleeps in
 // Atomics.wait: a training step calls kernels back to back with host work between them, and waking a
 // sleeping thread costs tens of µs.
+
 // How long the calling thread spins for the workers' shares before it blocks (where it may block):
 // a late share means a worker was preempted, and blocking leaves the core to whatever preempted it.
 const MAIN_SPIN_MS = 0.05;
