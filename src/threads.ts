@@ -193,21 +193,21 @@ export class Pool {
     let error: unknown = null;
     try {
       kernel(...shares[0]!);
-      // Shares no worker has taken yet (a preempted worker) run here: a late thread delays a call by
-      // at most the share it is running, and each share computes the same bits whoever runs it (its
-      // workspace is the share's, not the thread's).
-      for (let t = 1; t < n; t++) {
-        if (Atomics.compareExchange(ctl, CLAIM + t, gen, 0) !== gen) continue;
-        try {
-          kernel(...shares[t]!);
-        } finally {
-          Atomics.add(ctl, DONE, 1);
-        }
-      }
     } catch (e) {
       error = e;
-      // The call failed: shares no worker has taken are counted done without running.
-      for (let t = 1; t < n; t++) if (Atomics.compareExchange(ctl, CLAIM + t, gen, 0) === gen) Atomics.add(ctl, DONE, 1);
+    }
+    // Shares no worker has taken yet (a preempted worker) run here: a late thread delays a call by at
+    // most the share it is running, and each share computes the same bits whoever runs it (its
+    // workspace is the share's, not the thread's). After a failure they are counted without running.
+    for (let t = 1; t < n; t++) {
+      if (Atomics.compareExchange(ctl, CLAIM + t, gen, 0) !== gen) continue;
+      try {
+        if (error === null) kernel(...shares[t]!);
+      } catch (e) {
+        error = e;
+      } finally {
+        Atomics.add(ctl, DONE, 1);
+      }
     }
     const need = n - 1;
     let done = Atomics.load(ctl, DONE);
@@ -332,77 +332,73 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
     return out;
   };
 
+  // One share of [0, total) when the call's work is under the threshold, else ranges of whole units.
+  const split = (total: number, unit: number, work_: number): [number, number][] => (work_ < minMacs ? [[0, total]] : ranges(total, unit, 1));
+  // Memory-bound kernels count elements: scaled so that minElements of them weigh minMacs.
+  const moved = (elements: number): number => elements * (minMacs / minElements);
+
   // Products split by rows of the output, or by columns when it is wider than tall (a batch of 64
   // times 784×128 weights): each thread then packs only its columns of B.
   const gemm = (flags: number, out: number, a: number, b: number, bias: number, m: number, n: number, kk: number, wk: number): void => {
     const bytes = raw.gemm_workspace_bytes(m, n, kk);
-    let shares: number[][];
-    if (m * n * kk < minMacs) shares = [[0, m, 0, n]];
-    else if (n > m && n >= 16) shares = ranges(n, 8, 1).map(([j0, j1]) => [0, m, j0, j1]);
-    else shares = ranges(m, 8, 1).map(([i0, i1]) => [i0, i1, 0, n]);
+    const shares = n > m && n >= 16 ? split(n, 8, m * n * kk).map(([j0, j1]) => [0, m, j0, j1]) : split(m, 8, m * n * kk).map(([i0, i1]) => [i0, i1, 0, n]);
     call('gemm_tile_f32', shares.map((r, t) => [out, a, b, bias, m, n, kk, flags, work(wk, bytes, t), ...r]));
   };
   // The host calls it on whole products (0, m, 0, n).
   k.gemm_tile_f32 = (out, a, b, bias, m, n, kk, flags, wk) => gemm(flags!, out!, a!, b!, bias!, m!, n!, kk!, wk!);
 
-  // By images: pointer arguments advance by a per-image stride, the image count is each share's own.
-  // work: multiply-adds, or for memory-bound kernels elements scaled by minMacs / minElements.
-  const images = (name: string, args: number[], batchAt: number, strides: [number, number][], work_: number, workAt = -1, workBytes = 0): void => {
-    const batch = args[batchAt]!;
-    const shares = work_ < minMacs ? [[0, batch]] as [number, number][] : ranges(batch, 1, 1);
-    call(name, shares.map(([b0, b1], t) => {
-      const a = args.slice();
-      for (const [at, stride] of strides) a[at] = args[at]! + b0 * stride * 4;
-      a[batchAt] = b1 - b0;
-      if (workAt >= 0) a[workAt] = work(args[workAt]!, workBytes, t);
-      return a;
+  // By images (in whole units of them): the pointer arguments at `strides` advance by their floats per
+  // image (a 0 pointer, no such array, stays 0), the image count at batchAt is the share's own, and
+  // share(s, t, b0) sets what else a share needs (its workspaces, a range).
+  const images = (name: string, args: number[], batchAt: number, strides: [number, number][], work_: number, unit = 1,
+                  share?: (s: number[], t: number, b0: number, b1: number) => void): void => {
+    call(name, split(args[batchAt]!, unit, work_).map(([b0, b1], t) => {
+      const s = args.slice();
+      for (const [at, stride] of strides) if (s[at] !== 0) s[at] = args[at]! + b0 * stride * 4;
+      s[batchAt] = b1 - b0;
+      share?.(s, t, b0, b1);
+      return s;
     }));
   };
   k.gemm_conv_f32 = (...a) => {
     const [, , , , batch, h, w, c, kh, kw, oh, ow, f] = a as number[];
-    images('gemm_conv_f32', a, 4, [[0, oh! * ow! * f!], [1, h! * w! * c!]], batch! * oh! * ow! * f! * kh! * kw! * c!, 14,
-      raw.gemm_workspace_bytes(batch! * oh! * ow!, f!, kh! * kw! * c!));
+    const bytes = raw.gemm_workspace_bytes(batch! * oh! * ow!, f!, kh! * kw! * c!);
+    images('gemm_conv_f32', a, 4, [[0, oh! * ow! * f!], [1, h! * w! * c!]], batch! * oh! * ow! * f! * kh! * kw! * c!, 1,
+      (s, t) => { s[14] = work(a[14]!, bytes, t); });
   };
   k.conv1_forward_f32 = (...a) => {
     const [, , , , batch, h, w, kh, kw, , , oh, ow, f] = a as number[];
-    images('conv1_forward_f32', a, 4, [[0, oh! * ow! * f!], [1, h! * w!]], batch! * oh! * ow! * f! * kh! * kw!, 15,
-      raw.conv1_workspace_bytes(kh!, kw!, oh!, ow!));
+    const bytes = raw.conv1_workspace_bytes(kh!, kw!, oh!, ow!);
+    images('conv1_forward_f32', a, 4, [[0, oh! * ow! * f!], [1, h! * w!]], batch! * oh! * ow! * f! * kh! * kw!, 1,
+      (s, t) => { s[15] = work(a[15]!, bytes, t); });
   };
   const cols = (name: string, a: number[], dataAt: number, colsAt: number): void => {
     const [, , batch, h, w, c, kh, kw, , , , , oh, ow] = a as number[];
-    images(name, a, 2, [[colsAt, oh! * ow! * kh! * kw! * c!], [dataAt, h! * w! * c!]], batch! * oh! * ow! * kh! * kw! * c! * (minMacs / minElements));
+    images(name, a, 2, [[colsAt, oh! * ow! * kh! * kw! * c!], [dataAt, h! * w! * c!]], moved(batch! * oh! * ow! * kh! * kw! * c!));
   };
   k.im2col_f32 = (...a) => cols('im2col_f32', a, 1, 0);
-  // A thread's two buffers (cols or dcols, then the GEMM workspace) in one block of the scratch.
-  const two = (a: number[], colsAt: number, colsBytes: number, workBytes: number, t: number): void => {
+  k.col2im_backward_f32 = (...a) => cols('col2im_backward_f32', a, 0, 1);
+  // A share's two buffers (cols or dcols, then the GEMM workspace) in one block of the scratch.
+  const two = (s: number[], colsAt: number, colsBytes: number, workBytes: number, t: number): void => {
     if (t === 0) return;
-    a[colsAt] = work(0, align(colsBytes) + workBytes, t);
-    a[colsAt + 1] = a[colsAt]! + align(colsBytes);
+    s[colsAt] = work(0, align(colsBytes) + workBytes, t);
+    s[colsAt + 1] = s[colsAt]! + align(colsBytes);
   };
-  // By blocks of 8 images (CONV1_BLOCK): each share writes its blocks' partial sums.
+  // By blocks of 8 images (CONV1_BLOCK): each share writes its blocks' rows of partial sums.
   k.conv1_filter_backward_f32 = (...a) => {
     const [, , , , , , batch, h, w, kh, kw, , , oh, ow, f] = a as number[];
-    const taps = kh! * kw!, pixels = oh! * ow! * f!;
-    const shares = batch! * pixels * taps < minMacs ? [[0, batch!]] as [number, number][] : ranges(batch!, 8, 1);
-    const bytes = raw.conv1_workspace_bytes(kh!, kw!, oh!, ow!);
-    call('conv1_filter_backward_f32', shares.map(([b0, b1], t) => {
-      const s = a.slice();
+    const taps = kh! * kw!, pixels = oh! * ow! * f!, bytes = raw.conv1_workspace_bytes(kh!, kw!, oh!, ow!);
+    images('conv1_filter_backward_f32', a, 6, [[2, h! * w!], [3, pixels], [4, pixels]], batch! * pixels * taps, 8, (s, t, b0) => {
       s[0] = a[0]! + (b0 / 8) * taps * f! * 4;
       if (a[1] !== 0) s[1] = a[1]! + (b0 / 8) * f! * 4;
-      s[2] = a[2]! + b0 * h! * w! * 4;
-      if (a[3] !== 0) s[3] = a[3]! + b0 * pixels * 4;
-      s[4] = a[4]! + b0 * pixels * 4;
-      s[6] = b1 - b0;
       s[16] = work(a[16]!, bytes, t);
-      return s;
-    }));
+    });
   };
   k.conv_filter_backward_f32 = (...a) => {
     const [, , , , , batch, step, , , c, kh, kw, , , , , oh, ow, f] = a as number[];
     const depth = kh! * kw! * c!, rows = Math.min(step!, batch!) * oh! * ow!;
-    const shares = batch! * oh! * ow! * depth * f! < minMacs ? [[0, depth]] as [number, number][] : ranges(depth, 4, 1);
     const colsBytes = rows * depth * 4, workBytes = raw.gemm_workspace_bytes(depth, f!, rows);
-    call('conv_filter_backward_f32', shares.map(([d0, d1], t) => {
+    call('conv_filter_backward_f32', split(depth, 4, batch! * oh! * ow! * depth * f!).map(([d0, d1], t) => {
       const s = a.slice();
       two(s, 3, colsBytes, workBytes, t);
       s[19] = d0;
@@ -413,29 +409,25 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
   k.conv_input_backward_f32 = (...a) => {
     const [, , , , , batch, h, w, c, kh, kw, , , , , oh, ow, f] = a as number[];
     const depth = kh! * kw! * c!, pixels = oh! * ow!;
-    const shares = batch! * pixels * depth * f! < minMacs ? [[0, batch!]] as [number, number][] : ranges(batch!, 1, 1);
     const colsBytes = pixels * depth * 4, workBytes = raw.gemm_workspace_bytes(pixels, depth, f!);
-    call('conv_input_backward_f32', shares.map(([b0, b1], t) => {
-      const s = a.slice();
-      s[0] = a[0]! + b0 * h! * w! * c! * 4;
-      s[1] = a[1]! + b0 * pixels * f! * 4;
-      s[5] = b1 - b0;
-      two(s, 3, colsBytes, workBytes, t);
-      return s;
-    }));
+    images('conv_input_backward_f32', a, 5, [[0, h! * w! * c!], [1, pixels * f!]], batch! * pixels * depth * f!, 1,
+      (s, t) => two(s, 3, colsBytes, workBytes, t));
   };
-  k.col2im_backward_f32 = (...a) => cols('col2im_backward_f32', a, 0, 1);
-  const pool2 = (name: string, a: number[]): void => {
+  const pool2 = (name: string, a: number[], forward: boolean): void => {
     const [, , batch, h, w, c, ph, pw, , , oh, ow] = a as number[];
-    images(name, a, 2, [[0, (name === 'avgpool_forward_f32' ? oh! * ow! : h! * w!) * c!], [1, (name === 'avgpool_forward_f32' ? h! * w! : oh! * ow!) * c!]],
-      batch! * oh! * ow! * c! * ph! * pw! * (minMacs / minElements));
+    const [outputs, inputs] = [oh! * ow! * c!, h! * w! * c!];
+    images(name, a, 2, [[0, forward ? outputs : inputs], [1, forward ? inputs : outputs]], moved(batch! * outputs * ph! * pw!));
   };
-  k.avgpool_forward_f32 = (...a) => pool2('avgpool_forward_f32', a);
-  k.avgpool_backward_f32 = (...a) => pool2('avgpool_backward_f32', a);
+  k.avgpool_forward_f32 = (...a) => pool2('avgpool_forward_f32', a, true);
+  k.avgpool_backward_f32 = (...a) => pool2('avgpool_backward_f32', a, false);
+  // argmax holds flat indices into the whole input: shares keep the pointers and take image ranges.
   k.maxpool_forward_f32 = (...a) => {
     const [, , , batch, , , c, ph, pw, , , oh, ow] = a as number[];
-    const shares = batch! * oh! * ow! * c! * ph! * pw! * (minMacs / minElements) < minMacs ? [[0, batch!]] as [number, number][] : ranges(batch!, 1, 1);
-    call('maxpool_forward_f32', shares.map(([b0, b1]) => { const s = a.slice(); s[13] = b0; s[14] = b1; return s; }));
+    images('maxpool_forward_f32', a, 3, [], moved(batch! * oh! * ow! * c! * ph! * pw!), 1, (s, _, b0, b1) => {
+      s[3] = batch!;
+      s[13] = b0;
+      s[14] = b1;
+    });
   };
   for (const [name, at] of Object.entries(ELEMENTWISE)) {
     k[name] = (...a) => {

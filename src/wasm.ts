@@ -41,7 +41,7 @@ export interface InitOptions {
    * Threads for the kernels: 'auto' (default) takes the machine's parallelism where shared memory is
    * available (Node, Deno, a cross-origin-isolated page), else 1; a number asks for that many (1 to
    * 16). Results are the same bits for any count. threads() says what was chosen and why. Calling
-   * init() again with another count restarts the pool (the threaded build must be the one loaded).
+   * init() again with another count uses the pool's threads (its others sleep) or a larger pool.
    */
   threads?: number | 'auto';
 }
@@ -132,9 +132,7 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
       kernels = rawKernels;
       wasmModule = threaded ? module : null;
       simdInfo = { build: exports.relaxed_simd() ? 'relaxed' : 'baseline', requested, reason: why(exports.relaxed_simd() !== 0) };
-      threadsInfo = { count: 1, requested: want, reason: count.reason };
-      if (!threaded && count.n > 1) threadsInfo.reason = ONE_BUILD;
-      else if (threaded) await startPool(count.n, want, count.reason);
+      await useThreads(count, want);
     })();
     queue = loading.catch(() => { loading = null; });
     return loading;
@@ -144,12 +142,7 @@ export function init(source?: InitSource | InitSources, initOptions?: InitOption
   if (options.memoryLimit !== undefined) next = next.then(() => arena!.setLimit(options.memoryLimit!));
   if (options.threads !== undefined) {
     const want = options.threads;
-    next = next.then(async () => {
-      const count = await threadCount(want);
-      // With the single-thread build loaded, one thread, as the first init() does.
-      if (wasmModule === null) threadsInfo = { count: 1, requested: want, reason: count.n > 1 ? ONE_BUILD : count.reason };
-      else await startPool(count.n, want, count.reason);
-    });
+    next = next.then(async () => useThreads(await threadCount(want), want));
   }
   queue = next.catch(() => {});
   return next;
@@ -178,11 +171,14 @@ function sharedMemoryUnavailable(): string | null {
   return typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined' ? 'this engine has no SharedArrayBuffer' : null;
 }
 
-/** Runs the kernels on n threads (src/threads.ts, a chunk of its own fetched only where threads can run). */
-async function startPool(n: number, want: number | 'auto', reason: string): Promise<void> {
-  threadsInfo = { count: 1, requested: want, reason };
+/**
+ * Runs the kernels on count.n threads: with the threaded build, on a pool (src/threads.ts, a chunk of
+ * its own fetched only where threads can run); with the single-thread build, on one, saying why.
+ */
+async function useThreads({ n, reason }: { n: number; reason: string }, want: number | 'auto'): Promise<void> {
+  threadsInfo = { count: 1, requested: want, reason: wasmModule === null && n > 1 ? ONE_BUILD : reason };
   kernels = rawKernels;
-  if (n <= 1 && !pool) return;
+  if (wasmModule === null || (n <= 1 && !pool)) return;
   try {
     pool = await (await import('./threads.js')).poolFor(pool, wasmModule!, arena!, rawKernels!, n);
     if (pool.count > 1) kernels = pool.kernels;
