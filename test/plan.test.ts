@@ -85,6 +85,52 @@ describe('replayed training steps', () => {
     });
   }
 
+  // fit() replays its full batches too (a last, smaller batch runs eagerly and keeps the plan).
+  async function fitRun(c: (typeof CASES)[number], runEagerly: boolean, shuffle = true) {
+    setSeed(7);
+    const { m, loss, metrics, y } = c.build();
+    m.compile({ optimizer: c.optimizer(), loss, metrics: metrics as never, runEagerly });
+    const r = rng(11), n = 47;
+    const x = Float32Array.from({ length: 2 * n }, () => r() * 4 - 2), ys = y(n, r);
+    const batches: number[] = [];
+    const target = ys.length === 1 ? { data: ys[0]!, shape: [n, ys[0]!.length / n] } : ys.map((v) => ({ data: v, shape: [n, v.length / n] }));
+    const h = await m.fit({ data: x, shape: [n, 2] }, target, { epochs: 3, batchSize: 10, seed: 5, shuffle, verbose: 0, callbacks: { onBatchEnd: (b) => { batches.push(b); } } });
+    return { m, history: h.history, batches };
+  }
+  for (const c of CASES) {
+    test(`fit(), ${c.name}: the same bits and history as eager steps`, async () => {
+      const eager = await fitRun(c, true), replayed = await fitRun(c, false);
+      expect(cached(eager.m)).toBe(false);
+      expect(cached(replayed.m)).toBe(c.replays);
+      expect(replayed.batches).toEqual(eager.batches);
+      expect(replayed.history).toEqual(eager.history);
+      expect(bitsOf(replayed.m)).toEqual(bitsOf(eager.m));
+      eager.m.dispose();
+      replayed.m.dispose();
+    });
+  }
+
+  test('fit() keeps its step for the next fit and frees it with the model; checkNumerics steps run eagerly with the same bits', async () => {
+    const before = memory().bytes;
+    const a = await fitRun(CASES[1]!, false), kept = memory().bytes;
+    expect(cached(a.m)).toBe(true);
+    expect(kept).toBeGreaterThan(before);
+    await a.m.fit({ data: new Float32Array(40).fill(0.5), shape: [20, 2] }, { data: new Float32Array(20).fill(1), shape: [20, 1] }, { batchSize: 10, epochs: 2, verbose: 0 });
+    expect(memory().bytes).toBe(kept);
+    // The same run with checkNumerics (eager steps, each tensor checked as it is made).
+    setSeed(7);
+    const { m } = CASES[1]!.build();
+    m.compile({ optimizer: CASES[1]!.optimizer(), loss: 'binaryCrossentropy' });
+    const r = rng(11), n = 47;
+    const x = Float32Array.from({ length: 2 * n }, () => r() * 4 - 2), ys = binary(n, r);
+    await m.fit({ data: x, shape: [n, 2] }, { data: ys[0]!, shape: [n, 1] }, { epochs: 3, batchSize: 10, seed: 5, verbose: 0, checkNumerics: true });
+    expect(cached(m)).toBe(false);
+    const b = await fitRun(CASES[1]!, false);
+    expect(bitsOf(m)).toEqual(bitsOf(b.m));
+    for (const model of [a.m, b.m, m]) model.dispose();
+    expect(memory().bytes).toBe(before);
+  });
+
   test('the kept step lives in memory() and goes with dispose() and compile()', () => {
     const before = memory().bytes;
     const { m } = run(CASES[0]!, false, [10]);

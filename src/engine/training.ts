@@ -279,23 +279,31 @@ function replay(s: Step, plan: StepPlan, accs: Float64Array[][]): number[] {
   });
 }
 
+// n samples of S in a new tensor, copied by fill.
+function take(S: Samples, n: number, fill: (S: Samples, t: Tensor) => void): Tensor {
+  const t = Tensor.empty([n, ...S.sampleShape]);
+  fill(S, t);
+  return t;
+}
+
 /**
- * One step on all of X and Y (trainOnBatch's batch): replayed when the model's plan fits it, else
- * traced and kept as the plan when the trace allows it, else eager.
+ * One step on a batch of n samples of X and Y, which `fill` copies into tensors of their shapes
+ * (all of them for trainOnBatch, rows of a shuffled order for fit): replayed when the model's plan
+ * fits it, else traced and kept as the plan when `keep` and the trace allow it, else eager.
  */
-function plannedStep(s: Step, X: Samples[], Y: Samples[], accs: Float64Array[][], rng: Rng): number[] {
-  const plan = s.plan, n = X[0]!.n;
+function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, fill: (S: Samples, t: Tensor) => void, accs: Float64Array[][], rng: Rng, keep = true): number[] {
+  const plan = s.plan;
   if (plan?.fits(X, Y, n, rng)) {
-    X.forEach((S, i) => S.copyInto(plan.xs[i]!, 0));
-    Y.forEach((S, i) => S.copyInto(plan.ys[i]!, 0));
+    X.forEach((S, i) => fill(S, plan.xs[i]!));
+    Y.forEach((S, i) => fill(S, plan.ys[i]!));
     return replay(s, plan, accs);
   }
   // The batch copied into fresh tensors (a plan's inputs must be its own, never views of the caller's).
-  const take = (S: Samples) => { const t = Tensor.empty([n, ...S.sampleShape]); S.copyInto(t, 0); return t; };
-  if (!s.replayable) return tidy(() => trainStep(s, X.map(take), Y.map(take), accs, rng));
+  const batch = (S: Samples) => take(S, n, fill);
+  if (!s.replayable || !keep) return tidy(() => trainStep(s, X.map(batch), Y.map(batch), accs, rng));
   // Trace: an eager step whose tensors are kept (made) with its forward kernel calls.
   const { result: traced_, made } = collect(() => {
-    const xb = X.map(take), yb = Y.map(take);
+    const xb = X.map(batch), yb = Y.map(batch);
     return { xb, yb, trace: traced(() => forwardStep(s, xb, yb, rng)) };
   });
   const { xb, yb, trace } = traced_;
@@ -426,16 +434,12 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
         model.live('fit'); // disposed by a callback, or between two yields
         const size = Math.min(batchSize, nTrain - b * batchSize);
         if (callbacks.onBatchBegin) await callbacks.onBatchBegin(b, { batch: b, size });
-        const result = tidy(() => {
-          const rows = idx + b * batchSize * 4;
-          const take = (S: Samples) => {
-            const t = Tensor.empty([size, ...S.sampleShape]);
-            S.gather(t, rows, size);
-            return t;
-          };
-          const xb = X.map(take), yb = Y.map(take);
-          return trainStep(step, xb, yb, accs, rng ?? globalRng(), check ? `(epoch ${epoch + 1}, batch ${b + 1})` : undefined);
-        });
+        const rows = idx + b * batchSize * 4, fill = (S: Samples, t: Tensor) => S.gather(t, rows, size);
+        // Full batches are replayed from a kept step (a last, smaller one runs eagerly and keeps it);
+        // checkNumerics checks each tensor as it is made, so its steps are eager.
+        const result = check
+          ? tidy(() => trainStep(step, X.map((S) => take(S, size, fill)), Y.map((S) => take(S, size, fill)), accs, rng ?? globalRng(), `(epoch ${epoch + 1}, batch ${b + 1})`))
+          : plannedStep(step, X, Y, size, fill, accs, rng ?? globalRng(), size === batchSize);
         result.forEach((v, i) => { sums[i]! += v * size; });
         seen += size;
         const logs = logsOf(step.c, sums, seen, step.metrics, accs);
@@ -504,7 +508,7 @@ export function trainOnBatch(model: Model, x: ModelData, y: ModelData): Logs {
     const [X, Y] = checkData(model, 'trainOnBatch', x, y, made);
     const step = prepare(model, 'trainOnBatch', globalRng());
     const accs = freshAccs(step.metrics);
-    const sums = plannedStep(step, X, Y, accs, globalRng());
+    const sums = plannedStep(step, X, Y, X[0]!.n, (S, t) => S.copyInto(t, 0), accs, globalRng());
     return logsOf(step.c, sums, 1, step.metrics, accs);
   } finally {
     for (const t of made) t.dispose();
