@@ -22,6 +22,8 @@
 // with 6 filters (25×6×50176 Aᵀ·B: 4.1 vs 3.3). The workspace (host-allocated,
 // gemm_workspace_bytes) holds the packed B block and the packed A block. Edge tiles (fewer than
 // MR rows or NR columns left) run the same micro-kernel and store only their part of the tile.
+// The relaxed build packs A in strips of PR = 6 rows for a 6×8 micro-kernel (see PR); A read in
+// place and the convolutions keep 4×8 in both builds.
 
 // c + a·b, lane-wise: a multiply and an add in the baseline build; in the relaxed build
 // (asconfig target "relaxed", `--enable relaxed-simd`) f32x4.relaxed_madd, which the CPU runs as one
@@ -40,8 +42,15 @@
 @inline const NR = 8;
 // @ts-ignore: decorator
 @inline const KC = 256;
+// Rows of a packed strip of A (and of the micro-tile that reads it): 4 in the baseline build; 6 in
+// the relaxed build, whose fused multiply-adds (4 cycles each, two pipes) need more than 8 chains in
+// flight: a 6×8 tile (12 accumulators, 2 rows of B and a broadcast, 15 of V8's 16 xmm registers) ran
+// at 58-61 GFLOP/s against 50 for 4×8 in L1 here, and is as fast as 4×8 with mul + add. A tile's lanes
+// never mix and each element sums k in order, so the strip height does not change the bits.
 // @ts-ignore: decorator
-@inline const MC = 128;
+@inline const PR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+// @ts-ignore: decorator
+@inline const MC: i32 = ASC_FEATURE_RELAXED_SIMD ? 132 : 128;
 // @ts-ignore: decorator
 @inline const NC = 256;
 // @ts-ignore: decorator
@@ -69,7 +78,7 @@ export function gemm_workspace_bytes(m: i32, n: i32, k: i32): i32 {
   if (narrow(m, n, k, true)) return k * NARROW_N << 2; // B packed k-major
   const kc = min(k, KC);
   const nc = roundUp(min(n, NC), NR);
-  const mc = roundUp(min(m, MC), MR);
+  const mc = roundUp(min(m, MC), PR);
   return (kc * nc + mc * kc) << 2;
 }
 
@@ -153,11 +162,24 @@ function pack_b_t(dst: usize, b: usize, ldb: i32, jc: i32, pc: i32, nc: i32, kc:
 // in registers; the rest goes element by element.
 function pack_a(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32): void {
   const rowBytes = <usize>lda << 2;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
+  for (let ir = 0; ir < mc; ir += PR) {
+    const mr = min(PR, mc - ir);
     const r0 = a + ((<usize>(ic + ir) * lda + pc) << 2);
     let k = 0;
-    if (mr == MR) {
+    if (PR == 6 && mr == PR) {
+      // Rows 0-3 as 4×4 blocks, rows 4-5 as pairs: each k's 6 floats are 24 bytes.
+      for (; k + 4 <= kc; k += 4) {
+        const s = r0 + (<usize>k << 2);
+        transpose4(dst, 24, s, rowBytes);
+        const x4 = v128.load(s + rowBytes * 4), x5 = v128.load(s + rowBytes * 5);
+        const p01 = v128.shuffle<f32>(x4, x5, 0, 4, 1, 5), p23 = v128.shuffle<f32>(x4, x5, 2, 6, 3, 7);
+        v128.store64_lane(dst + 16, p01, 0);
+        v128.store64_lane(dst + 40, p01, 1);
+        v128.store64_lane(dst + 64, p23, 0);
+        v128.store64_lane(dst + 88, p23, 1);
+        dst += 96;
+      }
+    } else if (mr == PR) {
       for (; k + 4 <= kc; k += 4) {
         const s = r0 + (<usize>k << 2);
         const x0 = v128.load(s);
@@ -179,30 +201,31 @@ function pack_a(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i
     for (; k < kc; k++) {
       let i = 0;
       for (; i < mr; i++) store<f32>(dst + (i << 2), load<f32>(r0 + rowBytes * i + (<usize>k << 2)));
-      for (; i < MR; i++) store<f32>(dst + (i << 2), 0);
-      dst += MR << 2;
+      for (; i < PR; i++) store<f32>(dst + (i << 2), 0);
+      dst += PR << 2;
     }
   }
 }
 
 // A stored K×M (lda = M), i.e. op(A) = Aᵀ: strip[k][i] = A[pc + k][ic + ir + i]; contiguous.
 function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
+  for (let ir = 0; ir < mc; ir += PR) {
+    const mr = min(PR, mc - ir);
     let src = a + ((<usize>pc * lda + ic + ir) << 2);
-    if (mr == MR) {
+    if (mr == PR) {
       for (let k = 0; k < kc; k++) {
         v128.store(dst, v128.load(src));
+        if (PR == 6) store<u64>(dst + 16, load<u64>(src + 16));
         src += <usize>lda << 2;
-        dst += MR << 2;
+        dst += PR << 2;
       }
     } else {
       for (let k = 0; k < kc; k++) {
         let i = 0;
         for (; i < mr; i++) store<f32>(dst + (i << 2), load<f32>(src + (i << 2)));
-        for (; i < MR; i++) store<f32>(dst + (i << 2), 0);
+        for (; i < PR; i++) store<f32>(dst + (i << 2), 0);
         src += <usize>lda << 2;
-        dst += MR << 2;
+        dst += PR << 2;
       }
     }
   }
@@ -259,7 +282,7 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
       x = packed ? v128.load32_splat(a, 12) : v128.load32_splat(a + o3);
       c30 = madd(x, b0, c30);
       if (!half) c31 = madd(x, b1, c31);
-      a += packed ? <usize>(MR << 2) : cs;
+      a += packed ? <usize>(PR << 2) : cs;
       pb += NR << 2;
     }
   }
@@ -280,6 +303,49 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
     if (mr > 1) store_row(c + ldc, c10, c11, nr, accumulate);
     if (mr > 2) store_row(c + ldc * 2, c20, c21, nr, accumulate);
     if (mr > 3) store_row(c + ldc * 3, c30, c31, nr, accumulate);
+  }
+}
+
+// The relaxed build's 6×8 micro-kernel on a packed strip (6 floats per k): 12 accumulators, each
+// the same sum in the same order as micro_4x8's.
+// @ts-ignore: decorator
+@inline function micro_6x8(c: usize, ldc: usize, a: usize, pb: usize, kc: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let x = v128.load32_splat(a);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a, 8);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a, 12);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    x = v128.load32_splat(a, 16);
+    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
+    x = v128.load32_splat(a, 20);
+    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
+    a += 24;
+    pb += NR << 2;
+  }
+  store_row(c, c00, c01, NR, accumulate);
+  store_row(c + ldc, c10, c11, NR, accumulate);
+  store_row(c + ldc * 2, c20, c21, NR, accumulate);
+  store_row(c + ldc * 3, c30, c31, NR, accumulate);
+  store_row(c + ldc * 4, c40, c41, NR, accumulate);
+  store_row(c + ldc * 5, c50, c51, NR, accumulate);
+}
+
+// An edge tile of a packed 6-row strip (mr < 6 rows or nr < 8 columns): rows 0-3, then 4-5, as 4×8
+// tiles reading the strip at its 24-byte k stride (rows and columns past the tile are zero-padded;
+// only the tile's are stored).
+function edge_6(c: usize, ldc: usize, a: usize, pb: usize, kc: i32, accumulate: bool, mr: i32, nr: i32): void {
+  for (let r = 0; r < mr; r += 4) {
+    // Rows 4-5: the two rows past them would be the next k's; they read row 4 again (not stored).
+    const o: usize = r == 0 ? 8 : 0;
+    micro_4x8(c + ldc * r, ldc, a + (<usize>r << 2), 4, o, o + (o >> 1), 24, pb, kc, accumulate, false, min(4, mr - r), nr);
   }
 }
 
@@ -342,7 +408,7 @@ export function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   const lda = transA ? m : k;
   // Element (i, p) of op(A) is at a + i·rs + p·cs (in a packed strip: at strip + i·4 + p·16).
   const rs: usize = packA ? 4 : transA ? 4 : <usize>k << 2;
-  const cs: usize = packA ? <usize>(MR << 2) : transA ? <usize>m << 2 : 4;
+  const cs: usize = packA ? <usize>(PR << 2) : transA ? <usize>m << 2 : 4;
   const ldb = transB ? k : n;
   const ldc = <usize>n << 2;
   for (let jc = j0; jc < j1; jc += NC) {
@@ -469,7 +535,7 @@ function gemm_narrow(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32, tra
 // inlined micro-kernel: with both in one loop body V8 ran the packed case 30-40% slower here.
 function panels_packed(c0: usize, ldc: usize, pa: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool,
                        epi: bool, bias: usize, relu: bool): void {
-  panels(c0, ldc, pa, 4, <usize>(MR << 2), pb, mc, nc, kc, acc, epi, bias, relu, true);
+  panels(c0, ldc, pa, 4, <usize>(PR << 2), pb, mc, nc, kc, acc, epi, bias, relu, true);
 }
 
 function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, mc: i32, nc: i32, kc: i32, acc: bool,
@@ -483,15 +549,22 @@ function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb
   // Strips outside, panels inside: a strip of A stays in L1 across the panels (the whole packed B
   // block is in L2 either way). Measured here: conv-shaped products with few panels (6400×16×150,
   // 150×16×6400 Aᵀ·B, 6400×150×16 A·Bᵀ) 2-9% faster, square and MLP products unchanged.
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
+  const step = packed ? PR : MR;
+  for (let ir = 0; ir < mc; ir += step) {
+    const mr = min(step, mc - ir);
     for (let jr = 0; jr < nc; jr += NR) {
       const nr = min(NR, nc - jr);
       const bp = pb + (<usize>jr * kc << 2);
-      // A packed strip is MR·kc floats; unpacked, strip ir starts ir rows down.
+      // A packed strip is PR·kc floats; unpacked, strip ir starts ir rows down.
       const ap = packed ? a + (<usize>ir * kc << 2) : a + rs * ir;
       const cp = c0 + ldc * ir + (<usize>jr << 2);
-      if (mr == MR && nr == NR) {
+      if (packed && PR == 6) {
+        if (mr == PR && nr == NR) {
+          micro_6x8(cp, ldc, ap, bp, kc, acc);
+        } else {
+          edge_6(cp, ldc, ap, bp, kc, acc, mr, nr);
+        }
+      } else if (mr == MR && nr == NR) {
         micro_4x8(cp, ldc, ap, rs, rs * 2, rs * 3, cs, bp, kc, acc, packed, MR, NR);
       } else {
         // Unpacked, rows past M read row 0 again (in bounds); their results are not stored.

@@ -73,6 +73,12 @@ test(`init({ simd: 'relaxed' }) trains with the relaxed build: one digest on thi
   console.log(`relaxed build (${RUNTIME}): relaxed_madd ${fused ? 'fused' : 'unfused'}, digest ${result.digest}`);
   expect(result.digest).toBe(fused ? FUSED_DIGEST : BASELINE_DIGEST);
   expect(result.loss).toBeLessThan(Math.log(3));
+  // That ran on the machine's threads (the threaded relaxed build where shared memory allows); one thread gives the same bits.
+  const threads = lib.threads().count;
+  await lib.init(undefined, { simd: 'relaxed', threads: 1 });
+  expect(lib.threads().count).toBe(1);
+  expect((await trainAndDigest(lib as unknown as Wasmgrad)).digest).toBe(result.digest);
+  console.log(`relaxed build (${RUNTIME}): the same digest on ${threads} threads and on 1`);
 });
 
 test('the default stays the baseline build, and says so', async () => {
@@ -108,4 +114,35 @@ test('a bad simd option, or a different one after loading, is refused by name', 
   await lib.init(undefined, { simd: 'baseline' }); // the same build: a no-op
   await expect(lib.init(undefined, { simd: 'relaxed' })).rejects.toThrow(/cannot change once loaded/);
   expect(lib.simd().build).toBe('baseline');
+});
+
+// The relaxed build's products run 6×8 tiles on packed strips of 6 rows, with 4×8 tiles at the edges;
+// every element is the same chain of fused multiply-adds either way. So a product's rows must be the
+// bits of the same rows computed alone (a 1-row product: edge tiles only), in all four forms, at sizes
+// around the strip height and the SIMD width, and near a float64 reference.
+test(`relaxed products: each row the bits of that row alone, near float64 (${RUNTIME})`, async () => {
+  const lib = await import('../build/index.js?relaxed-gemm' as string) as Bundle;
+  await lib.init(undefined, { simd: 'relaxed', threads: 1 });
+  if (lib.simd().build !== 'relaxed') return; // no relaxed SIMD here (Node 20 without its flag): nothing to check
+  let seed = 3;
+  const r = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const bits = (t: { toArray(): Float32Array }) => Array.from(new Uint32Array(t.toArray().buffer));
+  for (const [m, n, k] of [[1, 40, 3], [5, 33, 17], [6, 40, 8], [7, 64, 300], [13, 41, 5], [17, 72, 259], [134, 48, 9]] as const) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const A = Float32Array.from({ length: m * k }, r), B = Float32Array.from({ length: k * n }, r);
+      const a = lib.tensor(A, ta ? [k, m] : [m, k]), b = lib.tensor(B, tb ? [n, k] : [k, n]);
+      const c = lib.matmul(a, b, { transposeA: ta, transposeB: tb }), got = c.toArray(), all = bits(c);
+      for (let i = 0; i < m; i++) {
+        // Row i of op(A) alone, stored as op(A) expects.
+        const row = Float32Array.from({ length: k }, (_, p) => (ta ? A[p * m + i]! : A[i * k + p]!));
+        const one = lib.matmul(lib.tensor(row, ta ? [k, 1] : [1, k]), b, { transposeA: ta, transposeB: tb });
+        expect(bits(one), `${m}×${n}×${k} ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'} row ${i}`).toEqual(all.slice(i * n, (i + 1) * n));
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s += row[p]! * (tb ? B[j * k + p]! : B[p * n + j]!);
+          expect(Math.abs(got[i * n + j]! - s)).toBeLessThanOrEqual(1e-5 * k);
+        }
+      }
+    }
+  }
 });
