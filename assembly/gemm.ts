@@ -4,16 +4,17 @@
 // The BLIS loop nest (Van Zee & van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS
 // Functionality", 2015). B is always packed. A is packed into k-major strips when each strip is
 // reused across enough panels of B (N ≥ PACK_A_MIN_N) and read in place otherwise, as XNNPACK's
-// wasmsimd GEMMs do: each micro-kernel step broadcasts one element from each of MR rows of op(A),
-// so a row stride and a k stride describe packed strips, A and Aᵀ alike.
+// wasmsimd GEMMs do: each micro-kernel step broadcasts one element from each of the rows of its tile
+// of op(A), so a row stride and a k stride describe packed strips, A and Aᵀ alike.
 //
 //   jc over N by NC ─ pc over K by KC ─ pack B[KC×NC] into panels of NR columns
-//                                      └ ic over M by MC ─ (pack A[MC×KC] into strips of MR rows)
+//                                      └ ic over M by MC ─ (pack A[MC×KC] into strips of PR rows)
 //                                                         └ ir over strips ─ jr over panels
-//                                                                           └ micro-kernel MR×NR
+//                                                                           └ micro-kernel PR×NR
+//                                                                             (MR×NR on A in place)
 //
-//   packed B panel (KC×NR, k-major)   packed A strip (KC×MR, k-major)
-//   ┌────────── NR=8 ──────────┐      ┌── MR=4 ───┐
+//   packed B panel (KC×NR, k-major)   packed A strip (KC×PR, k-major; PR = 4 here, 6 relaxed)
+//   ┌────────── NR=8 ──────────┐      ┌── PR=4 ───┐
 //   │ b[k][0] ........ b[k][7] │      │ a[k][0..3]│   k = 0 .. kc-1, zero-padded at the edges
 //   └──────────────────────────┘      └───────────┘
 //
@@ -21,9 +22,9 @@
 // (64×128×784: 10.0 vs 8.5 GFLOP/s), reading in place wins for narrow ones such as a convolution
 // with 6 filters (25×6×50176 Aᵀ·B: 4.1 vs 3.3). The workspace (host-allocated,
 // gemm_workspace_bytes) holds the packed B block and the packed A block. Edge tiles (fewer than
-// MR rows or NR columns left) run the same micro-kernel and store only their part of the tile.
-// The relaxed build packs A in strips of PR = 6 rows for a 6×8 micro-kernel (see PR); A read in
-// place and the convolutions keep 4×8 in both builds.
+// MR rows or NR columns left) run the 4×8 micro-kernel and store only their part of the tile.
+// The relaxed build packs A in strips of PR = 6 rows for a 6×8 micro-kernel (see PR), its edge tiles
+// as two 4×8 ones (edge_6); A read in place and the convolutions keep 4×8 in both builds.
 
 // c + a·b, lane-wise: a multiply and an add in the baseline build; in the relaxed build
 // (asconfig target "relaxed", `--enable relaxed-simd`) f32x4.relaxed_madd, which the CPU runs as one
@@ -406,7 +407,7 @@ export function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   const pa = pb + (<usize>kcMax * roundUp(min(n, NC), NR) << 2);
   const packA = n >= PACK_A_MIN_N;
   const lda = transA ? m : k;
-  // Element (i, p) of op(A) is at a + i·rs + p·cs (in a packed strip: at strip + i·4 + p·16).
+  // Element (i, p) of op(A) is at a + i·rs + p·cs (in a packed strip: at strip + i·4 + p·4·PR).
   const rs: usize = packA ? 4 : transA ? 4 : <usize>k << 2;
   const cs: usize = packA ? <usize>(PR << 2) : transA ? <usize>m << 2 : 4;
   const ldb = transB ? k : n;

@@ -1,9 +1,10 @@
 // Replayed training steps (src/engine/plan.ts): a small model's trainOnBatch is traced once and
 // replayed. Every replayed step must give the bits an eager step gives (compile({ runEagerly: true })),
 // free its memory with the model, and follow new weights, new shapes and shared layers.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { WasmgradError, type Optimizer, input, layers, memory, model, optimizers, regularizers, sequential, setSeed, type Model, type SymbolicTensor } from '../src/index.js';
 import type { LossSpec } from '../src/losses.js';
+import { MAX_BYTES, StepPlan } from '../src/engine/plan.js';
 import { rng } from './helpers.js';
 
 type Build = () => { m: Model; loss: LossSpec | LossSpec[]; metrics?: string[]; y: (n: number, r: () => number) => Float32Array[] };
@@ -93,15 +94,17 @@ describe('replayed training steps', () => {
     const r = rng(11), n = 47;
     const x = Float32Array.from({ length: 2 * n }, () => r() * 4 - 2), ys = y(n, r);
     const batches: number[] = [];
+    let during = false; // whether a step was kept while fit() ran (a seeded fit frees it at its end)
     const target = ys.length === 1 ? { data: ys[0]!, shape: [n, ys[0]!.length / n] } : ys.map((v) => ({ data: v, shape: [n, v.length / n] }));
-    const h = await m.fit({ data: x, shape: [n, 2] }, target, { epochs: 3, batchSize: 10, seed: 5, shuffle, verbose: 0, callbacks: { onBatchEnd: (b) => { batches.push(b); } } });
-    return { m, history: h.history, batches };
+    const h = await m.fit({ data: x, shape: [n, 2] }, target, { epochs: 3, batchSize: 10, seed: 5, shuffle, verbose: 0, callbacks: { onBatchEnd: (b) => { batches.push(b); during = cached(m); } } });
+    return { m, history: h.history, batches, during };
   }
   for (const c of CASES) {
     test(`fit(), ${c.name}: the same bits and history as eager steps`, async () => {
       const eager = await fitRun(c, true), replayed = await fitRun(c, false);
-      expect(cached(eager.m)).toBe(false);
-      expect(cached(replayed.m)).toBe(c.replays);
+      expect(eager.during).toBe(false);
+      expect(replayed.during).toBe(c.replays);
+      expect(cached(replayed.m)).toBe(false);
       expect(replayed.batches).toEqual(eager.batches);
       expect(replayed.history).toEqual(eager.history);
       expect(bitsOf(replayed.m)).toEqual(bitsOf(eager.m));
@@ -110,14 +113,64 @@ describe('replayed training steps', () => {
     });
   }
 
-  test('fit() keeps its step for the next fit and frees it with the model; checkNumerics steps run eagerly with the same bits', async () => {
+  test('fit() keeps its step for the next unseeded fit, frees a seeded fit\'s, and traces a step too big to keep only once', async () => {
+    const traces = vi.spyOn(StepPlan, 'bytes');
     const before = memory().bytes;
-    const a = await fitRun(CASES[1]!, false), kept = memory().bytes;
-    expect(cached(a.m)).toBe(true);
-    expect(kept).toBeGreaterThan(before);
-    await a.m.fit({ data: new Float32Array(40).fill(0.5), shape: [20, 2] }, { data: new Float32Array(20).fill(1), shape: [20, 1] }, { batchSize: 10, epochs: 2, verbose: 0 });
+    setSeed(7);
+    const { m } = CASES[1]!.build();
+    m.compile({ optimizer: CASES[1]!.optimizer(), loss: 'binaryCrossentropy' });
+    const x = { data: Float32Array.from({ length: 94 }, (_, i) => Math.sin(i)), shape: [47, 2] }, y = { data: Float32Array.from({ length: 47 }, (_, i) => i % 2), shape: [47, 1] };
+    traces.mockClear();
+    await m.fit(x, y, { epochs: 2, batchSize: 10, verbose: 0 }); // the global generator
+    expect(traces).toHaveBeenCalledTimes(1); // 8 full batches: one trace, 7 replays
+    const plan = (m as unknown as { trainingCache: unknown }).trainingCache, kept = memory().bytes;
+    expect(plan).not.toBeNull();
+    await m.fit(x, y, { epochs: 1, batchSize: 10, verbose: 0 });
+    expect(traces).toHaveBeenCalledTimes(1); // replayed from the kept step
+    expect((m as unknown as { trainingCache: unknown }).trainingCache).toBe(plan);
     expect(memory().bytes).toBe(kept);
-    // The same run with checkNumerics (eager steps, each tensor checked as it is made).
+    // A seeded fit traces on its own generator; that step is freed when the fit ends.
+    await m.fit(x, y, { epochs: 1, batchSize: 10, seed: 3, verbose: 0 });
+    expect(traces).toHaveBeenCalledTimes(2);
+    expect(cached(m)).toBe(false);
+    expect(memory().bytes).toBeLessThan(kept);
+    // Fewer samples than batchSize: every batch is full, and replays.
+    await m.fit({ data: x.data.subarray(0, 16), shape: [8, 2] }, { data: y.data.subarray(0, 8), shape: [8, 1] }, { epochs: 3, verbose: 0 });
+    expect(traces).toHaveBeenCalledTimes(3);
+    expect(cached(m)).toBe(true);
+    m.dispose();
+    expect(memory().bytes).toBe(before);
+    // A step over MAX_BYTES is not kept, and batches as large are not traced again.
+    setSeed(7);
+    const big = sequential([layers.dense({ units: 64, activation: 'relu', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
+    big.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy' });
+    const n = 8192 * 3;
+    traces.mockClear();
+    await big.fit({ data: new Float32Array(2 * n).fill(0.5), shape: [n, 2] }, { data: new Float32Array(n).fill(1), shape: [n, 1] }, { epochs: 2, batchSize: 8192, verbose: 0 });
+    expect(traces).toHaveBeenCalledTimes(1);
+    expect(traces.mock.results[0]!.value).toBeGreaterThan(MAX_BYTES);
+    expect(cached(big)).toBe(false);
+    big.dispose();
+    traces.mockRestore();
+  });
+
+  for (const hook of ['onBatchBegin', 'onBatchEnd'] as const) {
+    test(`a model disposed by ${hook} mid-fit stops the fit with DISPOSED and keeps nothing`, async () => {
+      const before = memory().bytes;
+      setSeed(7);
+      const { m } = CASES[1]!.build();
+      m.compile({ optimizer: CASES[1]!.optimizer(), loss: 'binaryCrossentropy' });
+      const x = { data: new Float32Array(94).fill(0.5), shape: [47, 2] }, y = { data: new Float32Array(47).fill(1), shape: [47, 1] };
+      await m.fit(x, y, { batchSize: 10, verbose: 0 }); // a kept step to replay
+      expect(cached(m)).toBe(true);
+      const run = m.fit(x, y, { batchSize: 10, verbose: 0, callbacks: { [hook]: (b: number) => { if (b === 2) m.dispose(); } } });
+      await expect(run).rejects.toThrow(/fit: .*disposed/);
+      expect(memory().bytes).toBe(before);
+    });
+  }
+
+  test('fit() with checkNumerics runs eagerly, with the bits of a replayed fit', async () => {
+    const before = memory().bytes;
     setSeed(7);
     const { m } = CASES[1]!.build();
     m.compile({ optimizer: CASES[1]!.optimizer(), loss: 'binaryCrossentropy' });
@@ -127,7 +180,7 @@ describe('replayed training steps', () => {
     expect(cached(m)).toBe(false);
     const b = await fitRun(CASES[1]!, false);
     expect(bitsOf(m)).toEqual(bitsOf(b.m));
-    for (const model of [a.m, b.m, m]) model.dispose();
+    for (const model of [b.m, m]) model.dispose();
     expect(memory().bytes).toBe(before);
   });
 

@@ -215,6 +215,8 @@ interface Step {
   /** The step traced for replay (plan.ts), and whether this model's steps can be: false once a trace was impure. */
   plan: StepPlan | null;
   replayable: boolean;
+  /** The smallest batch whose step was too big to keep (MAX_BYTES): batches as large run eagerly, untraced. */
+  tooBig: number;
 }
 
 // The last Step made for each model, reused while its compile() result, parameter stores and graph
@@ -230,7 +232,7 @@ function prepare(model: Model, op: string, rng: Rng): Step {
   if (last && last.c === c && last.stores === stores && last.graph === model.graph) return last.step;
   if (last) dropPlan(last.step);
   const stateful = model.leafLayers().some((l) => (l as { stateful?: unknown }).stateful === true);
-  const step: Step = { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op), plan: null, replayable: !stateful && !c.runEagerly };
+  const step: Step = { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op), plan: null, replayable: !stateful && !c.runEagerly, tooBig: Infinity };
   prepared.set(model, { c, stores, graph: model.graph, step });
   return step;
 }
@@ -300,7 +302,7 @@ function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, fill: (S: S
   }
   // The batch copied into fresh tensors (a plan's inputs must be its own, never views of the caller's).
   const batch = (S: Samples) => take(S, n, fill);
-  if (!s.replayable || !keep) return tidy(() => trainStep(s, X.map(batch), Y.map(batch), accs, rng));
+  if (!s.replayable || !keep || n >= s.tooBig) return tidy(() => trainStep(s, X.map(batch), Y.map(batch), accs, rng));
   // Trace: an eager step whose tensors are kept (made) with its forward kernel calls.
   const { result: traced_, made } = collect(() => {
     const xb = X.map(batch), yb = Y.map(batch);
@@ -319,11 +321,13 @@ function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, fill: (S: S
     throw e;
   }
   if (!trace.pure) s.replayable = false;
-  if (trace.pure && StepPlan.bytes(made) <= MAX_BYTES) {
+  const bytes = StepPlan.bytes(made);
+  if (trace.pure && bytes <= MAX_BYTES) {
     dropPlan(s);
     s.plan = new StepPlan(rng, xb, yb, trace.result, backward, trace.calls, made);
     s.model.trainingCache = s.plan;
   } else {
+    if (bytes > MAX_BYTES) s.tooBig = Math.min(s.tooBig, n); // a larger batch's step is larger still
     for (const t of made) t.dispose();
   }
   return sums;
@@ -431,15 +435,15 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
       const accs = freshAccs(step.metrics);
       let seen = 0;
       for (let b = 0; b < steps && !model.stopTraining; b++) {
-        model.live('fit'); // disposed by a callback, or between two yields
         const size = Math.min(batchSize, nTrain - b * batchSize);
         if (callbacks.onBatchBegin) await callbacks.onBatchBegin(b, { batch: b, size });
+        model.live('fit'); // disposed by a callback, or between two yields
         const rows = idx + b * batchSize * 4, fill = (S: Samples, t: Tensor) => S.gather(t, rows, size);
         // Full batches are replayed from a kept step (a last, smaller one runs eagerly and keeps it);
         // checkNumerics checks each tensor as it is made, so its steps are eager.
         const result = check
           ? tidy(() => trainStep(step, X.map((S) => take(S, size, fill)), Y.map((S) => take(S, size, fill)), accs, rng ?? globalRng(), `(epoch ${epoch + 1}, batch ${b + 1})`))
-          : plannedStep(step, X, Y, size, fill, accs, rng ?? globalRng(), size === batchSize);
+          : plannedStep(step, X, Y, size, fill, accs, rng ?? globalRng(), size === Math.min(batchSize, nTrain));
         result.forEach((v, i) => { sums[i]! += v * size; });
         seen += size;
         const logs = logsOf(step.c, sums, seen, step.metrics, accs);
@@ -465,6 +469,9 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
   } finally {
     model.fitting = false;
     if (idxBytes > 0) heap().free(idx, idxBytes);
+    // A step kept on this fit's own generator can never replay again: freed now, not at the next trace.
+    const last = prepared.get(model)?.step;
+    if (rng && last?.plan?.rng === rng) dropPlan(last);
     rng?.dispose();
     for (const t of made) t.dispose();
   }
