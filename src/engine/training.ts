@@ -212,11 +212,13 @@ interface Step {
   groups: ParamGroup[];
   flags: [Tensor, boolean][];
   metrics: Metric[][];
-  /** The step traced for replay (plan.ts), and whether this model's steps can be: false once a trace was impure. */
+  /** The step traced for replay (plan.ts). */
   plan: StepPlan | null;
-  replayable: boolean;
-  /** The smallest batch whose step was too big to keep (MAX_BYTES): batches as large run eagerly, untraced. */
-  tooBig: number;
+  /**
+   * Batches of this many samples or more run eagerly, untraced: 0 once a trace was impure (or for a
+   * stateful model, or runEagerly), else the smallest batch whose step was too big to keep (MAX_BYTES).
+   */
+  eagerFrom: number;
 }
 
 // The last Step made for each model, reused while its compile() result, parameter stores and graph
@@ -232,7 +234,7 @@ function prepare(model: Model, op: string, rng: Rng): Step {
   if (last && last.c === c && last.stores === stores && last.graph === model.graph) return last.step;
   if (last) dropPlan(last.step);
   const stateful = model.leafLayers().some((l) => (l as { stateful?: unknown }).stateful === true);
-  const step: Step = { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op), plan: null, replayable: !stateful && !c.runEagerly, tooBig: Infinity };
+  const step: Step = { model, c, groups: model.paramGroups(op), flags: model.gradFlags(op), metrics: model.headMetrics(op), plan: null, eagerFrom: stateful || c.runEagerly ? 0 : Infinity };
   prepared.set(model, { c, stores, graph: model.graph, step });
   return step;
 }
@@ -302,7 +304,7 @@ function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, fill: (S: S
   }
   // The batch copied into fresh tensors (a plan's inputs must be its own, never views of the caller's).
   const batch = (S: Samples) => take(S, n, fill);
-  if (!s.replayable || !keep || n >= s.tooBig) return tidy(() => trainStep(s, X.map(batch), Y.map(batch), accs, rng));
+  if (!keep || n >= s.eagerFrom) return tidy(() => trainStep(s, X.map(batch), Y.map(batch), accs, rng));
   // Trace: an eager step whose tensors are kept (made) with its forward kernel calls.
   const { result: traced_, made } = collect(() => {
     const xb = X.map(batch), yb = Y.map(batch);
@@ -320,14 +322,12 @@ function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, fill: (S: S
     for (const t of made) t.dispose();
     throw e;
   }
-  if (!trace.pure) s.replayable = false;
-  const bytes = StepPlan.bytes(made);
-  if (trace.pure && bytes <= MAX_BYTES) {
+  if (trace.pure && StepPlan.bytes(made) <= MAX_BYTES) {
     dropPlan(s);
     s.plan = new StepPlan(rng, xb, yb, trace.result, backward, trace.calls, made);
     s.model.trainingCache = s.plan;
   } else {
-    if (bytes > MAX_BYTES) s.tooBig = Math.min(s.tooBig, n); // a larger batch's step is larger still
+    s.eagerFrom = trace.pure ? n : 0; // too big: a larger batch's step is larger still (n < eagerFrom here)
     for (const t of made) t.dispose();
   }
   return sums;
@@ -471,7 +471,7 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
     if (idxBytes > 0) heap().free(idx, idxBytes);
     // A step kept on this fit's own generator can never replay again: freed now, not at the next trace.
     const last = prepared.get(model)?.step;
-    if (rng && last?.plan?.rng === rng) dropPlan(last);
+    if (last?.plan?.rng === rng) dropPlan(last);
     rng?.dispose();
     for (const t of made) t.dispose();
   }
