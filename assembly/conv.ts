@@ -342,13 +342,50 @@ export function conv1_forward_f32(out: usize, inp: usize, filter: usize, bias: u
           const nx = min(4, ow - ox);
           const p = work + ((<usize>oy * pw + ox) << 2);
           const o = out + ((<usize>((b * oh + oy) * ow + ox) * f + f0) << 2);
-          if (cols == 4) conv1_tile(o, p, pw, wg, f, kh, kw, bp, nx, nf, relu != 0, 4);
+          // The relaxed build takes 8 outputs at a time when it has them (see conv1_tile2).
+          if (ASC_FEATURE_RELAXED_SIMD && cols == 6 && ox + 8 <= ow) {
+            conv1_tile2(o, p, pw, wg, f, kh, kw, bp, nf, relu != 0);
+            ox += 4;
+          } else if (cols == 4) conv1_tile(o, p, pw, wg, f, kh, kw, bp, nx, nf, relu != 0, 4);
           else if (cols == 6) conv1_tile(o, p, pw, wg, f, kh, kw, bp, nx, nf, relu != 0, 6);
           else conv1_tile(o, p, pw, wg, f, kh, kw, bp, nx, nf, relu != 0, 8);
         }
       }
     }
   }
+}
+
+// Two of conv1_tile's 6-filter tiles side by side (8 outputs): 12 chains of fused multiply-adds in
+// flight where one tile has 6, which left the relaxed build's FMA pipes waiting on their latency.
+// Each output's sum is conv1_tile's, in its order: the same bits.
+// @ts-ignore: decorator
+@inline function conv1_tile2(o: usize, p: usize, pw: i32, wp: usize, f: i32, kh: i32, kw: i32, bias: usize, nf: i32, relu: bool): void {
+  const zero = f32x4.splat(0);
+  let c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero;
+  let d0 = zero, d1 = zero, d2 = zero, d3 = zero, d4 = zero, d5 = zero;
+  const ps = <usize>pw << 2;
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const q = p + (<usize>kx << 2), x = v128.load(q), y = v128.load(q, 16);
+      let v = v128.load32_splat(wp);
+      c0 = madd(x, v, c0); d0 = madd(y, v, d0);
+      v = v128.load32_splat(wp, 4);
+      c1 = madd(x, v, c1); d1 = madd(y, v, d1);
+      v = v128.load32_splat(wp, 8);
+      c2 = madd(x, v, c2); d2 = madd(y, v, d2);
+      v = v128.load32_splat(wp, 12);
+      c3 = madd(x, v, c3); d3 = madd(y, v, d3);
+      v = v128.load32_splat(wp, 16);
+      c4 = madd(x, v, c4); d4 = madd(y, v, d4);
+      v = v128.load32_splat(wp, 20);
+      c5 = madd(x, v, c5); d5 = madd(y, v, d5);
+      wp += 24;
+    }
+    p += ps;
+  }
+  const bl = bias == 0 ? zero : load_part(bias, nf), bh = bias == 0 || nf <= 4 ? zero : load_part(bias + 16, nf - 4);
+  store_columns(o, <usize>f << 2, 0, 4, nf, false, bl, bh, relu, c0, c1, c2, c3, c4, c5, zero, zero);
+  store_columns(o + (<usize>f << 4), <usize>f << 2, 0, 4, nf, false, bl, bh, relu, d0, d1, d2, d3, d4, d5, zero, zero);
 }
 
 // 4 outputs (lanes) × `cols` filters (a literal at each call), nf ≤ cols of them stored, nx ≤ 4 outputs.
@@ -408,7 +445,11 @@ export function conv1_filter_backward_f32(partials: usize, biases: usize, inp: u
       const df = dfilter + (<usize>f0 << 2);
       for (let t = 0; t < taps; t++) {
         const p = work + ((<usize>(t / kw) * pw + t % kw) << 2);
-        if (cols == 4) conv1_tap(df + (<usize>t * f << 2), p, pw, g, oh, ow, nf, 4);
+        // The relaxed build takes two taps of a row at a time when it has them (see conv1_tap2).
+        if (ASC_FEATURE_RELAXED_SIMD && cols == 6 && t % kw + 1 < kw) {
+          conv1_tap2(df + (<usize>t * f << 2), df + (<usize>(t + 1) * f << 2), p, pw, g, oh, ow, nf);
+          t++;
+        } else if (cols == 4) conv1_tap(df + (<usize>t * f << 2), p, pw, g, oh, ow, nf, 4);
         else if (cols == 6) conv1_tap(df + (<usize>t * f << 2), p, pw, g, oh, ow, nf, 6);
         else conv1_tap(df + (<usize>t * f << 2), p, pw, g, oh, ow, nf, 8);
       }
@@ -497,6 +538,39 @@ function conv1_gather(g: usize, dbias: usize, out: usize, dout: usize, relu: boo
     }
   }
   add_lanes(df, nf, a0, a1, a2, a3, a4, a5, a6, a7);
+}
+
+// Two adjacent taps of a window row (the second reads the plane one float on) for 6 filters: 12
+// chains of fused multiply-adds in flight where one tap has 6, which left the relaxed build's FMA
+// pipes waiting on their latency. Each tap's sums are conv1_tap's, in its order: the same bits.
+// @ts-ignore: decorator
+@inline function conv1_tap2(df: usize, df2: usize, p: usize, pw: i32, g: usize, oh: i32, ow: i32, nf: i32): void {
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
+  let b0 = zero, b1 = zero, b2 = zero, b3 = zero, b4 = zero, b5 = zero;
+  const ps = <usize>pw << 2;
+  for (let oy = 0; oy < oh; oy++) {
+    let q = p + ps * oy;
+    for (let ox = 0; ox < ow; ox += 4) {
+      const x = v128.load(q), y = v128.load(q, 4);
+      let v = v128.load(g);
+      a0 = madd(x, v, a0); b0 = madd(y, v, b0);
+      v = v128.load(g, 16);
+      a1 = madd(x, v, a1); b1 = madd(y, v, b1);
+      v = v128.load(g, 32);
+      a2 = madd(x, v, a2); b2 = madd(y, v, b2);
+      v = v128.load(g, 48);
+      a3 = madd(x, v, a3); b3 = madd(y, v, b3);
+      v = v128.load(g, 64);
+      a4 = madd(x, v, a4); b4 = madd(y, v, b4);
+      v = v128.load(g, 80);
+      a5 = madd(x, v, a5); b5 = madd(y, v, b5);
+      q += 16;
+      g += 96;
+    }
+  }
+  add_lanes(df, nf, a0, a1, a2, a3, a4, a5, zero, zero);
+  add_lanes(df2, nf, b0, b1, b2, b3, b4, b5, zero, zero);
 }
 
 // d[j] += the sum of v_j's lanes, j < n (≤ 8): a 4×4 transpose of each four, then three adds.

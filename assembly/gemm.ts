@@ -307,10 +307,12 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
   }
 }
 
-// The relaxed build's 6×8 micro-kernel on a packed strip (6 floats per k): 12 accumulators, each
-// the same sum in the same order as micro_4x8's.
+// The relaxed build's 6×8 micro-kernel: 12 accumulators, each the same sum in the same order as
+// micro_4x8's. On a packed strip (packed, a literal) the 6 floats of a k are adjacent; A read in place
+// has row r at a + r·rs, the next k cs bytes on.
 // @ts-ignore: decorator
-@inline function micro_6x8(c: usize, ldc: usize, a: usize, pb: usize, kc: i32, accumulate: bool): void {
+@inline function micro_6x8(c: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, kc: i32, accumulate: bool, packed: bool): void {
+  const o2 = rs * 2, o3 = rs * 3, o4 = rs * 4, o5 = rs * 5;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
@@ -318,17 +320,17 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let x = v128.load32_splat(a);
     c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a, 4);
+    x = packed ? v128.load32_splat(a, 4) : v128.load32_splat(a + rs);
     c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a, 8);
+    x = packed ? v128.load32_splat(a, 8) : v128.load32_splat(a + o2);
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a, 12);
+    x = packed ? v128.load32_splat(a, 12) : v128.load32_splat(a + o3);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    x = v128.load32_splat(a, 16);
+    x = packed ? v128.load32_splat(a, 16) : v128.load32_splat(a + o4);
     c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
-    x = v128.load32_splat(a, 20);
+    x = packed ? v128.load32_splat(a, 20) : v128.load32_splat(a + o5);
     c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
-    a += 24;
+    a += packed ? 24 : cs;
     pb += NR << 2;
   }
   store_row(c, c00, c01, NR, accumulate);
@@ -339,14 +341,13 @@ function pack_a_t(dst: usize, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
   store_row(c + ldc * 5, c50, c51, NR, accumulate);
 }
 
-// An edge tile of a packed 6-row strip (mr < 6 rows or nr < 8 columns): rows 0-3, then 4-5, as 4×8
-// tiles reading the strip at its 24-byte k stride (rows and columns past the tile are zero-padded;
-// only the tile's are stored).
-function edge_6(c: usize, ldc: usize, a: usize, pb: usize, kc: i32, accumulate: bool, mr: i32, nr: i32): void {
+// An edge tile of a 6-row strip (mr < 6 rows or nr < 8 columns): rows 0-3, then 4-5, as 4×8 tiles
+// (row r of A at a + r·rs, the next k cs bytes on). Rows past the tile read its part's first row
+// again, in bounds (and columns past it read the zero-padded panel); only the tile is stored.
+function edge_6(c: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb: usize, kc: i32, accumulate: bool, mr: i32, nr: i32): void {
   for (let r = 0; r < mr; r += 4) {
-    // Rows 4-5: the two rows past them would be the next k's; they read row 4 again (not stored).
-    const o: usize = r == 0 ? 8 : 0;
-    micro_4x8(c + ldc * r, ldc, a + (<usize>r << 2), 4, o, o + (o >> 1), 24, pb, kc, accumulate, false, min(4, mr - r), nr);
+    const rows = min(4, mr - r);
+    micro_4x8(c + ldc * r, ldc, a + rs * r, rows > 1 ? rs : 0, rows > 2 ? rs * 2 : 0, rows > 3 ? rs * 3 : 0, cs, pb, kc, accumulate, false, rows, nr);
   }
 }
 
@@ -550,21 +551,17 @@ function panels_direct(c0: usize, ldc: usize, a: usize, rs: usize, cs: usize, pb
   // Strips outside, panels inside: a strip of A stays in L1 across the panels (the whole packed B
   // block is in L2 either way). Measured here: conv-shaped products with few panels (6400×16×150,
   // 150×16×6400 Aᵀ·B, 6400×150×16 A·Bᵀ) 2-9% faster, square and MLP products unchanged.
-  const step = packed ? PR : MR;
-  for (let ir = 0; ir < mc; ir += step) {
-    const mr = min(step, mc - ir);
+  for (let ir = 0; ir < mc; ir += PR) {
+    const mr = min(PR, mc - ir);
     for (let jr = 0; jr < nc; jr += NR) {
       const nr = min(NR, nc - jr);
       const bp = pb + (<usize>jr * kc << 2);
       // A packed strip is PR·kc floats; unpacked, strip ir starts ir rows down.
       const ap = packed ? a + (<usize>ir * kc << 2) : a + rs * ir;
       const cp = c0 + ldc * ir + (<usize>jr << 2);
-      if (packed && PR == 6) {
-        if (mr == PR && nr == NR) {
-          micro_6x8(cp, ldc, ap, bp, kc, acc);
-        } else {
-          edge_6(cp, ldc, ap, bp, kc, acc, mr, nr);
-        }
+      if (PR == 6) {
+        if (mr == PR && nr == NR) micro_6x8(cp, ldc, ap, rs, cs, bp, kc, acc, packed);
+        else edge_6(cp, ldc, ap, rs, cs, bp, kc, acc, mr, nr);
       } else if (mr == MR && nr == NR) {
         micro_4x8(cp, ldc, ap, rs, rs * 2, rs * 3, cs, bp, kc, acc, packed, MR, NR);
       } else {

@@ -116,7 +116,7 @@ test('a bad simd option, or a different one after loading, is refused by name', 
   expect(lib.simd().build).toBe('baseline');
 });
 
-// The relaxed build's products run 6×8 tiles on packed strips of 6 rows, with 4×8 tiles at the edges;
+// The relaxed build's products run 6×8 tiles on strips of 6 rows (packed or read in place), with 4×8 tiles at the edges;
 // every element is the same chain of fused multiply-adds either way. So a product's rows must be the
 // bits of the same rows computed alone (a 1-row product: edge tiles only), in all four forms, at sizes
 // around the strip height and the SIMD width, and near a float64 reference.
@@ -128,7 +128,9 @@ test(`relaxed products: each row the bits of that row alone, near float64 (${RUN
   let seed = 3;
   const r = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const bits = (t: { toArray(): Float32Array }) => Array.from(new Uint32Array(t.toArray().buffer));
-  for (const [m, n, k] of [[1, 40, 3], [5, 33, 17], [6, 40, 8], [7, 64, 300], [13, 41, 5], [17, 72, 259], [134, 48, 9]] as const) {
+  // Packed A (N ≥ 32) and A read in place (N < 32), each with full and edge tiles.
+  for (const [m, n, k] of [[1, 40, 3], [5, 33, 17], [6, 40, 8], [7, 64, 300], [13, 41, 5], [17, 72, 259], [134, 48, 9],
+    [6, 8, 5], [7, 5, 9], [12, 16, 40], [19, 31, 7], [23, 24, 300], [140, 17, 3]] as const) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       const A = Float32Array.from({ length: m * k }, r), B = Float32Array.from({ length: k * n }, r);
       const a = lib.tensor(A, ta ? [k, m] : [m, k]), b = lib.tensor(B, tb ? [n, k] : [k, n]);
@@ -144,6 +146,50 @@ test(`relaxed products: each row the bits of that row alone, near float64 (${RUN
           expect(Math.abs(got[i * n + j]! - s)).toBeLessThanOrEqual(1e-5 * k);
         }
       }
+    }
+  }
+});
+
+// The relaxed build's first layer (one input channel, 5 or 6 filters) takes two taps of a window row
+// at a time for the filter gradient and 8 outputs at a time forward; with 7 or 8 filters one tap and
+// 4 outputs. Each sum is the same either way, so filters 0-5 of a 7-filter convolution (its 7th
+// output masked out of the loss) get the bits of the same 6-filter convolution; and are near float64.
+test(`relaxed first layer: two taps, 8 outputs at a time give the bits of one tap, 4 outputs (${RUNTIME})`, async () => {
+  const lib = await import('../build/index.js?relaxed-conv1' as string) as Bundle;
+  await lib.init(undefined, { simd: 'relaxed', threads: 1 });
+  expect(lib.simd().build).toBe(expectRelaxed() ? 'relaxed' : 'baseline');
+  let seed = 5;
+  const r = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  for (const [b, h, w, kh, kw, padding] of [[3, 11, 13, 5, 5, 'same'], [2, 9, 7, 3, 4, 'valid'], [9, 6, 6, 2, 3, 'same']] as const) {
+    const weight = (pixel: number, j: number) => Math.sin(pixel * 0.37 + j * 1.3); // the loss' weight of output j at a pixel
+    const X = Float32Array.from({ length: b * h * w }, r), W7 = Float32Array.from({ length: kh * kw * 7 }, r);
+    const W6 = Float32Array.from({ length: kh * kw * 6 }, (_, i) => W7[Math.floor(i / 6) * 7 + (i % 6)]!);
+    const grads = (filters: number, data: Float32Array) => lib.tidy(() => {
+      const f = lib.variable(data, [kh, kw, 1, filters]);
+      const y = lib.conv2d(lib.tensor(X, [b, h, w, 1]), f, { padding });
+      const mask = lib.tensor(Float32Array.from({ length: y.size }, (_, i) => (i % filters < 6 ? 1 : 0)), y.shape);
+      const wts = lib.tensor(Float32Array.from({ length: y.size }, (_, i) => weight(Math.floor(i / filters), i % filters)), y.shape);
+      lib.sum(lib.mul(lib.mul(y, mask), wts)).backward();
+      const g = f.grad!.toArray(), out = y.toArray();
+      f.dispose();
+      return { g, out, oh: y.shape[1]!, ow: y.shape[2]! };
+    });
+    const six = grads(6, W6), seven = grads(7, W7);
+    const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+    const first6 = Float32Array.from({ length: kh * kw * 6 }, (_, i) => seven.g[Math.floor(i / 6) * 7 + (i % 6)]!);
+    expect(bits(six.g), `${b}×${h}×${w}, ${kh}×${kw} ${padding}`).toEqual(bits(first6));
+    // The forward pass likewise takes 8 outputs at a time with 5 or 6 filters, 4 with 7 or 8.
+    expect(bits(six.out)).toEqual(bits(Float32Array.from(six.out, (_, i) => seven.out[Math.floor(i / 6) * 7 + (i % 6)]!)));
+    // float64: dW[ky][kx][j] = Σ x[n][oy + ky - pt][ox + kx - pl] · wts[n][oy][ox][j]
+    const { oh, ow } = six, pt = padding === 'same' ? Math.floor((kh - 1) / 2) : 0, pl = padding === 'same' ? Math.floor((kw - 1) / 2) : 0;
+    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let j = 0; j < 6; j++) {
+      let s = 0;
+      for (let n = 0; n < b; n++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+        const iy = oy + ky - pt, ix = ox + kx - pl;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+        s += X[(n * h + iy) * w + ix]! * Math.fround(weight((n * oh + oy) * ow + ox, j));
+      }
+      expect(Math.abs(six.g[(ky * kw + kx) * 6 + j]! - s)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(s)));
     }
   }
 });
