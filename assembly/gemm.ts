@@ -11,7 +11,6 @@
 //                                      └ ic over M by MC ─ (pack A[MC×KC] into strips of PR rows)
 //                                                         └ ir over strips ─ jr over panels
 //                                                                           └ micro-kernel PR×NR
-//                                                                             (MR×NR on A in place)
 //
 //   packed B panel (KC×NR, k-major)   packed A strip (KC×PR, k-major; PR = 4 here, 6 relaxed)
 //   ┌────────── NR=8 ──────────┐      ┌── PR=4 ───┐
@@ -23,8 +22,8 @@
 // with 6 filters (25×6×50176 Aᵀ·B: 4.1 vs 3.3). The workspace (host-allocated,
 // gemm_workspace_bytes) holds the packed B block and the packed A block. Edge tiles (fewer than
 // MR rows or NR columns left) run the 4×8 micro-kernel and store only their part of the tile.
-// The relaxed build packs A in strips of PR = 6 rows for a 6×8 micro-kernel (see PR), its edge tiles
-// as two 4×8 ones (edge_6); A read in place and the convolutions keep 4×8 in both builds.
+// The relaxed build takes strips of PR = 6 rows, packed or read in place, for a 6×8 micro-kernel (see
+// PR), its edge tiles as two 4×8 ones (edge_6); the convolutions reading windows in place keep 4×8.
 
 // c + a·b, lane-wise: a multiply and an add in the baseline build; in the relaxed build
 // (asconfig target "relaxed", `--enable relaxed-simd`) f32x4.relaxed_madd, which the CPU runs as one

@@ -152,44 +152,48 @@ test(`relaxed products: each row the bits of that row alone, near float64 (${RUN
 
 // The relaxed build's first layer (one input channel, 5 or 6 filters) takes two taps of a window row
 // at a time for the filter gradient and 8 outputs at a time forward; with 7 or 8 filters one tap and
-// 4 outputs. Each sum is the same either way, so filters 0-5 of a 7-filter convolution (its 7th
-// output masked out of the loss) get the bits of the same 6-filter convolution; and are near float64.
+// 4 outputs. Each sum is the same either way, so the filters of a 5- or 6-filter convolution get the
+// bits of the same filters in an 8-filter one (its other outputs masked out of the loss), with and
+// without bias and ReLU; and the filter gradient is near float64.
 test(`relaxed first layer: two taps, 8 outputs at a time give the bits of one tap, 4 outputs (${RUNTIME})`, async () => {
   const lib = await import('../build/index.js?relaxed-conv1' as string) as Bundle;
   await lib.init(undefined, { simd: 'relaxed', threads: 1 });
   expect(lib.simd().build).toBe(expectRelaxed() ? 'relaxed' : 'baseline');
   let seed = 5;
   const r = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  for (const [b, h, w, kh, kw, padding] of [[3, 11, 13, 5, 5, 'same'], [2, 9, 7, 3, 4, 'valid'], [9, 6, 6, 2, 3, 'same']] as const) {
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+  const cases = [[3, 11, 13, 5, 5, 'same', 6, false], [2, 9, 7, 3, 4, 'valid', 6, false], [9, 6, 6, 2, 3, 'same', 5, false],
+    [2, 20, 20, 5, 5, 'valid', 6, true], [2, 16, 17, 3, 3, 'same', 5, true]] as const;
+  for (const [b, h, w, kh, kw, padding, nf, biasRelu] of cases) {
+    const at = `${b}×${h}×${w}, ${kh}×${kw} ${padding}, ${nf} filters${biasRelu ? ', bias and ReLU' : ''}`;
     const weight = (pixel: number, j: number) => Math.sin(pixel * 0.37 + j * 1.3); // the loss' weight of output j at a pixel
-    const X = Float32Array.from({ length: b * h * w }, r), W7 = Float32Array.from({ length: kh * kw * 7 }, r);
-    const W6 = Float32Array.from({ length: kh * kw * 6 }, (_, i) => W7[Math.floor(i / 6) * 7 + (i % 6)]!);
-    const grads = (filters: number, data: Float32Array) => lib.tidy(() => {
-      const f = lib.variable(data, [kh, kw, 1, filters]);
-      const y = lib.conv2d(lib.tensor(X, [b, h, w, 1]), f, { padding });
-      const mask = lib.tensor(Float32Array.from({ length: y.size }, (_, i) => (i % filters < 6 ? 1 : 0)), y.shape);
+    const X = Float32Array.from({ length: b * h * w }, r), W8 = Float32Array.from({ length: kh * kw * 8 }, r), B8 = Float32Array.from({ length: 8 }, r);
+    const firstOf = (a: Float32Array, n: number) => Float32Array.from({ length: (a.length / 8) * n }, (_, i) => a[Math.floor(i / n) * 8 + (i % n)]!);
+    const run = (filters: number) => lib.tidy(() => {
+      const f = lib.variable(filters === 8 ? W8 : firstOf(W8, filters), [kh, kw, 1, filters]);
+      const bias = biasRelu ? lib.tensor(filters === 8 ? B8 : B8.subarray(0, filters), [filters]) : null;
+      const y = lib.conv2d(lib.tensor(X, [b, h, w, 1]), f, { padding, bias, relu: biasRelu });
+      const mask = lib.tensor(Float32Array.from({ length: y.size }, (_, i) => (i % filters < nf ? 1 : 0)), y.shape);
       const wts = lib.tensor(Float32Array.from({ length: y.size }, (_, i) => weight(Math.floor(i / filters), i % filters)), y.shape);
       lib.sum(lib.mul(lib.mul(y, mask), wts)).backward();
       const g = f.grad!.toArray(), out = y.toArray();
       f.dispose();
       return { g, out, oh: y.shape[1]!, ow: y.shape[2]! };
     });
-    const six = grads(6, W6), seven = grads(7, W7);
-    const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-    const first6 = Float32Array.from({ length: kh * kw * 6 }, (_, i) => seven.g[Math.floor(i / 6) * 7 + (i % 6)]!);
-    expect(bits(six.g), `${b}×${h}×${w}, ${kh}×${kw} ${padding}`).toEqual(bits(first6));
-    // The forward pass likewise takes 8 outputs at a time with 5 or 6 filters, 4 with 7 or 8.
-    expect(bits(six.out)).toEqual(bits(Float32Array.from(six.out, (_, i) => seven.out[Math.floor(i / 6) * 7 + (i % 6)]!)));
+    const few = run(nf), eight = run(8);
+    expect(bits(few.g), at).toEqual(bits(firstOf(eight.g, nf)));
+    expect(bits(few.out), at).toEqual(bits(firstOf(eight.out, nf)));
+    if (biasRelu) continue; // the float64 check below is for the plain sum
     // float64: dW[ky][kx][j] = Σ x[n][oy + ky - pt][ox + kx - pl] · wts[n][oy][ox][j]
-    const { oh, ow } = six, pt = padding === 'same' ? Math.floor((kh - 1) / 2) : 0, pl = padding === 'same' ? Math.floor((kw - 1) / 2) : 0;
-    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let j = 0; j < 6; j++) {
+    const { oh, ow } = few, pt = padding === 'same' ? Math.floor((kh - 1) / 2) : 0, pl = padding === 'same' ? Math.floor((kw - 1) / 2) : 0;
+    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let j = 0; j < nf; j++) {
       let s = 0;
       for (let n = 0; n < b; n++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
         const iy = oy + ky - pt, ix = ox + kx - pl;
         if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
         s += X[(n * h + iy) * w + ix]! * Math.fround(weight((n * oh + oy) * ow + ox, j));
       }
-      expect(Math.abs(six.g[(ky * kw + kx) * 6 + j]! - s)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(s)));
+      expect(Math.abs(few.g[(ky * kw + kx) * nf + j]! - s), at).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(s)));
     }
   }
 });
