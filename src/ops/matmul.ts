@@ -61,7 +61,6 @@ export function dense(x: Tensor, w: Tensor, bias: Tensor | null, relu: boolean):
   const out = Tensor.empty([m, n]);
   compute(() => biasGemm(out.ptr, x.ptr, w.ptr, bias, relu, m, n, kk));
   return out.recordBackward(bias ? [x, w, bias] : [x, w], () => biasReluBackward(out, bias, relu, (dpre) => {
-    const k = wasm();
     if (x.requiresGrad) gemm(NT, x.gradPtr(), dpre, w.ptr, m, kk, n, true); // dX = dPre·Wᵀ
     if (w.requiresGrad) gemm(TN, w.gradPtr(), x.ptr, dpre, kk, n, m, true); // dW = Xᵀ·dPre
   }));
@@ -103,7 +102,6 @@ export function biasReluBackward(out: Tensor, bias: Tensor | null, relu: boolean
     heap().free(dpre, bytes);
   }
 }
-
 
 // One workspace for the packed panels, grown when a larger product needs it and then kept, so a
 // training loop allocates it once.
