@@ -112,6 +112,15 @@ for (const a of ['relu', 'leaky_relu', 'sigmoid', 'tanh', 'elu', 'gelu', 'swish'
   ELEMENTWISE[`${a}_backward_f32`] = 3;
 }
 
+/** The kernels a pool can split, in the order calls name them by (the workers get this list). */
+const NAMES: readonly string[] = [...SPLIT, ...Object.keys(ELEMENTWISE)];
+
+/** Calls fn with the 21 arguments at args[o ..] (every split kernel takes at most 21; extra ones are ignored). */
+function invoke(fn: Fn, a: Float64Array, o: number): unknown {
+  return fn(a[o]!, a[o + 1]!, a[o + 2]!, a[o + 3]!, a[o + 4]!, a[o + 5]!, a[o + 6]!, a[o + 7]!, a[o + 8]!, a[o + 9]!, a[o + 10]!,
+    a[o + 11]!, a[o + 12]!, a[o + 13]!, a[o + 14]!, a[o + 15]!, a[o + 16]!, a[o + 17]!, a[o + 18]!, a[o + 19]!, a[o + 20]!);
+}
+
 // Least work worth a split, measured here (2 cores): below these a second thread did not pay for the
 // hand-off and for moving the data between the cores' caches. Multiply-adds for products and
 // convolutions; elements (floats read or written) for the memory-bound kernels, which gain only
@@ -131,9 +140,10 @@ type Fn = (...args: number[]) => unknown;
 export class Pool {
   readonly #workers: AnyWorker[];
   readonly #ctl: Int32Array;
-  readonly #args: Float64Array;
-  readonly #index: Map<string, number>;
+  readonly #fns: Fn[];
   readonly #block: boolean;
+  /** Each share's arguments, share t's at t * MAX_ARGS (share 0 the calling thread's): written by splitKernels, read by the threads. */
+  readonly args: Float64Array;
   /** Threads in use (the calling thread included): at most size. */
   count: number;
   /** Threads the pool has (its workers + 1). */
@@ -143,25 +153,24 @@ export class Pool {
   /** The kernels, the splittable ones sharing their calls out among this pool's threads. */
   kernels!: Kernels;
 
-  private constructor(workers: AnyWorker[], control: SharedArrayBuffer, names: readonly string[], block: boolean) {
+  private constructor(workers: AnyWorker[], control: SharedArrayBuffer, fns: Fn[], block: boolean) {
     this.#workers = workers;
     this.#ctl = new Int32Array(control, 0, CONTROL_BYTES / 4);
-    this.#args = new Float64Array(control, CONTROL_BYTES);
-    this.#index = new Map(names.map((n, i) => [n, i]));
+    this.args = new Float64Array(control, CONTROL_BYTES);
+    this.#fns = fns;
     this.#block = block;
     this.count = this.size = workers.length + 1;
   }
 
   /** Starts count - 1 workers on the module and its shared memory; resolves once all have instantiated it. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<Pool> {
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, raw: Kernels, count: number): Promise<Pool> {
     const control = new SharedArrayBuffer(CONTROL_BYTES + count * MAX_ARGS * 8);
-    const names = [...SPLIT, ...Object.keys(ELEMENTWISE)];
     const workers: AnyWorker[] = [];
     // Every start settles before any failure is thrown, so no worker is left running.
     const started = await Promise.allSettled(Array.from({ length: count - 1 }, async (_, i) => {
       const { worker, ready } = await spawn();
       workers.push(worker);
-      worker.postMessage({ module, memory, control, names, index: i + 1 });
+      worker.postMessage({ module, memory, control, names: NAMES, index: i + 1 });
       await ready;
     }));
     const failed = started.find((r) => r.status === 'rejected');
@@ -170,29 +179,29 @@ export class Pool {
       throw (failed as PromiseRejectedResult).reason;
     }
     // Workers were pushed in the order they started; each knows its index from its message.
-    return new Pool(workers, control, names, canBlock());
+    return new Pool(workers, control, NAMES.map((n) => raw[n as keyof Kernels] as unknown as Fn), canBlock());
   }
 
-  /** Runs kernel `name` with one argument list per share (shares.length ≤ count); returns when all are done. */
-  run(kernels: Kernels, name: string, shares: number[][]): void {
-    const n = shares.length, ctl = this.#ctl, args = this.#args;
+  /**
+   * Runs kernel NAMES[kernel] on shares 0 .. n - 1 (n ≤ count), their arguments already in args; returns
+   * when all are done. Every share is called with the same 21 arguments read from args, as the workers
+   * do: no array and no spread per call, and one shape of call for the engine to optimize.
+   */
+  run(kernel: number, n: number): void {
+    const ctl = this.#ctl, args = this.args, fn = this.#fns[kernel]!;
     Pool.calls++;
     let gen = (ctl[GEN]! + 1) | 0;
     if (gen === 0) gen = 1;
-    for (let t = 1; t < n; t++) {
-      args.set(shares[t]!, t * MAX_ARGS);
-      ctl[CLAIM + t] = gen;
-    }
-    ctl[KERNEL] = this.#index.get(name)!;
+    for (let t = 1; t < n; t++) ctl[CLAIM + t] = gen;
+    ctl[KERNEL] = kernel;
     ctl[ACTIVE] = n;
     ctl[DONE] = 0;
     ctl[FAILED] = 0;
     Atomics.store(ctl, GEN, gen);
     Atomics.notify(ctl, GEN);
-    const kernel = kernels[name as keyof Kernels] as Fn;
     let error: unknown = null;
     try {
-      kernel(...shares[0]!);
+      invoke(fn, args, 0);
     } catch (e) {
       error = e;
     }
@@ -202,7 +211,7 @@ export class Pool {
     for (let t = 1; t < n; t++) {
       if (Atomics.compareExchange(ctl, CLAIM + t, gen, 0) !== gen) continue;
       try {
-        if (error === null) kernel(...shares[t]!);
+        if (error === null) invoke(fn, args, t * MAX_ARGS);
       } catch (e) {
         error = e;
       } finally {
@@ -223,7 +232,7 @@ export class Pool {
       }
     }
     if (error !== null) throw error;
-    if (ctl[FAILED]) throw new WebAssembly.RuntimeError(`${name}: a worker thread's share of the call trapped`);
+    if (ctl[FAILED]) throw new WebAssembly.RuntimeError(`${NAMES[kernel]}: a worker thread's share of the call trapped`);
   }
 
   /** Stops the workers (they finish the call in hand, if any) and frees nothing else. */
@@ -270,7 +279,7 @@ export async function poolFor(current: Pool | null, module: WebAssembly.Module, 
     return current;
   }
   current?.stop();
-  const pool = await Pool.start(module, arena.memory, n);
+  const pool = await Pool.start(module, arena.memory, raw, n);
   pool.kernels = splitKernels(raw, pool, arena);
   return pool;
 }
@@ -301,10 +310,14 @@ function canBlock(): boolean {
 
 /**
  * The kernels with the splittable ones replaced by functions that share each large call out among
- * the pool's threads (per-thread workspaces from the arena, kept), the rest as they are.
+ * the pool's threads (per-thread workspaces from the arena, kept), the rest as they are. A split call
+ * writes each share's arguments into the pool's argument block and runs them (Pool.run); a call too
+ * small to split goes straight to its kernel.
  */
 export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
   const k: Record<string, Fn> = { ...(raw as unknown as Record<string, Fn>) };
+  const A = pool.args;
+  const id = (name: string): number => NAMES.indexOf(name);
   // The workspaces of the threads past the first: one block, grown when a call needs more and then kept.
   let scratchPtr = 0, scratchBytes = 0;
   const scratch = (bytes: number): number => {
@@ -316,132 +329,150 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
     }
     return scratchPtr;
   };
-  const call = (name: string, shares: number[][]): void => {
-    if (shares.length === 1) (raw[name as keyof Kernels] as Fn)(...shares[0]!);
-    else pool.run(raw, name, shares);
-  };
   // Per-thread workspaces: thread 0 uses the caller's, thread t ≥ 1 the t-th block of `bytes`.
   const work = (own: number, bytes: number, t: number): number => (t === 0 ? own : scratch(align(bytes) * (pool.count - 1)) + (t - 1) * align(bytes));
-
-  // [from, to) of [0, total) for each share, in whole units, at most pool.count shares of at least minUnits units.
-  const ranges = (total: number, unit: number, minUnits: number): [number, number][] => {
-    const units = Math.ceil(total / unit);
-    const n = Math.max(1, Math.min(pool.count, Math.floor(units / minUnits)));
-    const out: [number, number][] = [];
-    for (let t = 0; t < n; t++) out.push([Math.floor(t * units / n) * unit, Math.min(total, Math.floor((t + 1) * units / n) * unit)]);
-    return out;
+  // Writes a call's arguments as share t's; returns where they start in A.
+  const put = (t: number, a: ArrayLike<number>): number => {
+    const o = t * MAX_ARGS;
+    for (let i = 0; i < a.length; i++) A[o + i] = a[i]!;
+    return o;
   };
 
-  // One share of [0, total) when the call's work is under the threshold, else ranges of whole units.
-  const split = (total: number, unit: number, work_: number): [number, number][] => (work_ < minMacs ? [[0, total]] : ranges(total, unit, 1));
+  // Shares of [0, total) in whole units: at most pool.count, each of at least minUnits units, none when
+  // the call's work is under the threshold (1 share: the caller runs the kernel itself).
+  const shares = (total: number, unit: number, minUnits: number, work_: number): number =>
+    (work_ < minMacs ? 1 : Math.max(1, Math.min(pool.count, Math.floor(Math.ceil(total / unit) / minUnits))));
+  // Where share t of n starts in [0, total) (t = n: total).
+  const from = (total: number, unit: number, n: number, t: number): number => Math.min(total, Math.floor(t * Math.ceil(total / unit) / n) * unit);
   // Memory-bound kernels count elements: scaled so that minElements of them weigh minMacs.
   const moved = (elements: number): number => elements * (minMacs / minElements);
 
   // Products split by rows of the output, or by columns when it is wider than tall (a batch of 64
   // times 784×128 weights): each thread then packs only its columns of B.
-  const gemm = (flags: number, out: number, a: number, b: number, bias: number, m: number, n: number, kk: number, wk: number): void => {
-    const bytes = raw.gemm_workspace_bytes(m, n, kk);
-    const shares = n > m && n >= 16 ? split(n, 8, m * n * kk).map(([j0, j1]) => [0, m, j0, j1]) : split(m, 8, m * n * kk).map(([i0, i1]) => [i0, i1, 0, n]);
-    call('gemm_tile_f32', shares.map((r, t) => [out, a, b, bias, m, n, kk, flags, work(wk, bytes, t), ...r]));
-  };
+  const GEMM = id('gemm_tile_f32');
   // The host calls it on whole products (0, m, 0, n).
-  k.gemm_tile_f32 = (out, a, b, bias, m, n, kk, flags, wk) => gemm(flags!, out!, a!, b!, bias!, m!, n!, kk!, wk!);
+  k.gemm_tile_f32 = (out, a, b, bias, m, n, kk, flags, wk) => {
+    const byCols = n! > m! && n! >= 16, total = byCols ? n! : m!;
+    const count = shares(total, 8, 1, m! * n! * kk!);
+    if (count === 1) return raw.gemm_tile_f32(out!, a!, b!, bias!, m!, n!, kk!, flags!, wk!, 0, m!, 0, n!);
+    const bytes = raw.gemm_workspace_bytes(m!, n!, kk!);
+    for (let t = 0; t < count; t++) {
+      const o = t * MAX_ARGS, lo = from(total, 8, count, t), hi = from(total, 8, count, t + 1);
+      A[o] = out!; A[o + 1] = a!; A[o + 2] = b!; A[o + 3] = bias!; A[o + 4] = m!; A[o + 5] = n!; A[o + 6] = kk!; A[o + 7] = flags!;
+      A[o + 8] = work(wk!, bytes, t);
+      A[o + 9] = byCols ? 0 : lo; A[o + 10] = byCols ? m! : hi; A[o + 11] = byCols ? lo : 0; A[o + 12] = byCols ? hi : n!;
+    }
+    pool.run(GEMM, count);
+  };
 
-  // By images (in whole units of them): the pointer arguments at `strides` advance by their floats per
-  // image (a 0 pointer, no such array, stays 0), the image count at batchAt is the share's own, and
-  // share(s, t, b0) sets what else a share needs (its workspaces, a range).
-  const images = (name: string, args: number[], batchAt: number, strides: [number, number][], work_: number, unit = 1,
-                  share?: (s: number[], t: number, b0: number, b1: number) => void): void => {
-    call(name, split(args[batchAt]!, unit, work_).map(([b0, b1], t) => {
-      const s = args.slice();
-      for (const [at, stride] of strides) if (s[at] !== 0) s[at] = args[at]! + b0 * stride * 4;
-      s[batchAt] = b1 - b0;
-      share?.(s, t, b0, b1);
-      return s;
-    }));
+  // By images (in whole units of them): the pointer arguments at `strides` (pairs of position and
+  // floats per image) advance by their floats per image (a 0 pointer, no such array, stays 0), the
+  // image count at batchAt is the share's own, and share(o, t, b0, b1) sets what else a share needs
+  // (its workspaces, a range) at A[o ..].
+  const images = (name: string, a: number[], batchAt: number, strides: number[], work_: number, unit = 1,
+                  share?: (o: number, t: number, b0: number, b1: number) => void): void => {
+    const batch = a[batchAt]!, count = shares(batch, unit, 1, work_);
+    if (count === 1) {
+      (raw[name as keyof Kernels] as Fn)(...a);
+      return;
+    }
+    for (let t = 0; t < count; t++) {
+      const o = put(t, a), b0 = from(batch, unit, count, t), b1 = from(batch, unit, count, t + 1);
+      for (let i = 0; i < strides.length; i += 2) if (a[strides[i]!] !== 0) A[o + strides[i]!] = a[strides[i]!]! + b0 * strides[i + 1]! * 4;
+      A[o + batchAt] = b1 - b0;
+      share?.(o, t, b0, b1);
+    }
+    pool.run(id(name), count);
   };
   k.gemm_conv_f32 = (...a) => {
     const [, , , , batch, h, w, c, kh, kw, oh, ow, f] = a as number[];
     const bytes = raw.gemm_workspace_bytes(batch! * oh! * ow!, f!, kh! * kw! * c!);
-    images('gemm_conv_f32', a, 4, [[0, oh! * ow! * f!], [1, h! * w! * c!]], batch! * oh! * ow! * f! * kh! * kw! * c!, 1,
-      (s, t) => { s[14] = work(a[14]!, bytes, t); });
+    images('gemm_conv_f32', a, 4, [0, oh! * ow! * f!, 1, h! * w! * c!], batch! * oh! * ow! * f! * kh! * kw! * c!, 1,
+      (o, t) => { A[o + 14] = work(a[14]!, bytes, t); });
   };
   k.conv1_forward_f32 = (...a) => {
     const [, , , , batch, h, w, kh, kw, , , oh, ow, f] = a as number[];
     const bytes = raw.conv1_workspace_bytes(kh!, kw!, oh!, ow!);
-    images('conv1_forward_f32', a, 4, [[0, oh! * ow! * f!], [1, h! * w!]], batch! * oh! * ow! * f! * kh! * kw!, 1,
-      (s, t) => { s[15] = work(a[15]!, bytes, t); });
+    images('conv1_forward_f32', a, 4, [0, oh! * ow! * f!, 1, h! * w!], batch! * oh! * ow! * f! * kh! * kw!, 1,
+      (o, t) => { A[o + 15] = work(a[15]!, bytes, t); });
   };
   const cols = (name: string, a: number[], dataAt: number, colsAt: number): void => {
     const [, , batch, h, w, c, kh, kw, , , , , oh, ow] = a as number[];
-    images(name, a, 2, [[colsAt, oh! * ow! * kh! * kw! * c!], [dataAt, h! * w! * c!]], moved(batch! * oh! * ow! * kh! * kw! * c!));
+    images(name, a, 2, [colsAt, oh! * ow! * kh! * kw! * c!, dataAt, h! * w! * c!], moved(batch! * oh! * ow! * kh! * kw! * c!));
   };
   k.im2col_f32 = (...a) => cols('im2col_f32', a, 1, 0);
   k.col2im_backward_f32 = (...a) => cols('col2im_backward_f32', a, 0, 1);
   // A share's two buffers (cols or dcols, then the GEMM workspace) in one block of the scratch.
-  const two = (s: number[], colsAt: number, colsBytes: number, workBytes: number, t: number): void => {
+  const two = (o: number, colsAt: number, colsBytes: number, workBytes: number, t: number): void => {
     if (t === 0) return;
-    s[colsAt] = work(0, align(colsBytes) + workBytes, t);
-    s[colsAt + 1] = s[colsAt]! + align(colsBytes);
+    A[o + colsAt] = work(0, align(colsBytes) + workBytes, t);
+    A[o + colsAt + 1] = A[o + colsAt]! + align(colsBytes);
   };
   // By blocks of 8 images (CONV1_BLOCK): each share writes its blocks' rows of partial sums.
   k.conv1_filter_backward_f32 = (...a) => {
     const [, , , , , , batch, h, w, kh, kw, , , oh, ow, f] = a as number[];
     const taps = kh! * kw!, pixels = oh! * ow! * f!, bytes = raw.conv1_workspace_bytes(kh!, kw!, oh!, ow!);
-    images('conv1_filter_backward_f32', a, 6, [[2, h! * w!], [3, pixels], [4, pixels]], batch! * pixels * taps, 8, (s, t, b0) => {
-      s[0] = a[0]! + (b0 / 8) * taps * f! * 4;
-      if (a[1] !== 0) s[1] = a[1]! + (b0 / 8) * f! * 4;
-      s[16] = work(a[16]!, bytes, t);
+    images('conv1_filter_backward_f32', a, 6, [2, h! * w!, 3, pixels, 4, pixels], batch! * pixels * taps, 8, (o, t, b0) => {
+      A[o] = a[0]! + (b0 / 8) * taps * f! * 4;
+      if (a[1] !== 0) A[o + 1] = a[1]! + (b0 / 8) * f! * 4;
+      A[o + 16] = work(a[16]!, bytes, t);
     });
   };
+  const CONV_FILTER = id('conv_filter_backward_f32');
   k.conv_filter_backward_f32 = (...a) => {
     const [, , , , , batch, step, , , c, kh, kw, , , , , oh, ow, f] = a as number[];
     const depth = kh! * kw! * c!, rows = Math.min(step!, batch!) * oh! * ow!;
+    const count = shares(depth, 4, 1, batch! * oh! * ow! * depth * f!);
+    if (count === 1) {
+      raw.conv_filter_backward_f32(...(a as Parameters<Kernels['conv_filter_backward_f32']>));
+      return;
+    }
     const colsBytes = rows * depth * 4, workBytes = raw.gemm_workspace_bytes(depth, f!, rows);
-    call('conv_filter_backward_f32', split(depth, 4, batch! * oh! * ow! * depth * f!).map(([d0, d1], t) => {
-      const s = a.slice();
-      two(s, 3, colsBytes, workBytes, t);
-      s[19] = d0;
-      s[20] = d1;
-      return s;
-    }));
+    for (let t = 0; t < count; t++) {
+      const o = put(t, a);
+      two(o, 3, colsBytes, workBytes, t);
+      A[o + 19] = from(depth, 4, count, t);
+      A[o + 20] = from(depth, 4, count, t + 1);
+    }
+    pool.run(CONV_FILTER, count);
   };
   k.conv_input_backward_f32 = (...a) => {
     const [, , , , , batch, h, w, c, kh, kw, , , , , oh, ow, f] = a as number[];
     const depth = kh! * kw! * c!, pixels = oh! * ow!;
     const colsBytes = pixels * depth * 4, workBytes = raw.gemm_workspace_bytes(pixels, depth, f!);
-    images('conv_input_backward_f32', a, 5, [[0, h! * w! * c!], [1, pixels * f!]], batch! * pixels * depth * f!, 1,
-      (s, t) => two(s, 3, colsBytes, workBytes, t));
+    images('conv_input_backward_f32', a, 5, [0, h! * w! * c!, 1, pixels * f!], batch! * pixels * depth * f!, 1,
+      (o, t) => two(o, 3, colsBytes, workBytes, t));
   };
   const pool2 = (name: string, a: number[], forward: boolean): void => {
     const [, , batch, h, w, c, ph, pw, , , oh, ow] = a as number[];
     const [outputs, inputs] = [oh! * ow! * c!, h! * w! * c!];
-    images(name, a, 2, [[0, forward ? outputs : inputs], [1, forward ? inputs : outputs]], moved(batch! * outputs * ph! * pw!));
+    images(name, a, 2, [0, forward ? outputs : inputs, 1, forward ? inputs : outputs], moved(batch! * outputs * ph! * pw!));
   };
   k.avgpool_forward_f32 = (...a) => pool2('avgpool_forward_f32', a, true);
   k.avgpool_backward_f32 = (...a) => pool2('avgpool_backward_f32', a, false);
   // argmax holds flat indices into the whole input: shares keep the pointers and take image ranges.
   k.maxpool_forward_f32 = (...a) => {
     const [, , , batch, , , c, ph, pw, , , oh, ow] = a as number[];
-    images('maxpool_forward_f32', a, 3, [], moved(batch! * oh! * ow! * c! * ph! * pw!), 1, (s, _, b0, b1) => {
-      s[3] = batch!;
-      s[13] = b0;
-      s[14] = b1;
+    images('maxpool_forward_f32', a, 3, [], moved(batch! * oh! * ow! * c! * ph! * pw!), 1, (o, _, b0, b1) => {
+      A[o + 3] = batch!;
+      A[o + 13] = b0;
+      A[o + 14] = b1;
     });
   };
+  // Elementwise: shares start at multiples of 16 elements, each pointer argument (the ones before the
+  // count) advanced to its share's first element.
   for (const [name, at] of Object.entries(ELEMENTWISE)) {
+    const kernel = id(name), f = raw[name as keyof Kernels] as Fn;
     k[name] = (...a) => {
       const n = a[at]!;
-      if (n < minElements) {
-        (raw[name as keyof Kernels] as Fn)(...a);
-        return;
+      const count = n < minElements ? 1 : Math.max(1, Math.min(pool.count, Math.floor(Math.ceil(n / 16) / (minElements / 32))));
+      if (count === 1) return f(...a);
+      for (let t = 0; t < count; t++) {
+        const o = put(t, a), lo = from(n, 16, count, t);
+        for (let p = 0; p < at; p++) if (a[p] !== 0) A[o + p] = a[p]! + lo * 4; // 0: no such array
+        A[o + at] = from(n, 16, count, t + 1) - lo;
       }
-      call(name, ranges(n, 16, minElements / 32).map(([from, to]) => {
-        const s = a.slice();
-        for (let p = 0; p < at; p++) if (s[p] !== 0) s[p] = s[p]! + from * 4; // 0: no such array
-        s[at] = to - from;
-        return s;
-      }));
+      pool.run(kernel, count);
     };
   }
   return k as unknown as Kernels;
