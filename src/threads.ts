@@ -96,7 +96,7 @@ interface AnyWorker {
 /** The kernels a pool splits, by the name the workers know them by. */
 const SPLIT = [
   'gemm_tile_f32', 'gemm_conv_f32', 'conv1_forward_f32', 'conv1_filter_backward_f32', 'conv_filter_backward_f32', 'conv_input_backward_f32', 'im2col_f32', 'col2im_backward_f32',
-  'maxpool_forward_f32', 'avgpool_forward_f32', 'avgpool_backward_f32',
+  'maxpool_forward_f32', 'maxpool_backward_f32', 'avgpool_forward_f32', 'avgpool_backward_f32',
 ] as const;
 
 // Elementwise kernels, each with the position of its count: its pointer arguments are the ones before
@@ -458,6 +458,19 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
       A[o + 13] = b0;
       A[o + 14] = b1;
     });
+  };
+  // By whole images (the host passes one image's outputs as a fifth argument): argmax holds flat indices
+  // into the whole input, so dinp stays, and the windows an input is the maximum of are all in its image
+  // (so in one share: each input's gradient is summed by one thread, in the one-thread order).
+  const MAXPOOL_BACKWARD = id('maxpool_backward_f32');
+  k.maxpool_backward_f32 = (dinp, argmax, dout, n, image) => {
+    const count = image ? shares(n!, image, 1, moved(n!)) : 1;
+    if (count === 1) return raw.maxpool_backward_f32(dinp!, argmax!, dout!, n!);
+    for (let t = 0; t < count; t++) {
+      const o = t * MAX_ARGS, lo = from(n!, image!, count, t);
+      A[o] = dinp!; A[o + 1] = argmax! + lo * 4; A[o + 2] = dout! + lo * 4; A[o + 3] = from(n!, image!, count, t + 1) - lo;
+    }
+    pool.run(MAXPOOL_BACKWARD, count);
   };
   // Elementwise: shares start at multiples of 16 elements, each pointer argument (the ones before the
   // count) advanced to its share's first element.

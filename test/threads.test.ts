@@ -44,6 +44,7 @@ describe.skipIf(!isolated)('with the threaded build', () => {
       L.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [20, 20, 1] }),
       L.maxPooling2d({ poolSize: 2 }),
       L.conv2d({ filters: 8, kernelSize: 3, activation: 'relu' }),
+      L.maxPooling2d({ poolSize: 3, strides: 1 }), // overlapping windows: an input can be the maximum of several
       L.conv2d({ filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }),
       L.averagePooling2d({ poolSize: 2 }),
       L.flatten(),

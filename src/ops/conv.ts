@@ -203,7 +203,10 @@ export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
   const argmax = heap().alloc(argmaxBytes);
   out.onDispose(() => heap().free(argmax, argmaxBytes));
   k.maxpool_forward_f32(out.ptr, argmax, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow, 0, g.batch);
-  return out.recordBackward([x], () => k.maxpool_backward_f32(x.gradPtr(), argmax, out.gradPtr(), out.size));
+  // The fifth argument, one image's outputs, is for the threaded build's wrapper (src/threads.ts), which
+  // splits a call by whole images; the kernel itself takes four.
+  const backward = k.maxpool_backward_f32 as (dinp: number, argmax: number, dout: number, n: number, image: number) => void;
+  return out.recordBackward([x], () => backward(x.gradPtr(), argmax, out.gradPtr(), out.size, g.oh * g.ow * g.c));
 }
 
 /** Mean over windows ('valid'): x [batch, h, w, c] → [batch, oh, ow, c]. */
