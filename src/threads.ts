@@ -121,12 +121,13 @@ function invoke(fn: Fn, a: Float64Array, o: number): unknown {
     a[o + 11]!, a[o + 12]!, a[o + 13]!, a[o + 14]!, a[o + 15]!, a[o + 16]!, a[o + 17]!, a[o + 18]!, a[o + 19]!, a[o + 20]!);
 }
 
-// Least work worth a split, measured here (2 cores): below these a second thread did not pay for the
-// hand-off and for moving the data between the cores' caches. Multiply-adds for products and
-// convolutions; elements (floats read or written) for the memory-bound kernels, which gain only
-// once their arrays outgrow one core's cache.
-const MIN_MACS = 1 << 20;
-const MIN_ELEMENTS = 1 << 16;
+// Least work worth a split, measured here (2 cores) in LeNet-5's and the MLP's fits: below these a
+// second thread did not pay for the hand-off and for moving the data between the cores' caches.
+// Multiply-adds for products and convolutions; elements (floats read or written) for the memory-bound
+// kernels. Halving both (from 2^20 and 2^16, when a call cost more to hand off) split LeNet-5's dense
+// products of 64×84×120 and its Adam update of 61,706 weights: 100 µs less a step at 2 threads.
+const MIN_MACS = 1 << 19;
+const MIN_ELEMENTS = 1 << 15;
 let minMacs = MIN_MACS, minElements = MIN_ELEMENTS;
 
 /** Sets the least work split among threads (tests force splits of small shapes); no argument restores the defaults. @internal */
