@@ -13,6 +13,19 @@ import { gemm, load_part, madd, store_row } from './gemm';
 /** cols[b·OH·OW + oy·OW + ox][(ky·KW + kx)·C + c] = inp[b][oy·SH + ky - PT][ox·SW + kx - PL][c] or 0 */
 export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32,
                            kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32): void {
+  if (ASC_FEATURE_THREADS) im2col_range(cols, inp, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, 0, kh);
+  else im2col_rows(cols, inp, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, 0, kh);
+}
+
+/** im2col_rows as a function of its own: the threaded builds call it from two places. */
+function im2col_range(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32,
+                      sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32, ky0: i32, ky1: i32): void {
+  im2col_rows(cols, inp, batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, ky0, ky1);
+}
+
+/** im2col_f32 writing window rows ky0 .. ky1 of each cols row only (the others left as they were). */
+@inline function im2col_rows(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32,
+                             sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32, ky0: i32, ky1: i32): void {
   const pixel = <usize>c << 2;
   const run = kw * c; // floats of one window row
   const rowBytes = <usize>kh * run << 2; // one cols row
@@ -24,7 +37,7 @@ export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, 
       const block = cols + <usize>(b * oh + oy) * ow * rowBytes;
       // One window row (ky) for every ox at a time: the loop over ox has no branches inside, and
       // the block of OW cols rows it writes stays in L1 across the KH passes.
-      for (let ky = 0; ky < kh; ky++) {
+      for (let ky = ky0; ky < ky1; ky++) {
         const y = oy * sh + ky - pt;
         let dst = block + (<usize>(ky * run) << 2);
         if (y < 0 || y >= h) {
@@ -53,9 +66,10 @@ export function im2col_f32(cols: usize, inp: usize, batch: i32, h: i32, w: i32, 
 /**
  * The filter gradient of a convolution through im2col: dfilter [KH·KW·C][F] += Σ_r cols[r][d] · dout[r][f],
  * rows d0 .. d1 of it (all: 0, KH·KW·C), the batch taken `step` images at a time: each chunk's columns
- * are built in `cols` (step·OH·OW·KH·KW·C floats) and its product added in turn. That order is one
- * thread's whatever d0 .. d1, so threads sharing out the rows (each with its own cols and work) give
- * its bits. work: gemm_workspace_bytes(KH·KW·C, F, step·OH·OW).
+ * are built in `cols` (step·OH·OW·KH·KW·C floats; in the threaded builds only the window rows holding
+ * columns d0 .. d1) and its product added in turn. That order is one thread's whatever d0 .. d1, so
+ * threads sharing out the rows (each with its own cols and work) give its bits.
+ * work: gemm_workspace_bytes(KH·KW·C, F, step·OH·OW).
  */
 export function conv_filter_backward_f32(dfilter: usize, inp: usize, dout: usize, cols: usize, work: usize, batch: i32, step: i32,
                                          h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
@@ -63,7 +77,11 @@ export function conv_filter_backward_f32(dfilter: usize, inp: usize, dout: usize
   const depth = kh * kw * c, pixels = oh * ow;
   for (let b = 0; b < batch; b += step) {
     const images = min(step, batch - b);
-    im2col_f32(cols, inp + (<usize>b * h * w * c << 2), images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+    const at = inp + (<usize>b * h * w * c << 2);
+    // A share's rows d0 .. d1 of dfilter read columns d0 .. d1 of cols only: the window rows holding
+    // them are all it builds (the same values, so the same bits).
+    if (ASC_FEATURE_THREADS) im2col_range(cols, at, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, d0 / (kw * c), min(kh, (d1 + kw * c - 1) / (kw * c)));
+    else im2col_f32(cols, at, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
     gemm(dfilter, cols, dout + (<usize>b * pixels * f << 2), depth, f, images * pixels, true, false, true, work, 0, false, d0, d1, 0, f);
   }
 }
