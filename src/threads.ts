@@ -96,7 +96,7 @@ interface AnyWorker {
 /** The kernels a pool splits, by the name the workers know them by. */
 const SPLIT = [
   'gemm_tile_f32', 'gemm_conv_f32', 'conv1_forward_f32', 'conv1_filter_backward_f32', 'conv_filter_backward_f32', 'conv_input_backward_f32', 'im2col_f32', 'col2im_backward_f32',
-  'maxpool_forward_f32', 'maxpool_backward_f32', 'avgpool_forward_f32', 'avgpool_backward_f32',
+  'maxpool_forward_f32', 'maxpool_backward_f32', 'avgpool_forward_f32', 'avgpool_backward_f32', 'gather_rows_f32',
 ] as const;
 
 // Elementwise kernels, each with the position of its count: its pointer arguments are the ones before
@@ -472,6 +472,17 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
       A[o] = dinp!; A[o + 1] = argmax! + lo * 4; A[o + 2] = dout! + lo * 4; A[o + 3] = from(n!, image!, count, t + 1) - lo;
     }
     pool.run(MAXPOOL_BACKWARD, count);
+  };
+  // A batch's rows gathered from a dataset (fit's shuffled batches), by rows of the output.
+  const GATHER = id('gather_rows_f32');
+  k.gather_rows_f32 = (out, inp, idx, rows, cols) => {
+    const count = shares(rows!, 1, 1, moved(rows! * cols!));
+    if (count === 1) return raw.gather_rows_f32(out!, inp!, idx!, rows!, cols!);
+    for (let t = 0; t < count; t++) {
+      const o = t * MAX_ARGS, r0 = from(rows!, 1, count, t);
+      A[o] = out! + r0 * cols! * 4; A[o + 1] = inp!; A[o + 2] = idx! + r0 * 4; A[o + 3] = from(rows!, 1, count, t + 1) - r0; A[o + 4] = cols!;
+    }
+    pool.run(GATHER, count);
   };
   // Elementwise: shares start at multiples of 16 elements, each pointer argument (the ones before the
   // count) advanced to its share's first element.
