@@ -21,7 +21,7 @@ import type { Kernels } from './wasm.js';
 // offered for the generation it woke for, so one that wakes late (after the calling thread ran its
 // share and began another call) can never take a share of a call it did not see.
 const GEN = 0, KERNEL = 1, ACTIVE = 2, DONE = 3, FAILED = 4, CLAIM = 16;
-const CONTROL_BYTES = 128, MAX_ARGS = 24;
+const CONTROL_BYTES = 128, MAX_ARGS = 24, RESULT = 23;
 
 // An idle worker spins on GEN for WORKER_SPIN_MS = 2 ms (written out in serve()) before it sleeps in
 // Atomics.wait: a training step calls kernels back to back with host work between them, and waking a
@@ -71,9 +71,10 @@ function serve(): void {
       const o = index * 24; // MAX_ARGS
       try {
         // Every split kernel takes at most 21 arguments; extra ones are ignored (no array made per call).
-        fns[kernel]!(args[o]!, args[o + 1]!, args[o + 2]!, args[o + 3]!, args[o + 4]!, args[o + 5]!, args[o + 6]!, args[o + 7]!,
+        // What it returns (a number or undefined) goes to the share's last word (RESULT).
+        args[o + 23] = fns[kernel]!(args[o]!, args[o + 1]!, args[o + 2]!, args[o + 3]!, args[o + 4]!, args[o + 5]!, args[o + 6]!, args[o + 7]!,
           args[o + 8]!, args[o + 9]!, args[o + 10]!, args[o + 11]!, args[o + 12]!, args[o + 13]!, args[o + 14]!, args[o + 15]!,
-          args[o + 16]!, args[o + 17]!, args[o + 18]!, args[o + 19]!, args[o + 20]!);
+          args[o + 16]!, args[o + 17]!, args[o + 18]!, args[o + 19]!, args[o + 20]!) as unknown as number;
       } catch {
         Atomics.store(ctl, 4, 1); // FAILED
       }
@@ -97,6 +98,7 @@ interface AnyWorker {
 const SPLIT = [
   'gemm_tile_f32', 'gemm_conv_f32', 'conv1_forward_f32', 'conv1_filter_backward_f32', 'conv_filter_backward_f32', 'conv_input_backward_f32', 'im2col_f32', 'col2im_backward_f32',
   'maxpool_forward_f32', 'maxpool_backward_f32', 'avgpool_forward_f32', 'avgpool_backward_f32', 'gather_rows_f32',
+  'nonfinite_index_f32',
 ] as const;
 
 // Elementwise kernels, each with the position of its count: its pointer arguments are the ones before
@@ -202,7 +204,7 @@ export class Pool {
     Atomics.notify(ctl, GEN);
     let error: unknown = null;
     try {
-      invoke(fn, args, 0);
+      args[RESULT] = invoke(fn, args, 0) as number;
     } catch (e) {
       error = e;
     }
@@ -212,7 +214,7 @@ export class Pool {
     for (let t = 1; t < n; t++) {
       if (Atomics.compareExchange(ctl, CLAIM + t, gen, 0) !== gen) continue;
       try {
-        if (error === null) invoke(fn, args, t * MAX_ARGS);
+        if (error === null) args[t * MAX_ARGS + RESULT] = invoke(fn, args, t * MAX_ARGS) as number;
       } catch (e) {
         error = e;
       } finally {
@@ -483,6 +485,19 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
       A[o] = out! + r0 * cols! * 4; A[o + 1] = inp!; A[o + 2] = idx! + r0 * 4; A[o + 3] = from(rows!, 1, count, t + 1) - r0; A[o + 4] = cols!;
     }
     pool.run(GATHER, count);
+  };
+  // The first NaN or infinity (fit checks its data): each share finds its first, the first share with one wins.
+  const NONFINITE = id('nonfinite_index_f32');
+  k.nonfinite_index_f32 = (inp, n) => {
+    const count = n! < minElements ? 1 : Math.max(1, Math.min(pool.count, Math.floor(Math.ceil(n! / 16) / (minElements / 32))));
+    if (count === 1) return raw.nonfinite_index_f32(inp!, n!);
+    for (let t = 0; t < count; t++) {
+      const o = t * MAX_ARGS, lo = from(n!, 16, count, t);
+      A[o] = inp! + lo * 4; A[o + 1] = from(n!, 16, count, t + 1) - lo;
+    }
+    pool.run(NONFINITE, count);
+    for (let t = 0; t < count; t++) if (A[t * MAX_ARGS + RESULT]! >= 0) return from(n!, 16, count, t) + A[t * MAX_ARGS + RESULT]!;
+    return -1;
   };
   // Elementwise: shares start at multiples of 16 elements, each pointer argument (the ones before the
   // count) advanced to its share's first element.

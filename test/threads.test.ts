@@ -118,6 +118,28 @@ describe.skipIf(!isolated)('with the threaded build', () => {
     }
   });
 
+  test('the first NaN or infinity is found across the shares at 2, 3 and 4 threads (splits forced)', async () => {
+    splitThresholds(1, 1);
+    const size = 1001, p = heap().alloc(size * 4);
+    try {
+      for (const n of [2, 3, 4]) {
+        await wg.init(undefined, { threads: n });
+        const before = Pool.calls;
+        for (const bad of [-1, 0, 15, 16, 333, 500, 501, 999, 1000]) {
+          const f = new Float32Array(heap().memory.buffer, p, size);
+          f.fill(1);
+          if (bad >= 0) f[bad] = bad % 2 ? Infinity : NaN;
+          if (bad > 0) f[size - 1 - ((bad * 7) % (size - bad))] = -Infinity; // a later one too
+          expect(wasm().nonfinite_index_f32(p, size)).toBe(bad);
+        }
+        expect(Pool.calls - before).toBe(9);
+      }
+    } finally {
+      heap().free(p, size * 4);
+      splitThresholds();
+    }
+  });
+
   test('no arena growth over 60 threaded training steps', async () => {
     await wg.init(undefined, { threads: 2 });
     const model = wg.sequential([wg.layers.dense({ units: 256, activation: 'relu', inputShape: [300] }), wg.layers.dense({ units: 10, activation: 'softmax' })]);
