@@ -52,8 +52,12 @@ export class Rng {
     this.#state = 0;
   }
 
+  /** Draws made so far (calls that read the state): a traced step that made none does not depend on this generator. @internal */
+  draws = 0;
+
   #ptr(): number {
     if (this.#state === 0) throw new WasmgradError('DISPOSED', 'random generator was disposed');
+    this.draws++;
     return this.#state;
   }
 }

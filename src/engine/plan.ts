@@ -29,8 +29,8 @@ export class StepPlan {
   #disposed = false;
 
   constructor(
-    /** The generator the traced pass drew from (a plan replays only with it). */
-    readonly rng: Rng,
+    /** The generator the traced pass drew from (a plan replays only with it), or null when it drew from none (any then). */
+    readonly rng: Rng | null,
     /** The kept input and target tensors, one per input and output. */
     readonly xs: Tensor[],
     readonly ys: Tensor[],
@@ -54,7 +54,7 @@ export class StepPlan {
 
   /** Whether a batch of n samples of X and Y, drawing from rng, has this plan's shapes. */
   fits(X: readonly Samples[], Y: readonly Samples[], n: number, rng: Rng): boolean {
-    return !this.#disposed && rng === this.rng && same(X, this.xs, n) && same(Y, this.ys, n);
+    return !this.#disposed && (this.rng === null || rng === this.rng) && same(X, this.xs, n) && same(Y, this.ys, n);
   }
 
   /** Runs the kept forward kernels: every tensor of the pass recomputed from the current inputs and weights. */

@@ -306,6 +306,7 @@ function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, fill: (S: S
   const batch = (S: Samples) => take(S, n, fill);
   if (!keep || n >= s.eagerFrom) return tidy(() => trainStep(s, X.map(batch), Y.map(batch), accs, rng));
   // Trace: an eager step whose tensors are kept (made) with its forward kernel calls.
+  const draws = rng.draws;
   const { result: traced_, made } = collect(() => {
     const xb = X.map(batch), yb = Y.map(batch);
     return { xb, yb, trace: traced(() => forwardStep(s, xb, yb, rng)) };
@@ -324,7 +325,8 @@ function plannedStep(s: Step, X: Samples[], Y: Samples[], n: number, fill: (S: S
   }
   if (trace.pure && StepPlan.bytes(made) <= MAX_BYTES) {
     dropPlan(s);
-    s.plan = new StepPlan(rng, xb, yb, trace.result, backward, trace.calls, made);
+    // A step that drew nothing from rng replays with any generator: a later seeded fit reuses it.
+    s.plan = new StepPlan(rng.draws !== draws ? rng : null, xb, yb, trace.result, backward, trace.calls, made);
     s.model.trainingCache = s.plan;
   } else {
     s.eagerFrom = trace.pure ? n : 0; // too big: a larger batch's step is larger still (n < eagerFrom here)
@@ -417,7 +419,8 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
 
     idxBytes = nTrain * 4;
     idx = heap().alloc(idxBytes);
-    const identity = new Int32Array(nTrain).map((_, i) => i);
+    const identity = new Int32Array(nTrain);
+    for (let i = 0; i < nTrain; i++) identity[i] = i;
     const steps = Math.ceil(nTrain / batchSize);
     const progress = verbose > 0 ? new Progress(epochs, steps, verbose === 1) : null;
     const callbacks = combine(hooks, model, (line) => progress?.message(line));
@@ -469,9 +472,10 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
   } finally {
     model.fitting = false;
     if (idxBytes > 0) heap().free(idx, idxBytes);
-    // A step kept on this fit's own generator can never replay again: freed now, not at the next trace.
+    // A step kept on this fit's own generator can never replay again: freed now, not at the next trace
+    // (one that drew from no generator stays for the next fit).
     const last = prepared.get(model)?.step;
-    if (last?.plan?.rng === rng) dropPlan(last);
+    if (rng && last?.plan?.rng === rng) dropPlan(last);
     rng?.dispose();
     for (const t of made) t.dispose();
   }
@@ -483,7 +487,7 @@ export async function fit(model: Model, x: ModelData, y: ModelData, options?: Fi
 // included): the full way then checks again and says what is wrong.
 function quickFits(s: Step, x: ModelData, y: ModelData): boolean {
   const plan = s.plan;
-  if (plan === null || plan.xs.length !== 1 || plan.ys.length !== 1 || plan.rng !== globalRng() || s.c.heads[0]!.loss.labels) return false;
+  if (plan === null || plan.xs.length !== 1 || plan.ys.length !== 1 || (plan.rng !== null && plan.rng !== globalRng()) || s.c.heads[0]!.loss.labels) return false;
   return quickData(x, plan.xs[0]!) && quickData(y, plan.ys[0]!);
 }
 
