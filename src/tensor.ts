@@ -3,6 +3,7 @@
 // is written next to its forward, in the op that makes the tensor).
 import { WasmgradError, fmtShape, invalid, shapeError } from './errors.js';
 import { checkOptions, describe } from './options.js';
+import { compute } from './trace.js';
 import { heap, wasm } from './wasm.js';
 
 /** Nested arrays of numbers, as in tensor([[1, 2], [3, 4]]). */
@@ -130,7 +131,7 @@ export class Tensor {
       throw shapeError(`reshape: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)}; expected a shape of ${this.size} elements (one dimension may be -1)`);
     }
     const out = Tensor.empty(wanted);
-    new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, src, src + this.size * 4);
+    compute(() => new Uint8Array(heap().memory.buffer).copyWithin(out.ptr, src, src + this.size * 4));
     return out.recordBackward([this], () => wasm().axpy_f32(this.gradPtr(), out.gradPtr(), this.size, 1));
   }
 

@@ -86,6 +86,35 @@ describe('replayed training steps', () => {
     });
   }
 
+  test('a convolutional net (the one-channel, in-place, im2col and 1×1 convolutions, both poolings, flatten): the same bits as eager steps', () => {
+    const runConv = (runEagerly: boolean) => {
+      setSeed(7);
+      const L = layers;
+      const m = sequential([
+        L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [9, 9, 1] }), // one channel: direct kernels
+        L.maxPooling2d({ poolSize: 2, strides: 1 }),
+        L.conv2d({ filters: 5, kernelSize: 3, activation: 'relu' }), // stride 1, valid: windows read in place
+        L.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }), // im2col
+        L.conv2d({ filters: 6, kernelSize: 1 }), // 1×1
+        L.averagePooling2d({ poolSize: 2 }),
+        L.flatten(),
+        L.dense({ units: 3, activation: 'softmax' }),
+      ]);
+      m.compile({ optimizer: optimizers.adam({ learningRate: 0.01 }), loss: 'categoricalCrossentropy', runEagerly });
+      const r = rng(11);
+      const logs = [6, 6, 6, 4, 6, 6].map((n) => m.trainOnBatch({ data: Float32Array.from({ length: n * 81 }, () => r() * 2 - 1), shape: [n, 9, 9, 1] },
+        { data: oneHot(n, r, 3)[0]!, shape: [n, 3] }));
+      return { m, logs };
+    };
+    const eager = runConv(true), replayed = runConv(false);
+    expect(cached(eager.m)).toBe(false);
+    expect(cached(replayed.m)).toBe(true);
+    expect(replayed.logs).toEqual(eager.logs);
+    expect(bitsOf(replayed.m)).toEqual(bitsOf(eager.m));
+    eager.m.dispose();
+    replayed.m.dispose();
+  });
+
   // fit() replays its full batches too (a last, smaller batch runs eagerly and keeps the plan).
   async function fitRun(c: (typeof CASES)[number], runEagerly: boolean, checkNumerics = false) {
     setSeed(7);
@@ -142,7 +171,7 @@ describe('replayed training steps', () => {
     expect(memory().bytes).toBe(before);
     // A step over MAX_BYTES is not kept, and batches as large are not traced again.
     setSeed(7);
-    const big = sequential([layers.dense({ units: 64, activation: 'relu', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
+    const big = sequential([layers.dense({ units: 256, activation: 'relu', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
     big.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy' });
     const n = 8192 * 3;
     traces.mockClear();

@@ -14,7 +14,7 @@ import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
 /** The most bytes a kept step's tensors and gradients may take. */
-export const MAX_BYTES = 4 << 20;
+export const MAX_BYTES = 16 << 20;
 
 /** What a step's forward pass gives: the total loss, each head's loss and prediction. */
 export interface StepResult {

@@ -6,6 +6,7 @@
 import { booleanOption, checkOptions } from '../options.js';
 import { fmtShape, invalid, shapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { compute } from '../trace.js';
 import { heap, wasm } from '../wasm.js';
 import { biasGemm, biasReluBackward, checkBias, convGemm, gemm, gemmWorkspace, NN, NT, TN } from './matmul.js';
 
@@ -70,7 +71,6 @@ function forChunks(batch: number, step: number, xImage: number, oImage: number, 
 /** 2-D convolution of x [batch, h, w, c] with filter [kh, kw, c, filters] → [batch, oh, ow, filters], + bias, ReLU. */
 export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): Tensor {
   const options = checkOptions('conv2d', convOptions, ['strides', 'padding', 'bias', 'relu']);
-  const k = wasm();
   if (x.shape.length !== 4 || filter.shape.length !== 4) {
     throw shapeError(`conv2d: x must be [batch, height, width, channels] and filter [kh, kw, channels, filters], got x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`);
   }
@@ -95,24 +95,33 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
   const imageCols = oh * ow * depth * 4;
   const step = Math.max(1, Math.min(batch, Math.floor(COLS_CHUNK_BYTES / imageCols)));
   const colsBytes = step * imageCols;
-  // Kept from the forward pass to the backward: the direct kernels' workspace, or the chunk of columns.
-  const tempBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : direct || inPlace ? 0 : colsBytes;
   const chunks = (body: ChunkBody) => forChunks(batch, step, h * w * c, oh * ow * f, oh * ow, body);
-  const temp = tempBytes ? heap().alloc(tempBytes) : 0;
   const out = Tensor.empty([batch, oh, ow, f]);
-  if (one) {
-    k.conv1_forward_f32(out.ptr, x.ptr, filter.ptr, bias?.ptr ?? 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, +relu, temp);
-  } else if (direct) {
-    biasGemm(out.ptr, x.ptr, filter.ptr, bias, relu, rows, f, depth);
-  } else if (inPlace) {
-    convGemm(out.ptr, x.ptr, filter.ptr, bias, relu, batch, h, w, c, kh, kw, oh, ow, f);
-  } else {
-    chunks((xo, oo, n, images) => {
-      k.im2col_f32(temp, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
-      biasGemm(out.ptr + oo, temp, filter.ptr, bias, relu, n, f, depth);
-    });
-  }
-  if (tempBytes) out.onDispose(() => heap().free(temp, tempBytes));
+  // Kept from the forward pass to the backward: the direct kernels' workspace, or the chunk of columns
+  // (made by the first run of the forward kernels; a replayed pass reuses it).
+  let temp = 0;
+  compute(() => {
+    const k = wasm();
+    if (!temp) {
+      const tempBytes = one ? k.conv1_workspace_bytes(kh, kw, oh, ow) : direct || inPlace ? 0 : colsBytes;
+      if (tempBytes) {
+        temp = heap().alloc(tempBytes);
+        out.onDispose(() => heap().free(temp, tempBytes));
+      }
+    }
+    if (one) {
+      k.conv1_forward_f32(out.ptr, x.ptr, filter.ptr, bias?.ptr ?? 0, batch, h, w, kh, kw, pt, pl, oh, ow, f, +relu, temp);
+    } else if (direct) {
+      biasGemm(out.ptr, x.ptr, filter.ptr, bias, relu, rows, f, depth);
+    } else if (inPlace) {
+      convGemm(out.ptr, x.ptr, filter.ptr, bias, relu, batch, h, w, c, kh, kw, oh, ow, f);
+    } else {
+      chunks((xo, oo, n, images) => {
+        k.im2col_f32(temp, x.ptr + xo, images, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow);
+        biasGemm(out.ptr + oo, temp, filter.ptr, bias, relu, n, f, depth);
+      });
+    }
+  });
   return out.recordBackward(bias ? [x, filter, bias] : [x, filter], () => {
     if (one && filter.requiresGrad && !x.requiresGrad) {
       // The first layer: the filter kernel applies the ReLU mask and sums the bias gradient in the copy
@@ -139,7 +148,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
     if (filter.requiresGrad) {
       const cols = temp || heap().alloc(colsBytes);
       try {
-        k.conv_filter_backward_f32(filter.gradPtr(), x.ptr, dout, cols, gemmWorkspace(depth, f, step * oh * ow), batch, step,
+        wasm().conv_filter_backward_f32(filter.gradPtr(), x.ptr, dout, cols, gemmWorkspace(depth, f, step * oh * ow), batch, step,
           h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, f, 0, depth);
       } finally {
         if (!temp) heap().free(cols, colsBytes);
@@ -152,7 +161,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
   // blocks), then summed over the blocks in order, so the bits do not depend on the thread count.
   function conv1FilterBackward(dbias: number, outPtr: number, dout: number, reluMask: boolean) {
     const taps = kh * kw * f, blocks = Math.ceil(batch / CONV1_BLOCK), bytes = blocks * (taps + f) * 4, parts = heap().alloc(bytes);
-    const biases = parts + blocks * taps * 4;
+    const biases = parts + blocks * taps * 4, k = wasm();
     try {
       k.fill_f32(parts, bytes / 4, 0);
       k.conv1_filter_backward_f32(parts, dbias && biases, x.ptr, outPtr, dout, +reluMask, batch, h, w, kh, kw, pt, pl, oh, ow, f, temp);
@@ -167,7 +176,7 @@ export function conv2d(x: Tensor, filter: Tensor, convOptions?: Conv2dOptions): 
   function backwardInput(dout: number) {
     const bytes = oh * ow * depth * 4, dcols = heap().alloc(bytes);
     try {
-      k.conv_input_backward_f32(x.gradPtr(), dout, filter.ptr, dcols, gemmWorkspace(oh * ow, depth, f), batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, f);
+      wasm().conv_input_backward_f32(x.gradPtr(), dout, filter.ptr, dcols, gemmWorkspace(oh * ow, depth, f), batch, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, f);
     } finally {
       heap().free(dcols, bytes);
     }
@@ -196,27 +205,25 @@ function poolGeometry(op: string, x: Tensor, poolOptions: PoolOptions) {
 
 /** Max over windows ('valid'): x [batch, h, w, c] → [batch, oh, ow, c]. */
 export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
-  const k = wasm();
   const g = poolGeometry('maxPool2d', x, options);
   const out = Tensor.empty([g.batch, g.oh, g.ow, g.c]);
   const argmaxBytes = out.size * 4;
   const argmax = heap().alloc(argmaxBytes);
   out.onDispose(() => heap().free(argmax, argmaxBytes));
-  k.maxpool_forward_f32(out.ptr, argmax, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow, 0, g.batch);
+  compute(() => wasm().maxpool_forward_f32(out.ptr, argmax, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow, 0, g.batch));
   // The fifth argument, one image's outputs, is for the threaded build's wrapper (src/threads.ts), which
   // splits a call by whole images; the kernel itself takes four.
-  const backward = k.maxpool_backward_f32 as (dinp: number, argmax: number, dout: number, n: number, image: number) => void;
-  return out.recordBackward([x], () => backward(x.gradPtr(), argmax, out.gradPtr(), out.size, g.oh * g.ow * g.c));
+  return out.recordBackward([x], () => (wasm().maxpool_backward_f32 as (dinp: number, argmax: number, dout: number, n: number, image: number) => void)(
+    x.gradPtr(), argmax, out.gradPtr(), out.size, g.oh * g.ow * g.c));
 }
 
 /** Mean over windows ('valid'): x [batch, h, w, c] → [batch, oh, ow, c]. */
 export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
-  const k = wasm();
   const g = poolGeometry('avgPool2d', x, options);
   const out = Tensor.empty([g.batch, g.oh, g.ow, g.c]);
-  k.avgpool_forward_f32(out.ptr, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow);
+  compute(() => wasm().avgpool_forward_f32(out.ptr, x.ptr, g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow));
   return out.recordBackward([x], () =>
-    k.avgpool_backward_f32(x.gradPtr(), out.gradPtr(), g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow));
+    wasm().avgpool_backward_f32(x.gradPtr(), out.gradPtr(), g.batch, g.h, g.w, g.c, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow));
 }
 
 /** The same values with another shape of the same size (one dimension may be -1: inferred). */
