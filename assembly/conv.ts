@@ -24,6 +24,7 @@ function im2col_range(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i3
 }
 
 /** im2col_f32 writing window rows ky0 .. ky1 of each cols row only (the others left as they were). */
+// @ts-ignore: decorator
 @inline function im2col_rows(cols: usize, inp: usize, batch: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32,
                              sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32, ky0: i32, ky1: i32): void {
   const pixel = <usize>c << 2;

@@ -320,7 +320,8 @@ function canBlock(): boolean {
 export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
   const k: Record<string, Fn> = { ...(raw as unknown as Record<string, Fn>) };
   const A = pool.args;
-  const id = (name: string): number => NAMES.indexOf(name);
+  const ids = new Map(NAMES.map((name, i) => [name, i]));
+  const id = (name: string): number => ids.get(name)!;
   // The workspaces of the threads past the first: one block, grown when a call needs more and then kept.
   let scratchPtr = 0, scratchBytes = 0;
   const scratch = (bytes: number): number => {

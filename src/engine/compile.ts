@@ -19,7 +19,7 @@ export interface CompileArgs {
   metrics?: MetricName[] | MetricName[][] | Record<string, MetricName | MetricName[]>;
   /** Weights of each output's loss in the total (default 1 each): a list in output order or { outputName: weight }. */
   lossWeights?: number[] | Record<string, number>;
-  /** Run every training step op by op (default false: a small model's step is traced once and replayed, as Keras' tf.function; the results are the same). */
+  /** Run every training step op by op (default false: a step is traced once and replayed, as Keras' tf.function, where its layers allow it; the results are the same). */
   runEagerly?: boolean;
 }
 
