@@ -1,6 +1,7 @@
 // Threads: the 1024³ GEMM, the MLP fit and the LeNet-5 fit at 1 thread and at every count up to the
 // machine's, one process, interleaved rounds (1, 2, .., N, 1, 2, ..), each count's speed-up over 1
-// thread taken within a round. Results are checked to be the same bits at every count before timing.
+// thread taken within a round, after untimed rounds (BENCH_WARMUP) in which V8 compiles the training
+// loop. Results are checked to be the same bits at every count before timing.
 // The fits time one epoch of a model fresh from its seed and one warm-up epoch, so every count trains
 // the same weights (a model trained on for many epochs slows down as its updates reach denormals).
 // bench/run.ts starts it and puts its section into bench/RESULTS.md; on its own:
@@ -11,6 +12,10 @@ import * as wg from '../build/index.js';
 import { lenetLayers, machine, projectionLabels, rng, timeCalls } from './lib.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 7);
+// Untimed rounds first: V8 optimizes the training loop's functions (fit's alone takes ~50 ms of
+// TurboFan) on background threads during the first fits, and on a 2-core machine that compilation
+// takes its CPU from the threads being timed. Timing starts once the engine has settled.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const MAX = Math.min(16, availableParallelism());
 const COUNTS = Array.from({ length: MAX }, (_, i) => i + 1);
 const fmt = (v: number, d = 1) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -23,13 +28,13 @@ if (wg.threads().count !== MAX) throw new Error(`threads did not start: ${wg.thr
 async function counts(timed: (() => unknown) | { run: () => unknown; before: () => unknown }): Promise<{ s: number[]; speedup: number[]; range: [number, number][] }> {
   const { run, before } = typeof timed === 'function' ? { run: timed, before: undefined } : timed;
   const rounds: number[][] = [];
-  for (let r = 0; r < REPS; r++) {
+  for (let r = -WARMUP; r < REPS; r++) {
     const round: number[] = [];
     for (const n of COUNTS) {
       await wg.init(undefined, { threads: n });
       round.push((await timeCalls([{ run, before }], 1))[0]!.median);
     }
-    rounds.push(round);
+    if (r >= 0) rounds.push(round);
   }
   const ratios = COUNTS.map((_, i) => rounds.map((t) => t[0]! / t[i]!).sort((a, b) => a - b));
   return {
@@ -119,7 +124,7 @@ const compiled = (model: wg.Sequential): wg.Sequential => {
 
 console.log(['<<<threads',
   `\`init({ threads: n })\` for n = 1 .. ${MAX} (this machine's parallelism), the threaded build in one process, ${REPS} rounds with ` +
-  `the counts interleaved; each count's speed-up over 1 thread is the median over rounds of the ratio within a round, with its range. ` +
+  `the counts interleaved after ${WARMUP} untimed ones (V8's background compilation of the training loop settles in those); each count's speed-up over 1 thread is the median over rounds of the ratio within a round, with its range. ` +
   `Before timing, each case's weights (or product) were checked to be the same bits at every count. ${machine()}.`, '',
   `| case | ${COUNTS.map((n) => `${n} thread${n > 1 ? 's' : ''}`).join(' | ')} |`, `|---|${COUNTS.map(() => '---:').join('|')}|`,
   ...rows, '',
