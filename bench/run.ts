@@ -563,9 +563,7 @@ if (want('relaxed')) {
   for (const [label, node, flags] of engines) {
     console.log(`relaxed SIMD: bench/relaxed.ts under ${label}`);
     const child = spawnSync(node, [...flags, '--expose-gc', '--import', 'tsx', path.join(here, 'relaxed.ts')],
-      // More rounds than the other sections: its ratios are of two threads on a 2-core VM, whose rounds
-    // vary the most (a vCPU the host slows for a while shows in one count's time of a round).
-    { encoding: 'utf8', env: { ...process.env, BENCH_REPS: String(Math.max(REPS, 15)) }, stdio: ['ignore', 'pipe', 'inherit'] });
+      { encoding: 'utf8', env: { ...process.env, BENCH_REPS: String(REPS) }, stdio: ['ignore', 'pipe', 'inherit'] });
     const text = /<<<relaxed\n([\s\S]*?)\nrelaxed>>>/.exec(child.stdout ?? '')?.[1];
     if (child.status !== 0 || !text) throw new Error(`bench/relaxed.ts under ${label} failed (exit ${child.status})`);
     section(`Relaxed SIMD build against the baseline build, ${label}`, text.split('\n'));
