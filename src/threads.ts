@@ -348,6 +348,8 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
     (work_ < minMacs ? 1 : Math.max(1, Math.min(pool.count, Math.floor(Math.ceil(total / unit) / minUnits))));
   // Where share t of n starts in [0, total) (t = n: total).
   const from = (total: number, unit: number, n: number, t: number): number => Math.min(total, Math.floor(t * Math.ceil(total / unit) / n) * unit);
+  // Shares of a range of n elements (elementwise kernels, the NaN check): in units of 16, none under minElements.
+  const elementShares = (n: number): number => (n < minElements ? 1 : shares(n, 16, minElements / 32, minMacs));
   // Memory-bound kernels count elements: scaled so that minElements of them weigh minMacs.
   const moved = (elements: number): number => elements * (minMacs / minElements);
 
@@ -490,7 +492,7 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
   // The first NaN or infinity (fit checks its data): each share finds its first, the first share with one wins.
   const NONFINITE = id('nonfinite_index_f32');
   k.nonfinite_index_f32 = (inp, n) => {
-    const count = n! < minElements ? 1 : Math.max(1, Math.min(pool.count, Math.floor(Math.ceil(n! / 16) / (minElements / 32))));
+    const count = elementShares(n!);
     if (count === 1) return raw.nonfinite_index_f32(inp!, n!);
     for (let t = 0; t < count; t++) {
       const o = t * MAX_ARGS, lo = from(n!, 16, count, t);
@@ -506,7 +508,7 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
     const kernel = id(name), f = raw[name as keyof Kernels] as Fn;
     k[name] = (...a) => {
       const n = a[at]!;
-      const count = n < minElements ? 1 : Math.max(1, Math.min(pool.count, Math.floor(Math.ceil(n / 16) / (minElements / 32))));
+      const count = elementShares(n);
       if (count === 1) return f(...a);
       for (let t = 0; t < count; t++) {
         const o = put(t, a), lo = from(n, 16, count, t);
