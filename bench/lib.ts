@@ -51,14 +51,15 @@ export interface CallStats {
 
 /**
  * Seconds per call of each run: one warm-up round, then `reps` rounds in which the runs take turns
- * (garbage collected before each); `before` runs untimed ahead of its run (e.g. switching backends).
+ * (garbage collected before each, unless `collect` is false); `before` runs untimed ahead of its run
+ * (e.g. switching backends).
  */
-export async function timeCalls(runs: { run: () => unknown; before?: () => unknown }[], reps: number): Promise<CallStats[]> {
+export async function timeCalls(runs: { run: () => unknown; before?: () => unknown }[], reps: number, collect = true): Promise<CallStats[]> {
   const times = runs.map(() => [] as number[]);
   for (let rep = -1; rep < reps; rep++) {
     for (const [i, r] of runs.entries()) {
       await r.before?.();
-      settle();
+      if (collect) settle();
       const t0 = performance.now();
       await r.run();
       if (rep >= 0) times[i]!.push((performance.now() - t0) / 1000);

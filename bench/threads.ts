@@ -2,8 +2,14 @@
 // machine's, one process, interleaved rounds (1, 2, .., N, 1, 2, ..), each count's speed-up over 1
 // thread taken within a round, after untimed rounds (BENCH_WARMUP) in which V8 compiles the training
 // loop. Results are checked to be the same bits at every count before timing.
-// The fits time one epoch of a model fresh from its seed and one warm-up epoch, so every count trains
-// the same weights (a model trained on for many epochs slows down as its updates reach denormals).
+// The fits time a training in progress, as a user's fit runs: each count trains its own copy of a
+// model from one seed, in lockstep with the others (the same fits, seeds and epochs: training gives
+// the same bits at every count, so every count computes the same values), and a timed call is a fit of
+// BENCH_EPOCHS epochs (3) on it. No garbage collection is forced before a timed call here: V8 finishes
+// a forced collection on its background threads, which on a machine with no idle core take their CPU
+// from the threads being timed (measured: the MLP's 2-thread ratio 1.57-1.59x with one before each
+// call, 1.70-1.73x without), while a 1-thread run has the idle core for it. The training loop makes
+// little garbage of its own.
 // bench/run.ts starts it and puts its section into bench/RESULTS.md; on its own:
 //   node --expose-gc --import tsx bench/threads.ts
 // Prints the section as Markdown between the lines <<<threads and threads>>>.
@@ -16,6 +22,7 @@ const REPS = Number(process.env.BENCH_REPS ?? 7);
 // TurboFan) on background threads during the first fits, and on a 2-core machine that compilation
 // takes its CPU from the threads being timed. Timing starts once the engine has settled.
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 3);
 const MAX = Math.min(16, availableParallelism());
 const COUNTS = Array.from({ length: MAX }, (_, i) => i + 1);
 const fmt = (v: number, d = 1) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -32,7 +39,7 @@ async function counts(timed: (() => unknown) | { run: () => unknown; before: () 
     const round: number[] = [];
     for (const n of COUNTS) {
       await wg.init(undefined, { threads: n });
-      round.push((await timeCalls([{ run, before }], 1))[0]!.median);
+      round.push((await timeCalls([{ run, before }], 1, false))[0]!.median);
     }
     if (r >= 0) rounds.push(round);
   }
@@ -56,19 +63,22 @@ async function bitsAtEachCount(make: () => Promise<Float32Array[]>): Promise<voi
   }
 }
 
-/** A timed run: the second epoch of a model fresh from its seed (the first, untimed, warms it up). */
-function epoch(make: () => wg.Sequential, X: wg.Tensor, Y: wg.Tensor): { run: () => Promise<unknown>; before: () => Promise<unknown> } {
-  let model: wg.Sequential | null = null;
+/**
+ * Timed runs of a training in progress: a fit of EPOCHS epochs on the current count's own model, each
+ * count's made from one seed and trained in lockstep (its n-th fit uses seed n at every count).
+ */
+function training(make: () => wg.Sequential, X: wg.Tensor, Y: wg.Tensor): { run: () => Promise<unknown>; models: Map<number, { model: wg.Sequential; fits: number }> } {
+  const models = new Map<number, { model: wg.Sequential; fits: number }>();
   return {
-    before: async () => {
-      model?.dispose();
-      model = make();
-      await model.fit(X, Y, { epochs: 1, batchSize: 64, seed: 0, verbose: 0 });
+    models,
+    run: () => {
+      const n = wg.threads().count;
+      if (!models.has(n)) models.set(n, { model: make(), fits: 0 });
+      const m = models.get(n)!;
+      return m.model.fit(X, Y, { epochs: EPOCHS, batchSize: 64, seed: ++m.fits, verbose: 0 });
     },
-    run: () => model!.fit(X, Y, { epochs: 1, batchSize: 64, seed: 1, verbose: 0 }),
   };
 }
-
 const rows: string[] = [];
 const row = (what: string, unit: string, units: number, r: Awaited<ReturnType<typeof counts>>) =>
   rows.push(`| ${what} | ${COUNTS.map((_, i) => `${fmt(units / r.s[i]!, unit === 'GFLOP/s' ? 1 : 0)}${i === 0 ? '' : ` (**${fmt(r.speedup[i]!, 2)}×**, ${fmt(r.range[i]![0], 2)}–${fmt(r.range[i]![1], 2)})`}`).join(' | ')} |`);
@@ -84,7 +94,7 @@ const row = (what: string, unit: string, units: number, r: Awaited<ReturnType<ty
   a.dispose(); b.dispose();
 }
 
-/** A fit case: the same weights at every count after one epoch from a seed, the loss lowered, then one epoch timed. */
+/** A fit case: the same weights at every count after one epoch from a seed, the loss lowered, then fits of a training in progress timed. */
 async function fitCase(title: string, make: () => wg.Sequential, X: wg.Tensor, Y: wg.Tensor, n: number): Promise<void> {
   await bitsAtEachCount(async () => {
     const m = make();
@@ -97,7 +107,9 @@ async function fitCase(title: string, make: () => wg.Sequential, X: wg.Tensor, Y
   const h = await model.fit(X, Y, { epochs: 2, batchSize: 64, seed: 0, verbose: 0 });
   model.dispose();
   if (!(h.history.loss![1]! < h.history.loss![0]!)) throw new Error(`${title} did not lower the loss: not timing it`);
-  row(`${title} \`fit\`, samples/s`, 'samples/s', n, await counts(epoch(make, X, Y)));
+  const timed = training(make, X, Y);
+  row(`${title} \`fit\`, samples/s`, 'samples/s', n * EPOCHS, await counts(timed.run));
+  for (const { model: m } of timed.models.values()) m.dispose();
   X.dispose(); Y.dispose();
 }
 const compiled = (model: wg.Sequential): wg.Sequential => {
@@ -125,6 +137,7 @@ const compiled = (model: wg.Sequential): wg.Sequential => {
 console.log(['<<<threads',
   `\`init({ threads: n })\` for n = 1 .. ${MAX} (this machine's parallelism), the threaded build in one process, ${REPS} rounds with ` +
   `the counts interleaved after ${WARMUP} untimed ones (V8's background compilation of the training loop settles in those); each count's speed-up over 1 thread is the median over rounds of the ratio within a round, with its range. ` +
+  `A fit is timed as ${EPOCHS} epochs of a training in progress: each count trains its own copy of the model, from one seed and in lockstep with the other counts (the same values at every count); no garbage collection is forced before a timed call. ` +
   `Before timing, each case's weights (or product) were checked to be the same bits at every count. ${machine()}.`, '',
   `| case | ${COUNTS.map((n) => `${n} thread${n > 1 ? 's' : ''}`).join(' | ')} |`, `|---|${COUNTS.map(() => '---:').join('|')}|`,
   ...rows, '',
