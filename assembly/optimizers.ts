@@ -4,10 +4,11 @@ import { axpy_f32 } from "./elementwise";
 
 // Optimizer state that decays (momentum, Adam's moments, RMSprop's averages) is flushed to zero below
 // the smallest normal float (2^-126): where a gradient stays 0 (a pixel that is always blank, a ReLU
-// unit that never fires), the state shrinks geometrically through the subnormal range, where every
-// multiply on x86 takes a microcode assist (~100 cycles), and wasm cannot set the CPU's flush-to-zero
-// mode (as TensorFlow does on CPU). Adam on such weights ran 30x slower after 40 epochs of the bench's
-// MLP. NaN and infinity are kept (they do not compare below the limit).
+// unit that never fires), the state shrinks geometrically into the subnormal range and sticks at its
+// smallest value (0.9 x 2^-149 rounds back to 2^-149), and every multiply of a subnormal on x86 takes
+// a microcode assist (~100 cycles); wasm cannot set the CPU's flush-to-zero mode (as TensorFlow does
+// on CPU). Adam's update ran 30x slower after 40 epochs of the bench's MLP. NaN and infinities are
+// kept (they do not compare below the limit).
 // @ts-ignore: decorator
 @inline const TINY: f32 = 1.17549435e-38;
 // @ts-ignore: decorator

@@ -32,14 +32,14 @@ await wg.init(undefined, { threads: MAX });
 if (wg.threads().count !== MAX) throw new Error(`threads did not start: ${wg.threads().reason}`);
 
 /** Seconds per call of `run` at each thread count: REPS rounds, the counts interleaved within a round. */
-async function counts(timed: (() => unknown) | { run: () => unknown; before: () => unknown }): Promise<{ s: number[]; speedup: number[]; range: [number, number][] }> {
-  const { run, before } = typeof timed === 'function' ? { run: timed, before: undefined } : timed;
+async function counts(run: () => unknown): Promise<{ s: number[]; speedup: number[]; range: [number, number][] }> {
   const rounds: number[][] = [];
   for (let r = -WARMUP; r < REPS; r++) {
     const round: number[] = [];
     for (const n of COUNTS) {
       await wg.init(undefined, { threads: n });
-      round.push((await timeCalls([{ run, before }], 1, false))[0]!.median);
+      if (wg.threads().count !== n) throw new Error(`init({ threads: ${n} }) gave ${wg.threads().count}: ${wg.threads().reason}`);
+      round.push((await timeCalls([{ run }], 1, false))[0]!.median);
     }
     if (r >= 0) rounds.push(round);
   }

@@ -1,6 +1,7 @@
 // Optimizers against float64 versions of Keras' update rules, schedules at chosen steps, clipping.
 import { describe, expect, test } from 'vitest';
 import { layers, optimizers, schedules, sequential, type Optimizer } from '../src/index.js';
+import type { ParamGroup } from '../src/optimizers.js';
 import { heap } from '../src/wasm.js';
 import { expectClose, randArray } from './helpers.js';
 
@@ -81,46 +82,84 @@ describe('updates against float64 references of the Keras formulas (3 steps, n =
 });
 
 // State that decays while its gradient is 0 (a blank pixel's weights, a dead unit's) is flushed to 0
-// below 2^-126 instead of running through the subnormal floats, each of whose multiplies takes a
-// microcode assist on x86 (Adam ran 30x slower); NaN stays NaN. n = 17: the SIMD body and its tail.
-test('decaying optimizer state is flushed to zero below the smallest normal float, NaN kept', () => {
-  const TINY = 2 ** -126;
-  const makers: [string, () => Optimizer][] = [
-    ['sgd momentum', () => optimizers.sgd({ learningRate: 0.1, momentum: 0.9 })],
-    ['sgd nesterov', () => optimizers.sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true })],
-    ['adam', () => optimizers.adam({ learningRate: 0.1, beta1: 0.9, beta2: 0.9 })],
-    ['adamw', () => optimizers.adamw({ learningRate: 0.1, beta1: 0.9, beta2: 0.9, weightDecay: 0.01 })],
-    ['rmsprop', () => optimizers.rmsprop({ learningRate: 0.1, rho: 0.9, momentum: 0.9, centered: true })],
-  ];
-  const subnormals: string[] = [];
-  for (const [name, make] of makers) {
-    const opt = make(), n = N, p = heap().alloc(n * 4), g = heap().alloc(n * 4);
-    const groups = [{ key: { onDispose: () => {} }, params: p, grads: g, count: n, runs: [{ offset: 0, size: n }], segments: [{ offset: 0, size: n }] }];
-    const view = () => new Float32Array(heap().memory.buffer);
-    view().set(params0, p / 4);
-    view().set(grads[0]!.map((v, i) => (i === 5 ? NaN : v * 1e-2)), g / 4); // one step of gradient, one NaN
-    opt.apply(groups);
-    view().fill(0, g / 4, g / 4 + n); // then none: the state decays by 0.9 a step, past 2^-126 after ~850 steps
-    let subnormal = 0, zero = 0;
-    for (let s = 0; s < 1200; s++) {
-      opt.apply(groups);
-      for (const slot of Object.values(opt.getState(groups)!.slots)) {
-        slot.forEach((v, i) => {
-          if (i === 5) return;
-          if (v !== 0 && Math.abs(v) < TINY) subnormal++;
-          if (v === 0) zero++;
-        });
-      }
-    }
-    const last = Object.values(opt.getState(groups)!.slots);
-    if (subnormal > 0) subnormals.push(`${name}: ${subnormal} subnormal values over the steps`);
-    if (zero === 0) subnormals.push(`${name}: the state never reached 0`);
-    expect(last.some((slot) => Number.isNaN(slot[5])), name).toBe(true);
+// below 2^-126 instead of running through the subnormal floats, where it would stick at the smallest
+// one (0.9 × 2^-149 rounds back to it) and each multiply takes a microcode assist on x86 (Adam's
+// update ran 30x slower); NaN and infinities stay. n = 19: the SIMD body (0-15) and its tail (16-18).
+const decaying: [string, (f: number) => Optimizer][] = [
+  ['sgd momentum', (f) => optimizers.sgd({ learningRate: 0.1, momentum: f })],
+  ['sgd nesterov', (f) => optimizers.sgd({ learningRate: 0.1, momentum: f, nesterov: true })],
+  ['adam', (f) => optimizers.adam({ learningRate: 0.1, beta1: f, beta2: f })],
+  ['adamw', (f) => optimizers.adamw({ learningRate: 0.1, beta1: f, beta2: f, weightDecay: 0.01 })],
+  ['rmsprop', (f) => optimizers.rmsprop({ learningRate: 0.1, rho: f, momentum: f, centered: true })],
+];
+
+/** Runs fn on an optimizer's one group of n parameters and gradients in the arena; frees them after. */
+function withGroup(opt: Optimizer, n: number, fn: (groups: ParamGroup[], view: () => Float32Array, p: number, g: number) => void): void {
+  const p = heap().alloc(n * 4), g = heap().alloc(n * 4);
+  try {
+    fn([{ key: { onDispose: () => {} }, params: p, grads: g, count: n, runs: [{ offset: 0, size: n }], segments: [{ offset: 0, size: n }] }],
+      () => new Float32Array(heap().memory.buffer), p, g);
+  } finally {
     opt.dispose();
     heap().free(p, n * 4);
     heap().free(g, n * 4);
   }
-  expect(subnormals).toEqual([]);
+}
+
+test('decaying optimizer state is flushed to zero below the smallest normal float; NaN and infinities kept', () => {
+  const n = 19, TINY = 2 ** -126, special = new Map([[5, NaN], [17, NaN], [9, Infinity], [18, -Infinity]]);
+  const wrong: string[] = [];
+  for (const [name, make] of decaying) {
+    const opt = make(0.9);
+    withGroup(opt, n, (groups, view, p, g) => {
+      view().set(randArray(n, 1), p / 4);
+      view().set(randArray(n, 2).map((v, i) => special.get(i) ?? v * 1e-2), g / 4); // one step of gradient
+      opt.apply(groups);
+      view().fill(0, g / 4, g / 4 + n); // then none: the state decays by 0.9 a step, past 2^-126 after ~850 steps
+      let subnormal = 0, zero = 0;
+      for (let s = 0; s < 1200; s++) {
+        opt.apply(groups);
+        for (const slot of Object.values(opt.getState(groups)!.slots)) {
+          slot.forEach((v, i) => {
+            if (special.has(i)) return;
+            if (v !== 0 && Math.abs(v) < TINY) subnormal++;
+            if (v === 0) zero++;
+          });
+        }
+      }
+      if (subnormal > 0) wrong.push(`${name}: ${subnormal} subnormal values over the steps`);
+      if (zero === 0) wrong.push(`${name}: the state never reached 0`);
+      for (const [slotName, slot] of Object.entries(opt.getState(groups)!.slots)) {
+        for (const i of special.keys()) if (Number.isFinite(slot[i])) wrong.push(`${name}: ${slotName}[${i}] became ${slot[i]}`);
+      }
+    });
+  }
+  expect(wrong).toEqual([]);
+});
+
+test('the flush keeps 2^-126 and flushes the float below it, in the SIMD body and in the tail', () => {
+  // A decay of 0.5 with no gradient halves the state exactly: 2^-125 → 2^-126 (kept), 2^-125 - 2^-148
+  // → 2^-126 - 2^-149, the largest subnormal (flushed to +0); larger values pass unchanged.
+  const n = 19, below = 2 ** -125 - 2 ** -148, pattern = [2 ** -125, below, -(2 ** -125), -below, 1e-30, -3e-38, 2 ** -124];
+  const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+  for (const [name, make] of decaying) {
+    const opt = make(0.5);
+    withGroup(opt, n, (groups, view, p, g) => {
+      view().fill(0.5, p / 4, p / 4 + n);
+      view().fill(0, g / 4, g / 4 + n);
+      opt.apply(groups); // makes the state, all zeros
+      const before = opt.getState(groups)!;
+      const nonNegative = (slot: string) => slot === 'v' || (name === 'rmsprop' && slot === 'velocity');
+      const start = Object.fromEntries(Object.keys(before.slots).map((slot) => [slot,
+        Float32Array.from({ length: n }, (_, i) => (nonNegative(slot) ? Math.abs(pattern[i % pattern.length]!) : pattern[i % pattern.length]!))]));
+      opt.setState(groups, { step: before.step, slots: start });
+      opt.apply(groups);
+      for (const [slot, got] of Object.entries(opt.getState(groups)!.slots)) {
+        const want = Array.from(start[slot]!, (x) => (Math.abs(x / 2) < 2 ** -126 ? 0 : x / 2));
+        expect(bits(got), `${name} ${slot}`).toEqual(bits(want));
+      }
+    });
+  }
 });
 
 describe('learning-rate schedules give the documented rate at chosen steps', () => {
