@@ -10,7 +10,7 @@ import { axpy_f32 } from "./elementwise";
 // on CPU). Adam's update ran 30x slower after 40 epochs of the bench's MLP. NaN and infinities are
 // kept (they do not compare below the limit).
 // @ts-ignore: decorator
-@inline const TINY: f32 = 1.17549435e-38;
+@inline const TINY = f32.MIN_NORMAL_VALUE; // 2^-126
 // @ts-ignore: decorator
 @inline function ftz4(x: v128): v128 {
   return v128.andnot(x, f32x4.lt(f32x4.abs(x), f32x4.splat(TINY)));

@@ -79,6 +79,7 @@ function training(make: () => wg.Sequential, X: wg.Tensor, Y: wg.Tensor): { run:
     },
   };
 }
+
 const rows: string[] = [];
 const row = (what: string, unit: string, units: number, r: Awaited<ReturnType<typeof counts>>) =>
   rows.push(`| ${what} | ${COUNTS.map((_, i) => `${fmt(units / r.s[i]!, unit === 'GFLOP/s' ? 1 : 0)}${i === 0 ? '' : ` (**${fmt(r.speedup[i]!, 2)}×**, ${fmt(r.range[i]![0], 2)}–${fmt(r.range[i]![1], 2)})`}`).join(' | ')} |`);

@@ -7,20 +7,34 @@ import { expectClose, randArray } from './helpers.js';
 
 const N = 17; // crosses the SIMD width with a tail
 
+/**
+ * Runs fn on one group of n parameters and gradients in the arena (segments: its weights' places,
+ * one by default); disposes the optimizer and frees them after.
+ */
+function withGroup(opt: Optimizer, n: number, fn: (groups: ParamGroup[], view: () => Float32Array, p: number, g: number) => void,
+                   segments = [{ offset: 0, size: n }]): void {
+  const p = heap().alloc(n * 4), g = heap().alloc(n * 4);
+  try {
+    fn([{ key: { onDispose: () => {} }, params: p, grads: g, count: n, runs: [{ offset: 0, size: n }], segments }],
+      () => new Float32Array(heap().memory.buffer), p, g);
+  } finally {
+    opt.dispose();
+    heap().free(p, n * 4);
+    heap().free(g, n * 4);
+  }
+}
+
 /** Runs `steps` updates with fixed gradients on params in the arena; returns the params after each step. */
 function run(opt: Optimizer, params: Float32Array, grads: Float32Array[], segments?: { offset: number; size: number }[]): Float32Array[] {
-  const n = params.length, p = heap().alloc(n * 4), g = heap().alloc(n * 4);
-  const key = { onDispose: () => {} };
-  const view = () => new Float32Array(heap().memory.buffer);
-  view().set(params, p / 4);
-  const out = grads.map((grad) => {
-    view().set(grad, g / 4);
-    opt.apply([{ key, params: p, grads: g, count: n, runs: [{ offset: 0, size: n }], segments: segments ?? [{ offset: 0, size: n }] }]);
-    return view().slice(p / 4, p / 4 + n);
-  });
-  opt.dispose();
-  heap().free(p, n * 4);
-  heap().free(g, n * 4);
+  let out: Float32Array[] = [];
+  withGroup(opt, params.length, (groups, view, p, g) => {
+    view().set(params, p / 4);
+    out = grads.map((grad) => {
+      view().set(grad, g / 4);
+      opt.apply(groups);
+      return view().slice(p / 4, p / 4 + params.length);
+    });
+  }, segments);
   return out;
 }
 
@@ -92,19 +106,6 @@ const decaying: [string, (f: number) => Optimizer][] = [
   ['adamw', (f) => optimizers.adamw({ learningRate: 0.1, beta1: f, beta2: f, weightDecay: 0.01 })],
   ['rmsprop', (f) => optimizers.rmsprop({ learningRate: 0.1, rho: f, momentum: f, centered: true })],
 ];
-
-/** Runs fn on an optimizer's one group of n parameters and gradients in the arena; frees them after. */
-function withGroup(opt: Optimizer, n: number, fn: (groups: ParamGroup[], view: () => Float32Array, p: number, g: number) => void): void {
-  const p = heap().alloc(n * 4), g = heap().alloc(n * 4);
-  try {
-    fn([{ key: { onDispose: () => {} }, params: p, grads: g, count: n, runs: [{ offset: 0, size: n }], segments: [{ offset: 0, size: n }] }],
-      () => new Float32Array(heap().memory.buffer), p, g);
-  } finally {
-    opt.dispose();
-    heap().free(p, n * 4);
-    heap().free(g, n * 4);
-  }
-}
 
 test('decaying optimizer state is flushed to zero below the smallest normal float; NaN and infinities kept', () => {
   const n = 19, TINY = 2 ** -126, special = new Map([[5, NaN], [17, NaN], [9, Infinity], [18, -Infinity]]);
