@@ -68,6 +68,15 @@
   return transA && n <= NARROW_N && k >= NARROW_MIN_K && m >= MR;
 }
 
+// K goes in the fewest blocks of at most KC, all as long (the last one shorter by what does not divide):
+// each element is summed block by block (a block's sum is added to the ones before it), so these
+// blocks fix the bits, and a K-split product (gemm_ksplit_f32) gives its threads whole blocks of equal size.
+// @ts-ignore: decorator
+@inline function kblock(k: i32): i32 {
+  const blocks = (k + KC - 1) / KC;
+  return (k + blocks - 1) / blocks;
+}
+
 // @ts-ignore: decorator
 @inline function roundUp(x: i32, m: i32): i32 {
   return (x + m - 1) / m * m;
@@ -402,37 +411,65 @@ export function gemm(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     gemm_narrow(out, a, b, m, n, k, transB, accumulate, work, i0, i1);
     return;
   }
-  const kcMax = min(k, KC);
   const pb = work;
-  const pa = pb + (<usize>kcMax * roundUp(min(n, NC), NR) << 2);
+  const pa = pb + (<usize>min(k, KC) * roundUp(min(n, NC), NR) << 2);
+  const ldb = transB ? k : n;
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
+    for (let pc = 0, kb = kblock(k); pc < k; pc += kb) {
+      const kc = min(kb, k - pc);
+      if (transB) pack_b_t(pb, b, ldb, jc, pc, nc, kc);
+      else pack_b(pb, b, ldb, jc, pc, nc, kc);
+      for (let ic = i0; ic < i1; ic += MC) block(out, a, pa, pb, m, n, k, transA, accumulate, bias, relu, ic, min(MC, i1 - ic), jc, nc, pc, kc);
+    }
+  }
+}
+
+// Rows ic .. ic + mc, columns jc .. jc + nc of out, K block pc .. pc + kc, B's block packed at pb: A's
+// rows packed at pa (or read in place), then the micro-kernels; the bias and ReLU go on in the last
+// block of K, strip by strip while the strip is in L1.
+function block(out: usize, a: usize, pa: usize, pb: usize, m: i32, n: i32, k: i32, transA: bool, accumulate: bool,
+               bias: usize, relu: bool, ic: i32, mc: i32, jc: i32, nc: i32, pc: i32, kc: i32): void {
   const packA = n >= PACK_A_MIN_N;
-  const lda = transA ? m : k;
   // Element (i, p) of op(A) is at a + i·rs + p·cs (in a packed strip: at strip + i·4 + p·4·PR).
   const rs: usize = packA ? 4 : transA ? 4 : <usize>k << 2;
   const cs: usize = packA ? <usize>(PR << 2) : transA ? <usize>m << 2 : 4;
-  const ldb = transB ? k : n;
-  const ldc = <usize>n << 2;
-  for (let jc = j0; jc < j1; jc += NC) {
-    const nc = min(NC, j1 - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      const acc = accumulate || pc > 0;
-      if (transB) pack_b_t(pb, b, ldb, jc, pc, nc, kc);
-      else pack_b(pb, b, ldb, jc, pc, nc, kc);
-      for (let ic = i0; ic < i1; ic += MC) {
-        const mc = min(MC, i1 - ic);
-        if (packA) {
-          if (transA) pack_a_t(pa, a, lda, ic, pc, mc, kc);
-          else pack_a(pa, a, lda, ic, pc, mc, kc);
-        }
-        const c0 = out + ldc * ic + (<usize>jc << 2);
-        // The bias and ReLU go on in the last block of K, strip by strip while the strip is in L1.
-        const bj: usize = bias == 0 ? 0 : bias + (<usize>jc << 2);
-        const last = epi && pc + KC >= k;
-        if (packA) panels_packed(c0, ldc, pa, pb, mc, nc, kc, acc, last, bj, relu);
-        else panels_direct(c0, ldc, a + rs * ic + cs * pc, rs, cs, pb, mc, nc, kc, acc, last, bj, relu);
-      }
+  const ldc = <usize>n << 2, acc = accumulate || pc > 0;
+  if (packA) {
+    if (transA) pack_a_t(pa, a, m, ic, pc, mc, kc);
+    else pack_a(pa, a, k, ic, pc, mc, kc);
+  }
+  const c0 = out + ldc * ic + (<usize>jc << 2);
+  const bj: usize = bias == 0 ? 0 : bias + (<usize>jc << 2);
+  const last = (bias != 0 || relu) && pc + kc >= k;
+  if (packA) panels_packed(c0, ldc, pa, pb, mc, nc, kc, acc, last, bj, relu);
+  else panels_direct(c0, ldc, a + rs * ic + cs * pc, rs, cs, pb, mc, nc, kc, acc, last, bj, relu);
+}
+
+/**
+ * Share t of `shares` of op(A)·op(B) (flags as gemm_tile_f32's) split along K (threaded build only;
+ * op(B) = B, N ≤ 256, K in at least `shares` blocks: more than 256·(shares - 1)): its whole K blocks
+ * (kblock), for all M rows, added to what share t - 1 left in out, in chunks of `rows` rows. Before
+ * chunk c (from 1) it waits until the i32 at `wait` (0: none) reaches c, share t - 1 having summed its
+ * blocks for those rows; after it, it stores c at `post` (0: none). Each element is summed block after
+ * block as one thread sums it, so the bits are one thread's, and a thread reads only its rows of B (a
+ * layer's weights, which the optimizer's split updates by rows on the same thread). B's rows are packed
+ * once: work holds (its K range)·roundUp(N, 8) floats, then roundUp(rows, 12)·256 floats for A's strips.
+ */
+export function gemm_ksplit_f32(out: usize, a: usize, b: usize, bias: usize, m: i32, n: i32, k: i32, flags: i32, work: usize,
+                                t: i32, shares: i32, rows: i32, wait: usize, post: usize): void {
+  if (!ASC_FEATURE_THREADS) return;
+  const kb = kblock(k), blocks = (k + kb - 1) / kb;
+  const p0 = t * blocks / shares * kb, p1 = min(k, (t + 1) * blocks / shares * kb);
+  const ncr = roundUp(n, NR), pa = work + (<usize>(p1 - p0) * ncr << 2);
+  for (let pc = p0; pc < p1; pc += kb) pack_b(work + (<usize>(pc - p0) * ncr << 2), b, n, 0, pc, n, min(kb, p1 - pc));
+  for (let i = 0, c = 1; i < m; i += rows, c++) {
+    if (wait != 0) while (atomic.load<i32>(wait) < c) {}
+    for (let pc = p0; pc < p1; pc += kb) {
+      block(out, a, pa, work + (<usize>(pc - p0) * ncr << 2), m, n, k, (flags & 1) != 0, (flags & 4) != 0, bias, (flags & 8) != 0,
+        i, min(rows, m - i), 0, n, pc, min(kb, p1 - pc));
     }
+    if (post != 0) atomic.store<i32>(post, c);
   }
 }
 

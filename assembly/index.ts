@@ -1,7 +1,7 @@
 // The module's one export list. Every kernel takes byte addresses into this module's memory, which
 // the host owns and allocates from (see src/arena.ts); nothing here allocates.
 export { heap_base, relaxed_simd, fill_f32, gather_rows_f32, nonfinite_index_f32 } from "./memory";
-export { gemm_workspace_bytes, gemm_tile_f32, gemm_conv_f32, bias_relu_backward_f32 } from "./gemm";
+export { gemm_workspace_bytes, gemm_tile_f32, gemm_ksplit_f32, gemm_conv_f32, bias_relu_backward_f32 } from "./gemm";
 export {
   add_forward_f32, sub_forward_f32, mul_forward_f32, mul_backward_f32, scale_forward_f32, axpy_f32,
   add_rows_forward_f32, colsum_backward_f32, sum_forward_f32, sum_backward_f32, l1l2_forward_f32, l1l2_backward_f32,

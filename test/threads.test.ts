@@ -56,21 +56,36 @@ describe.skipIf(!isolated)('with the threaded build', () => {
     for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000 - 0.5;
     for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
     await model.fit(wg.tensor(x, [n, 20, 20, 1]), wg.tensor(y, [n, 3]), { epochs: 2, batchSize: 17, seed: 3, verbose: 0 });
+    return bitsOf(model);
+  }
+  const bitsOf = (model: wg.Sequential): string => {
     const bits = model.getWeights().map((w) => Array.from(new Uint32Array(w.buffer, w.byteOffset, w.length)).join(',')).join(';');
     model.dispose();
     return bits;
+  };
+
+  // An MLP whose first layer's product (17×300 by 300×40, bias and ReLU fused) is split along K
+  // (gemm_ksplit_f32: its K blocks of 150 among the threads) and its update by rows.
+  async function trainMlp(): Promise<string> {
+    const model = wg.sequential([wg.layers.dense({ units: 40, activation: 'relu', inputShape: [300] }), wg.layers.dense({ units: 3, activation: 'softmax' })]);
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    const n = 51, x = Float32Array.from({ length: n * 300 }, (_, i) => Math.sin(i * 0.37)), y = new Float32Array(n * 3);
+    for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
+    await model.fit(wg.tensor(x, [n, 300]), wg.tensor(y, [n, 3]), { epochs: 2, batchSize: 17, seed: 5, verbose: 0 });
+    return bitsOf(model);
   }
 
   test('every split kernel gives one thread\'s bits at 2, 3 and 4 threads (odd sizes, splits forced)', async () => {
     splitThresholds(1, 1);
     try {
       await wg.init(undefined, { threads: 1 });
-      const one = await trainConvNet();
+      const one = await trainConvNet(), mlp = await trainMlp();
       const products = matmuls();
       for (const n of [2, 3, 4]) {
         await wg.init(undefined, { threads: n });
         const before = Pool.calls;
         expect(await trainConvNet()).toBe(one);
+        expect(await trainMlp()).toBe(mlp);
         expect(matmuls()).toEqual(products);
         expect(Pool.calls - before).toBeGreaterThan(100); // the pool really ran them
       }
@@ -80,9 +95,10 @@ describe.skipIf(!isolated)('with the threaded build', () => {
   });
 
   // The four forms at sizes around the tiles (4×8) and blocks (K 256), accumulating into a start value.
+  // Split along K: 9×1023 by 1023×17 and 7×784 by 784×130 (A or Aᵀ), and the gradient of B for 300×5 by 5×40.
   function matmuls(): number[][] {
     const out: number[][] = [];
-    for (const [m, k, n] of [[1, 3, 5], [5, 17, 3], [17, 300, 9], [33, 8, 40], [9, 1023, 17], [64, 5, 1]] as const) {
+    for (const [m, k, n] of [[1, 3, 5], [5, 17, 3], [17, 300, 9], [33, 8, 40], [9, 1023, 17], [64, 5, 1], [7, 784, 130], [300, 5, 40]] as const) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
           const a = wg.variable(Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)), ta ? [k, m] : [m, k]);
@@ -167,6 +183,23 @@ describe.skipIf(!isolated)('with the threaded build', () => {
     expect(trap).toThrow(WebAssembly.RuntimeError);
     expect(wg.memory().bytes).toBe(live);
     heap().free(work, bytes);
+    expect((await trainAndDigest(wg)).digest).toBe(DIGEST);
+  });
+
+  test('a trap in a K-split product\'s first share lets the share waiting on it go: it throws, no hang', async () => {
+    await wg.init(undefined, { threads: 2 });
+    const k = wasm(), m = 64, n = 128, kk = 784, bytes = (m * n + m * kk + kk * n) * 4;
+    const at = heap().alloc(bytes), a = at + m * n * 4, b = a + m * kk * 4;
+    const product = (out: number) => k.gemm_tile_f32(out, a, b, 0, m, n, kk, 0, 0, 0, m, 0, n);
+    for (let i = 0; i < 20; i++) {
+      product(at); // the worker is awake for the next call
+      const calls = Pool.calls;
+      // out past the end of memory: share 0 packs its rows of B, then traps writing its first chunk;
+      // share 1 (on the worker) packs its rows, then waits for share 0's word, set only by the failure path.
+      expect(() => product(0xfff00000)).toThrow(WebAssembly.RuntimeError);
+      expect(Pool.calls).toBe(calls + 1);
+    }
+    heap().free(at, bytes);
     expect((await trainAndDigest(wg)).digest).toBe(DIGEST);
   });
 });
