@@ -10,7 +10,8 @@
 //
 // No message passes per call: one control block of Int32 words and a Float64 block of arguments (a
 // SharedArrayBuffer) carry each call. A split kernel gives each share a fixed set of output rows,
-// columns or images, each reduced in the same order as one thread does, so results are the same bits
+// columns or images, each reduced in the same order as one thread does (or, for a product split along
+// K, a fixed set of K blocks whose sums it adds after the share before it), so results are the same bits
 // for any thread count; calls too small to gain from it (under a measured amount of work) and most
 // kernels whose output is a small reduction run on the calling thread alone.
 import type { Arena } from './arena.js';
@@ -363,7 +364,8 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
   const moved = (elements: number): number => elements * (minMacs / minElements);
 
   // Products split by rows of the output, or by columns when it is wider than tall (a batch of 64
-  // times 784×128 weights): each thread then packs only its columns of B.
+  // times 128×784 weights transposed, as a layer's input gradient): each thread then packs only its
+  // columns of B; or along K (below) when B is a layer's weights, not transposed.
   const GEMM = id('gemm_tile_f32');
   // The host calls it on whole products (0, m, 0, n).
   k.gemm_tile_f32 = (out, a, b, bias, m, n, kk, flags, wk) => {

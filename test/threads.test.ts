@@ -64,14 +64,14 @@ describe.skipIf(!isolated)('with the threaded build', () => {
     return bits;
   };
 
-  // An MLP whose first layer's product (17×300 by 300×40, bias and ReLU fused) is split along K
-  // (gemm_ksplit_f32: its K blocks of 150 among the threads) and its update by rows.
+  // An MLP whose first layer's product (17×785 by 785×40, bias and ReLU fused) is split along K at 2, 3
+  // and 4 threads (gemm_ksplit_f32: its 4 K blocks of 197, the last 194, among the threads), its update by rows.
   async function trainMlp(): Promise<string> {
-    const model = wg.sequential([wg.layers.dense({ units: 40, activation: 'relu', inputShape: [300] }), wg.layers.dense({ units: 3, activation: 'softmax' })]);
+    const model = wg.sequential([wg.layers.dense({ units: 40, activation: 'relu', inputShape: [785] }), wg.layers.dense({ units: 3, activation: 'softmax' })]);
     model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-    const n = 51, x = Float32Array.from({ length: n * 300 }, (_, i) => Math.sin(i * 0.37)), y = new Float32Array(n * 3);
+    const n = 51, x = Float32Array.from({ length: n * 785 }, (_, i) => Math.sin(i * 0.37)), y = new Float32Array(n * 3);
     for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
-    await model.fit(wg.tensor(x, [n, 300]), wg.tensor(y, [n, 3]), { epochs: 2, batchSize: 17, seed: 5, verbose: 0 });
+    await model.fit(wg.tensor(x, [n, 785]), wg.tensor(y, [n, 3]), { epochs: 2, batchSize: 17, seed: 5, verbose: 0 });
     return bitsOf(model);
   }
 
@@ -188,9 +188,9 @@ describe.skipIf(!isolated)('with the threaded build', () => {
 
   test('a trap in a K-split product\'s first share lets the share waiting on it go: it throws, no hang', async () => {
     await wg.init(undefined, { threads: 2 });
-    const k = wasm(), m = 64, n = 128, kk = 784, bytes = (m * n + m * kk + kk * n) * 4;
-    const at = heap().alloc(bytes), a = at + m * n * 4, b = a + m * kk * 4;
-    const product = (out: number) => k.gemm_tile_f32(out, a, b, 0, m, n, kk, 0, 0, 0, m, 0, n);
+    const k = wasm(), m = 64, n = 128, kk = 784, bytes = (m * n + m * kk + kk * n) * 4 + k.gemm_workspace_bytes(m, n, kk);
+    const at = heap().alloc(bytes), a = at + m * n * 4, b = a + m * kk * 4, work = b + kk * n * 4;
+    const product = (out: number) => k.gemm_tile_f32(out, a, b, 0, m, n, kk, 0, work, 0, m, 0, n);
     for (let i = 0; i < 20; i++) {
       product(at); // the worker is awake for the next call
       const calls = Pool.calls;
