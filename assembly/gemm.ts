@@ -40,6 +40,7 @@
 @inline const MR = 4;
 // @ts-ignore: decorator
 @inline const NR = 8;
+// The longest K block (the diagram's "by KC": kblock makes a product's blocks equal).
 // @ts-ignore: decorator
 @inline const KC = 256;
 // Rows of a packed strip of A (and of the micro-tile that reads it): 4 in the baseline build; 6 in

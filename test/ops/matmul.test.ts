@@ -4,7 +4,7 @@ import { expectClose, gradcheck, randArray } from '../helpers.js';
 import * as ref from '../ref.js';
 import { dense } from '../../src/ops/matmul.js';
 
-// The packed GEMM has a 4×8 register tile, K blocks of 256, M blocks of 128 and N blocks of 1024:
+// The packed GEMM has a 4×8 register tile, K blocks of at most 256 (equal ones: 300 is 2 × 150), M blocks of 128 and N blocks of 1024:
 // these shapes hit full tiles, edge tiles in M and N, K shorter than and across a K block,
 // several M blocks and several N blocks. In the backward case 130×5·5×3, the gradient of b is
 // aᵀ·dout with K = 130 rows: the narrow path, accumulating.
