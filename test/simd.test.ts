@@ -3,7 +3,7 @@
 // not; on one machine its training run gives one digest in Node 24, Deno and Chromium.
 import { expect, test } from 'vitest';
 import { wasmStats } from '../scripts/wasm-stats.js';
-import { trainAndDigest } from './fixtures/train.js';
+import { trainAndDigest, trainKSplitMlp } from './fixtures/train.js';
 import { RUNTIME, readBytes } from './helpers.js';
 
 type Bundle = typeof import('../build/index.js');
@@ -76,26 +76,13 @@ test(`init({ simd: 'relaxed' }) trains with the relaxed build: one digest on thi
   // That ran on the machine's threads (the threaded relaxed build where shared memory allows); one thread gives the same bits,
   // also for a first layer whose product (17×785 by 785×40) is split along K on 2 or more threads (12-row chunks here).
   const threads = lib.threads().count;
-  const mlp = await kSplitMlp(lib as unknown as Wasmgrad);
+  const mlp = await trainKSplitMlp(lib as unknown as Wasmgrad);
   await lib.init(undefined, { simd: 'relaxed', threads: 1 });
   expect(lib.threads().count).toBe(1);
   expect((await trainAndDigest(lib as unknown as Wasmgrad)).digest).toBe(result.digest);
-  expect(await kSplitMlp(lib as unknown as Wasmgrad)).toBe(mlp);
+  expect(await trainKSplitMlp(lib as unknown as Wasmgrad)).toBe(mlp);
   console.log(`relaxed build (${RUNTIME}): the same digest on ${threads} threads and on 1`);
 });
-
-/** The weights, as bits, of a 785-40-3 MLP after an epoch of batches of 17 (its first product split along K on threads). */
-async function kSplitMlp(lib: Wasmgrad): Promise<string> {
-  const model = lib.sequential([lib.layers.dense({ units: 40, activation: 'relu', inputShape: [785] }), lib.layers.dense({ units: 3, activation: 'softmax' })]);
-  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-  const n = 51, x = Float32Array.from({ length: n * 785 }, (_, i) => Math.sin(i * 0.37)), y = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
-  const [X, Y] = [lib.tensor(x, [n, 785]), lib.tensor(y, [n, 3])];
-  await model.fit(X, Y, { epochs: 2, batchSize: 17, seed: 5, verbose: 0 });
-  const bits = model.getWeights().map((w) => Array.from(new Uint32Array(w.buffer, w.byteOffset, w.length)).join(',')).join(';');
-  model.dispose(); X.dispose(); Y.dispose();
-  return bits;
-}
 
 test('the default stays the baseline build, and says so', async () => {
   const lib = await import('../build/index.js?default' as string) as Bundle;

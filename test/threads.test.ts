@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 import { Pool, splitThresholds } from '../src/threads.js';
 import { heap, wasm } from '../src/wasm.js';
-import { trainAndDigest } from './fixtures/train.js';
+import { trainAndDigest, trainKSplitMlp } from './fixtures/train.js';
 import { RUNTIME } from './helpers.js';
 
 const DIGEST = 'b5d88db0cf024c527dad8005257bafe4961047395e5b5e286b5f3ce7a5105961'; // test/determinism.test.ts
@@ -56,36 +56,22 @@ describe.skipIf(!isolated)('with the threaded build', () => {
     for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000 - 0.5;
     for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
     await model.fit(wg.tensor(x, [n, 20, 20, 1]), wg.tensor(y, [n, 3]), { epochs: 2, batchSize: 17, seed: 3, verbose: 0 });
-    return bitsOf(model);
-  }
-  const bitsOf = (model: wg.Sequential): string => {
     const bits = model.getWeights().map((w) => Array.from(new Uint32Array(w.buffer, w.byteOffset, w.length)).join(',')).join(';');
     model.dispose();
     return bits;
-  };
-
-  // An MLP whose first layer's product (17×785 by 785×40, bias and ReLU fused) is split along K at 2, 3
-  // and 4 threads (gemm_ksplit_f32: its 4 K blocks of 197, the last 194, among the threads), its update by rows.
-  async function trainMlp(): Promise<string> {
-    const model = wg.sequential([wg.layers.dense({ units: 40, activation: 'relu', inputShape: [785] }), wg.layers.dense({ units: 3, activation: 'softmax' })]);
-    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-    const n = 51, x = Float32Array.from({ length: n * 785 }, (_, i) => Math.sin(i * 0.37)), y = new Float32Array(n * 3);
-    for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
-    await model.fit(wg.tensor(x, [n, 785]), wg.tensor(y, [n, 3]), { epochs: 2, batchSize: 17, seed: 5, verbose: 0 });
-    return bitsOf(model);
   }
 
   test('every split kernel gives one thread\'s bits at 2, 3 and 4 threads (odd sizes, splits forced)', async () => {
     splitThresholds(1, 1);
     try {
       await wg.init(undefined, { threads: 1 });
-      const one = await trainConvNet(), mlp = await trainMlp();
+      const one = await trainConvNet(), mlp = await trainKSplitMlp(wg); // the MLP's first product splits along K
       const products = matmuls();
       for (const n of [2, 3, 4]) {
         await wg.init(undefined, { threads: n });
         const before = Pool.calls;
         expect(await trainConvNet()).toBe(one);
-        expect(await trainMlp()).toBe(mlp);
+        expect(await trainKSplitMlp(wg)).toBe(mlp);
         expect(matmuls()).toEqual(products);
         expect(Pool.calls - before).toBeGreaterThan(100); // the pool really ran them
       }
