@@ -390,7 +390,7 @@ export function splitKernels(raw: Kernels, pool: Pool, arena: Arena): Kernels {
   // EPYC VM, the MLP's Adam update took 112 µs a step against 40 with this). Share t sums its K blocks
   // for chunks of KSPLIT_ROWS rows, each chunk once share t - 1 has summed its blocks for it (a word in
   // memory per share, zeroed here); the bits are one thread's (gemm_ksplit_f32).
-  const KSPLIT = id('gemm_ksplit_f32'), KSPLIT_ROWS = 8;
+  const KSPLIT = id('gemm_ksplit_f32'), KSPLIT_ROWS = 4;
   const ksplit = (n: number, kk: number, count: number): void => {
     // A share's K blocks (kblock in assembly/gemm.ts: at most 256 long) span at most kk / count + 257.
     const bytes = align(((kk / count + 257) * Math.ceil(n / 8) * 8 + 12 * 256) * 4); // then A's strips
