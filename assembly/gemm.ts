@@ -451,9 +451,10 @@ function block(out: usize, a: usize, pa: usize, pb: usize, m: i32, n: i32, k: i3
  * Share t of `shares` of op(A)·op(B) (flags as gemm_tile_f32's) split along K (threaded build only;
  * op(B) = B, N ≤ 256, K in at least `shares` blocks: more than 256·(shares - 1)): its whole K blocks
  * (kblock), for all M rows, added to what share t - 1 left in out, in chunks of `rows` rows (rounded
- * up to whole strips: 4 and 8 are 12 in the relaxed build; measured at 2 threads on the MLP's 64×128×784,
- * the first chunk being share 1's wait and the last share 0's idle: on a 2-core AMD EPYC VM 4 or 8 rows
- * 157 µs, 12 166, 24 188; on a 2-core Intel Xeon VM 4 rows 188-194 µs, 8 rows 199-203). Before
+ * up to whole strips of PR rows: the host's 4 are 6 in the relaxed build; measured at 2 threads on the
+ * MLP's 64×128×784, the first chunk being share 1's wait and the last share 0's idle: on a 2-core AMD
+ * EPYC VM 4 or 8 rows 157 µs, 12 166, 24 188; on a 2-core Intel Xeon VM 4 rows 188-194 µs, 8 rows
+ * 199-203, and in the relaxed build under Node 24 6 rows 136-143 µs, 12 rows 146-148). Before
  * chunk c (from 1) it waits until the i32 at `wait` (0: none) reaches c, share t - 1 having summed its
  * blocks for those rows; after it, it stores c at `post` (0: none). Each element is summed block after
  * block as one thread sums it, so the bits are one thread's, and a thread reads only its rows of B (a

@@ -74,7 +74,7 @@ test(`init({ simd: 'relaxed' }) trains with the relaxed build: one digest on thi
   expect(result.digest).toBe(fused ? FUSED_DIGEST : BASELINE_DIGEST);
   expect(result.loss).toBeLessThan(Math.log(3));
   // That ran on the machine's threads (the threaded relaxed build where shared memory allows); one thread gives the same bits,
-  // also for a first layer whose product (17×785 by 785×40) is split along K on 2 or more threads (12-row chunks here).
+  // also for a first layer whose product (17×785 by 785×40) is split along K on 2 or more threads (6-row chunks here).
   const threads = lib.threads().count;
   const mlp = await trainKSplitMlp(lib as unknown as Wasmgrad);
   await lib.init(undefined, { simd: 'relaxed', threads: 1 });
